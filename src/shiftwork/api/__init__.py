@@ -1,0 +1,1 @@
+"""The facade every front end calls (CLI, REST, dashboard, Excel)."""

@@ -1,0 +1,160 @@
+"""Service: what a user can do with jobs, whatever the front end."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shiftwork import aws
+from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
+from shiftwork.config import get_settings
+from shiftwork.errors import Conflict, InvalidSpec, NotFound
+from shiftwork.launchers import FargateLauncher
+from shiftwork.models import (
+    TERMINAL_STATUSES,
+    CreateJob,
+    DescribeJob,
+    ListJobsQuery,
+    ListJobsResponse,
+    Status,
+)
+from shiftwork.store import files, jobs
+
+if TYPE_CHECKING:
+    from shiftwork.config import Settings
+
+_TOKEN_NAMESPACE = uuid.UUID("6b1f3f0e-2d52-4a55-9a0a-5e7a8f0c1d21")
+STOPPABLE = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS)
+
+
+class Service:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+
+    # -- jobs ---------------------------------------------------------------------------------------------
+    def create_job(self, request: CreateJob) -> DescribeJob:
+        """Validate, snapshot the input to S3, record the job (CREATED) and ask for it to be dispatched."""
+        notebook = Path(request.input_uri).expanduser()
+        check_notebook(notebook)
+        check_formats(request.output_formats)
+        check_kernel(request.kernel_name)
+        if request.package_input_folder:
+            inputs = folder_files(notebook.resolve().parent)
+        else:
+            inputs = {notebook.name: notebook}
+        if request.idempotency_token:
+            job_id = str(uuid.uuid5(_TOKEN_NAMESPACE, request.idempotency_token))
+            try:
+                return jobs.get(job_id)  # the same request again: the job it made
+            except NotFound:
+                pass
+        else:
+            job_id = str(uuid.uuid4())
+        now = jobs.now_ms()
+        job = DescribeJob(
+            job_id=job_id,
+            name=request.name or notebook.stem,
+            status=Status.CREATED,
+            input_filename=notebook.name,
+            parameters=request.parameters,
+            output_formats=request.output_formats,
+            kernel_name=request.kernel_name,
+            timeout_seconds=request.timeout_seconds,
+            package_input_folder=request.package_input_folder,
+            create_time=now,
+            update_time=now,
+            job_definition_id=request.job_definition_id,
+            idempotency_token=request.idempotency_token,
+            tags=request.tags,
+            output_prefix=files.output_prefix(job_id),
+        )
+        files.upload_tree(inputs, files.input_prefix(job_id), self.settings)
+        jobs.put_new(job)
+        self.request_dispatch(job_id)
+        return job
+
+    def request_dispatch(self, job_id: str) -> None:
+        """Hand the job to the dispatcher: the local dispatch queue, or ECS directly on AWS."""
+        if self.settings.dispatch_queue_url:
+            aws.client("sqs", self.settings).send_message(
+                QueueUrl=self.settings.dispatch_queue_url, MessageBody=json.dumps({"job_id": job_id})
+            )
+        else:
+            from shiftwork.dispatch import dispatch_job
+
+            dispatch_job(job_id, FargateLauncher(self.settings))
+
+    def get_job(self, job_id: str) -> DescribeJob:
+        return jobs.get(job_id)
+
+    def list_jobs(self, query: ListJobsQuery | None = None) -> ListJobsResponse:
+        return jobs.list_jobs(query or ListJobsQuery())
+
+    def iter_jobs(self, status: Status | None = None) -> Iterator[DescribeJob]:
+        """Every job (newest first), following next_token."""
+        token = None
+        while True:
+            page = jobs.list_jobs(ListJobsQuery(status=status, next_token=token, max_items=200))
+            yield from page.jobs
+            token = page.next_token
+            if not token:
+                return
+
+    def stop_job(self, job_id: str) -> DescribeJob:
+        """QUEUED/IN_PROGRESS -> STOPPING and stop its task; the completion handler makes it STOPPED."""
+        job = jobs.get(job_id)
+        if job.status not in STOPPABLE:
+            raise Conflict(job_id, job.status.value, "|".join(s.value for s in STOPPABLE))
+        if job.status == Status.CREATED or not job.task_arn and job.status == Status.QUEUED:
+            # Nothing is running yet: stop it outright. A launch racing with this finds the job not QUEUED.
+            return jobs.update(
+                job_id, [job.status], status=Status.STOPPED, status_message="stopped by user", end_time=jobs.now_ms()
+            )
+        job = jobs.update(job_id, [job.status], status=Status.STOPPING)
+        if job.task_arn:
+            FargateLauncher(self.settings).stop(job.task_arn, "Stopped by user (shiftwork job stop)")
+        return job
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove a finished job's record and files."""
+        job = jobs.get(job_id)
+        if job.status not in TERMINAL_STATUSES:
+            raise Conflict(job_id, job.status.value, "finished (stop it first: shiftwork job stop ID)")
+        files.delete_prefix(f"jobs/{job_id}/", self.settings)
+        jobs.delete(job_id)
+
+    def download_job_files(self, job_id: str, destination: Path) -> list[Path]:
+        """Download the job's output and side-effect files into destination."""
+        job = jobs.get(job_id)
+        return files.download_tree(job.output_prefix, destination, self.settings)
+
+    def job_logs(self, job_id: str, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One batch of the job's log events, oldest first, and the token for the next batch."""
+        job = jobs.get(job_id)
+        if not job.log_stream:
+            return [], next_token
+        request: dict[str, Any] = {
+            "logGroupName": self.settings.log_group,
+            "logStreamName": job.log_stream,
+            "startFromHead": True,
+        }
+        if next_token:
+            request["nextToken"] = next_token
+        logs = aws.client("logs", self.settings)
+        try:
+            response = logs.get_log_events(**request)
+        except logs.exceptions.ResourceNotFoundException:
+            return [], next_token
+        return response.get("events", []), response.get("nextForwardToken") or next_token
+
+
+def parse_status(value: str | None) -> Status | None:
+    if value is None:
+        return None
+    try:
+        return Status(value.upper())
+    except ValueError as error:
+        raise InvalidSpec("status", value, f"use one of {', '.join(s.value for s in Status)}") from error

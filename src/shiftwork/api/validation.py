@@ -1,0 +1,80 @@
+"""Checks made at submit time, so that bad input is refused before anything is created."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from shiftwork.errors import InvalidSpec
+from shiftwork.models import OUTPUT_FORMATS
+
+MAX_FOLDER_FILES = 2000
+MAX_FOLDER_BYTES = 512 * 1024 * 1024
+SKIPPED_DIRS = {".git", ".ipynb_checkpoints", "__pycache__", ".venv", "node_modules", ".mypy_cache"}
+
+
+def check_notebook(path: Path) -> None:
+    """The file exists and is a Jupyter notebook that nbformat can read."""
+    if not path.exists():
+        raise InvalidSpec("notebook", str(path), "does not exist: check the path")
+    if not path.is_file():
+        raise InvalidSpec("notebook", str(path), "is not a file: give the path of an .ipynb notebook")
+    import nbformat
+
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise InvalidSpec(
+            "notebook", str(path), f"is not a Jupyter notebook ({reason}): give an .ipynb file"
+        ) from error
+
+
+def check_kernel(kernel_name: str) -> None:
+    """The kernel is installed where the runner runs (this machine, for the embedded stack)."""
+    from jupyter_client.kernelspec import find_kernel_specs
+
+    installed = sorted(find_kernel_specs())
+    if kernel_name not in installed:
+        raise InvalidSpec(
+            "kernel",
+            kernel_name,
+            f"is not installed: use one of {', '.join(installed) or '(none)'} "
+            "or install it (python -m ipykernel install --user --name NAME)",
+        )
+
+
+def check_formats(formats: list[str]) -> None:
+    """Each format is known and its converter is installed."""
+    for name in formats:
+        spec = OUTPUT_FORMATS.get(name)
+        if spec is None:
+            raise InvalidSpec("output format", name, f"is unknown: use one of {', '.join(OUTPUT_FORMATS)}")
+        if spec.requires and shutil.which(spec.requires) is None:
+            raise InvalidSpec(
+                "output format",
+                name,
+                f"needs {spec.requires}, which is not installed: install it (Debian: apt-get install "
+                "texlive-xetex) or choose another format such as html",
+            )
+
+
+def folder_files(folder: Path) -> dict[str, Path]:
+    """{relative path: file} of the folder packaged with a notebook, within the size limits."""
+    found: dict[str, Path] = {}
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part in SKIPPED_DIRS for part in relative.parts) or path.is_symlink() or not path.is_file():
+            continue
+        found[relative.as_posix()] = path
+        total += path.stat().st_size
+        if len(found) > MAX_FOLDER_FILES or total > MAX_FOLDER_BYTES:
+            raise InvalidSpec(
+                "input folder",
+                str(folder),
+                f"holds more than {MAX_FOLDER_FILES} files or {MAX_FOLDER_BYTES >> 20} MiB: "
+                "move the notebook into a smaller folder",
+            )
+    return found

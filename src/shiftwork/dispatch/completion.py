@@ -1,0 +1,63 @@
+"""When a runner's task stops: settle the job if the runner could not (crash, OOM, kill, stop)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from shiftwork.config import ENV_JOB_ID
+from shiftwork.errors import Conflict, NotFound
+from shiftwork.models import DescribeJob, Status
+from shiftwork.store import jobs
+
+log = logging.getLogger(__name__)
+
+
+def job_id_of(detail: dict[str, Any]) -> str | None:
+    """The job id from the task's container overrides (what the launcher set), else startedBy."""
+    for override in detail.get("overrides", {}).get("containerOverrides", []):
+        for variable in override.get("environment", []):
+            if variable.get("name") == ENV_JOB_ID:
+                return str(variable["value"])
+    return detail.get("startedBy")
+
+
+def stopped_message(detail: dict[str, Any]) -> str:
+    reason = detail.get("stoppedReason") or "the task stopped"
+    codes = [c.get("exitCode") for c in detail.get("containers", []) if c.get("exitCode") is not None]
+    suffix = f" (exit code {codes[0]})" if codes else ""
+    return f"runner stopped before reporting: {reason}{suffix}"
+
+
+def handle_task_state_change(detail: dict[str, Any]) -> DescribeJob | None:
+    """Handle the `detail` of an ECS Task State Change event; duplicates and late arrivals change nothing."""
+    if detail.get("lastStatus") != "STOPPED":
+        return None
+    job_id = job_id_of(detail)
+    if not job_id:
+        log.warning("task %s carries no job id; ignored", detail.get("taskArn"))
+        return None
+    try:
+        job = jobs.get(job_id)
+    except NotFound:
+        log.info("job %s was deleted; task %s ignored", job_id, detail.get("taskArn"))
+        return None
+    if job.task_arn and detail.get("taskArn") and job.task_arn != detail["taskArn"]:
+        return job  # an event for another attempt's task
+    now = jobs.now_ms()
+    try:
+        if job.status == Status.STOPPING:
+            return jobs.update(
+                job_id, [Status.STOPPING], status=Status.STOPPED, status_message="stopped by user", end_time=now
+            )
+        if job.status in (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS):
+            return jobs.update(
+                job_id,
+                [job.status],
+                status=Status.FAILED,
+                status_message=stopped_message(detail),
+                end_time=now,
+            )
+    except Conflict:
+        return jobs.get(job_id)  # the runner's own final write won the race
+    return job

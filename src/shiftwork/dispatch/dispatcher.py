@@ -1,0 +1,43 @@
+"""dispatch_job: CREATED -> QUEUED, then one launch per job however often the request arrives."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from shiftwork.errors import Conflict, LaunchError
+from shiftwork.models import DescribeJob, Status
+from shiftwork.store import jobs
+
+if TYPE_CHECKING:
+    from shiftwork.launchers import Launcher
+
+log = logging.getLogger(__name__)
+
+
+def dispatch_job(job_id: str, launcher: Launcher) -> DescribeJob:
+    """Queue and launch `job_id`. A duplicate delivery finds the job queued or launched and does nothing twice."""
+    job = jobs.get(job_id)
+    if job.status == Status.CREATED:
+        try:
+            job = jobs.update(job_id, [Status.CREATED], status=Status.QUEUED)
+        except Conflict:
+            job = jobs.get(job_id)  # another delivery got there first
+    if job.status != Status.QUEUED or job.task_arn:
+        log.info("job %s is %s%s: nothing to launch", job_id, job.status, " (launched)" if job.task_arn else "")
+        return job
+    try:
+        launched = launcher.launch(job)
+    except LaunchError as error:
+        return jobs.update(
+            job_id, [Status.QUEUED], status=Status.FAILED, status_message=str(error), end_time=jobs.now_ms()
+        )
+    try:
+        return jobs.update(
+            job_id,
+            [Status.QUEUED, Status.IN_PROGRESS, Status.STOPPING],
+            task_arn=launched.task_arn,
+            log_stream=launched.log_stream,
+        )
+    except Conflict:
+        return jobs.get(job_id)  # it already finished: the runner was quicker than this write

@@ -1,0 +1,57 @@
+"""The exception hierarchy: every error Shiftwork raises derives from ShiftworkError.
+
+Each exception subclasses the matching builtin so callers may catch either, takes the offending value as an
+argument and builds its message in one place, saying what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class ShiftworkError(Exception):
+    """Root of every error Shiftwork raises."""
+
+
+class InvalidSpec(ShiftworkError, ValueError):
+    """User input that cannot be accepted: names the field, the value and the fix."""
+
+    def __init__(self, field: str, value: object, fix: str) -> None:
+        self.field = field
+        self.value = value
+        self.fix = fix
+        super().__init__(f"{field} {value!r}: {fix}")
+
+
+class NotFound(ShiftworkError, LookupError):
+    """A job, definition or file that does not exist."""
+
+    def __init__(self, kind: str, identifier: str) -> None:
+        self.kind = kind
+        self.identifier = identifier
+        super().__init__(f"{kind} {identifier!r} not found; list them with `shiftwork jobs`")
+
+
+class Conflict(ShiftworkError):
+    """A state change refused because the record is not in the state the change expects."""
+
+    def __init__(self, job_id: str, current: str, expected: str) -> None:
+        self.job_id = job_id
+        self.current = current
+        self.expected = expected
+        super().__init__(f"job {job_id} is {current}, expected {expected}")
+
+
+class LaunchError(ShiftworkError, RuntimeError):
+    """The launcher could not start the runner for a job."""
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        self.job_id = job_id
+        self.reason = reason
+        super().__init__(f"could not launch job {job_id}: {reason}")
+
+
+class StackUnavailable(ShiftworkError, ConnectionError):
+    """No embedded stack could be started or reached for a state directory."""
+
+    def __init__(self, state_dir: str, reason: str) -> None:
+        self.state_dir = state_dir
+        super().__init__(f"embedded stack for {state_dir}: {reason}")

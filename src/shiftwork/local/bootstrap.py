@@ -1,0 +1,107 @@
+"""Create, idempotently, the resources the AWS stack has, on the embedded stack's moto server."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shiftwork import aws
+from shiftwork.config import CONTAINER_NAME, LOG_STREAM_PREFIX
+from shiftwork.store import create_tables
+
+if TYPE_CHECKING:
+    from shiftwork.config import Settings
+
+DISPATCH_QUEUE = "shiftwork-dispatch"  # stands in for invoking the dispatch Lambda
+EVENTS_QUEUE = "shiftwork-events"  # stands in for the completion and S3-trigger Lambdas behind EventBridge rules
+MAX_RECEIVES = 5  # then the message goes to the dead-letter queue
+
+
+@dataclass(frozen=True)
+class Resources:
+    dispatch_queue_url: str
+    events_queue_url: str
+    subnets: list[str]
+    security_groups: list[str]
+
+
+def _queue(sqs: Any, name: str) -> tuple[str, str]:
+    dead_letter = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])
+    redrive = {"deadLetterTargetArn": dead_letter_arn["Attributes"]["QueueArn"], "maxReceiveCount": MAX_RECEIVES}
+    url = sqs.create_queue(
+        QueueName=name, Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "60"}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _network(settings: Settings) -> tuple[list[str], list[str]]:
+    ec2 = aws.client("ec2", settings)
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's ECS needs the DNS name
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.0.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="shiftwork-runner", Description="runner tasks", VpcId=vpc)
+    return [subnet], [group["GroupId"]]
+
+
+def bootstrap(settings: Settings) -> Resources:
+    """Tables, bucket (EventBridge notifications on), ECS cluster and task definition, logs, queues, rules."""
+    create_tables(settings)
+    s3 = aws.client("s3", settings)
+    s3.create_bucket(Bucket=settings.bucket)
+    s3.put_bucket_notification_configuration(
+        Bucket=settings.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    logs = aws.client("logs", settings)
+    if not logs.describe_log_groups(logGroupNamePrefix=settings.log_group)["logGroups"]:
+        logs.create_log_group(logGroupName=settings.log_group)
+    subnets, security_groups = _network(settings)
+    ecs = aws.client("ecs", settings)
+    ecs.create_cluster(clusterName=settings.cluster)
+    ecs.register_task_definition(
+        family=settings.task_definition,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[
+            {
+                "name": CONTAINER_NAME,
+                "image": "shiftwork-runner:local",
+                "essential": True,
+                "memory": 2048,
+                "command": ["python", "-m", "shiftwork.runner"],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": settings.log_group,
+                        "awslogs-region": settings.region,
+                        "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+                    },
+                },
+            }
+        ],
+    )
+    sqs = aws.client("sqs", settings)
+    dispatch_url, _ = _queue(sqs, DISPATCH_QUEUE)
+    events_url, events_arn = _queue(sqs, EVENTS_QUEUE)
+    events = aws.client("events", settings)
+    cluster_arn = ecs.describe_clusters(clusters=[settings.cluster])["clusters"][0]["clusterArn"]
+    rules = {
+        "shiftwork-task-stopped": {
+            "source": ["aws.ecs"],
+            "detail-type": ["ECS Task State Change"],
+            "detail": {"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"]},
+        },
+        "shiftwork-object-created": {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [settings.bucket]}},
+        },
+    }
+    for name, pattern in rules.items():
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, Targets=[{"Id": "local-queue", "Arn": events_arn}])
+    return Resources(dispatch_url, events_url, subnets, security_groups)

@@ -1,0 +1,246 @@
+"""The embedded stack over a state directory, and how a command finds or starts it.
+
+One process owns a state directory at a time (an flock on stack.lock): `shiftwork up`, or a command that found
+no stack running and embeds one for its own duration. Others connect to the owner's endpoint (stack.json).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from shiftwork import aws
+from shiftwork.config import ENV_STATE_DIR, Settings, get_settings
+from shiftwork.errors import StackUnavailable
+
+log = logging.getLogger(__name__)
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "shiftwork-local",
+    "AWS_SECRET_ACCESS_KEY": "shiftwork-local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+COMPACT_JOURNAL_BYTES = 16 * 1024 * 1024
+LOST_MESSAGE = "runner lost: the embedded stack stopped while the job ran"
+
+
+def apply_environment(values: dict[str, str]) -> Settings:
+    """Set the process environment (inherited by runner subprocesses) and re-read settings."""
+    os.environ.update(LOCAL_CREDENTIALS)
+    os.environ.update(values)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    get_settings.cache_clear()
+    aws.clear_clients()
+    return get_settings()
+
+
+@dataclass
+class StackInfo:
+    """What stack.json tells other processes about the running owner."""
+
+    endpoint_url: str
+    dispatch_queue_url: str
+    pid: int
+    mode: str  # "up" or "command"
+
+    def environment(self, state_dir: Path) -> dict[str, str]:
+        return {
+            "SHIFTWORK_ENDPOINT_URL": self.endpoint_url,
+            "SHIFTWORK_DISPATCH_QUEUE_URL": self.dispatch_queue_url,
+            "SHIFTWORK_LAUNCHER": "local",
+            ENV_STATE_DIR: str(state_dir),
+        }
+
+
+@dataclass
+class EmbeddedStack:
+    state_dir: Path
+    port: int = 0
+    mode: str = "command"
+    run_jobs: bool = True  # start a launcher and deliver events (run, up); read-only commands need neither
+    requeue: bool = False  # relaunch jobs left queued by an earlier stack (up)
+    info: StackInfo | None = None
+    launcher: Any = None
+    workers: list[Any] = field(default_factory=list)
+    replayed: int = 0
+
+    def start(self) -> EmbeddedStack:
+        from shiftwork.local.bootstrap import bootstrap
+        from shiftwork.local.journal import Journal
+        from shiftwork.local.server import JournalingMotoServer
+        from shiftwork.local.snapshot import load_snapshot, write_snapshot
+
+        started = time.perf_counter()
+        self.server = JournalingMotoServer(port=self.port)
+        self.server.start()
+        settings = apply_environment(
+            {"SHIFTWORK_ENDPOINT_URL": self.server.endpoint_url, ENV_STATE_DIR: str(self.state_dir)}
+        )
+        resources = bootstrap(settings)
+        self.journal = Journal(self.state_dir / "data")
+        load_snapshot(self.journal.snapshot_dir)
+        self.replayed = self.server.app.replay(self.journal)
+        if self.journal.size() > COMPACT_JOURNAL_BYTES:
+            scratch = self.state_dir / "data" / "snapshot.new"
+            shutil.rmtree(scratch, ignore_errors=True)
+            write_snapshot(scratch)
+            self.journal.commit_snapshot(scratch)
+        else:
+            self.journal.open()
+        self.server.app.journal = self.journal
+        self.info = StackInfo(self.server.endpoint_url, resources.dispatch_queue_url, os.getpid(), self.mode)
+        settings = apply_environment(
+            {
+                **self.info.environment(self.state_dir),
+                "SHIFTWORK_SUBNETS": json.dumps(resources.subnets),
+                "SHIFTWORK_SECURITY_GROUPS": json.dumps(resources.security_groups),
+            }
+        )
+        self._recover()
+        if self.run_jobs:
+            self._start_jobs(settings, resources.events_queue_url)
+        _write_json(self.state_dir / "stack.json", self.info.__dict__)
+        log.info("embedded stack up in %.2f s (%d journal records replayed)", time.perf_counter() - started,
+                 self.replayed)
+        return self
+
+    def _start_jobs(self, settings: Settings, events_queue_url: str) -> None:
+        from shiftwork.dispatch import dispatch_job, handle_task_state_change
+        from shiftwork.launchers.local import LocalLauncher
+        from shiftwork.local.delivery import QueueWorker
+
+        self.launcher = LocalLauncher(settings, tasks_dir=self.state_dir / "tasks")
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("detail-type") == "ECS Task State Change":
+                handle_task_state_change(event["detail"])
+
+        assert self.info is not None
+        self.workers = [
+            QueueWorker("dispatch", self.info.dispatch_queue_url, lambda b: dispatch_job(b["job_id"], self.launcher)),
+            QueueWorker("events", events_queue_url, on_event),
+        ]
+        for worker in self.workers:
+            worker.start()
+        if self.requeue:
+            from shiftwork.api.service import Service
+            from shiftwork.models import Status
+            from shiftwork.store import jobs
+
+            service = Service(settings)
+            for job in list(jobs.iter_with_status([Status.CREATED, Status.QUEUED])):
+                service.request_dispatch(job.job_id)
+
+    def _recover(self) -> None:
+        """No runner outlives its stack: kill leftovers, settle their jobs, forget their (in-memory) tasks."""
+        from shiftwork.errors import Conflict
+        from shiftwork.launchers.local import kill_recorded_process
+        from shiftwork.models import Status
+        from shiftwork.store import jobs
+
+        for record in (self.state_dir / "tasks").glob("*.json"):
+            if kill_recorded_process(record):
+                log.warning("killed runner process left by an earlier stack (%s)", record.stem)
+        now = jobs.now_ms()
+        for job in list(jobs.iter_with_status([Status.IN_PROGRESS, Status.STOPPING, Status.QUEUED])):
+            try:
+                if job.status == Status.IN_PROGRESS:
+                    jobs.update(job.job_id, [job.status], status=Status.FAILED, status_message=LOST_MESSAGE,
+                                end_time=now)
+                elif job.status == Status.STOPPING:
+                    jobs.update(job.job_id, [job.status], status=Status.STOPPED, status_message="stopped by user",
+                                end_time=now)
+                elif job.task_arn:
+                    jobs.update(job.job_id, [job.status], task_arn=None, log_stream=None)
+            except Conflict:
+                pass
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self.launcher is not None:
+            self.launcher.close()
+            self._drain_events()
+        for worker in self.workers:
+            worker.join(timeout=5)
+        (self.state_dir / "stack.json").unlink(missing_ok=True)
+        self.server.app.journal = None
+        self.journal.close()
+        self.server.stop()
+
+    def _drain_events(self) -> None:
+        """Deliver the task-stopped events the launcher just published, so no job is left running."""
+        events = [w for w in self.workers if w.name == "queue-events"]
+        sqs = aws.client("sqs")
+        for worker in events:
+            worker.join(timeout=5)
+            while worker.poll_once(sqs):
+                pass
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data))
+    temporary.replace(path)
+
+
+def _try_lock(state_dir: Path) -> IO[str] | None:
+    handle = (state_dir / "stack.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def _read_owner(state_dir: Path, wait_seconds: float = 60.0) -> StackInfo:
+    deadline = time.monotonic() + wait_seconds
+    path = state_dir / "stack.json"
+    while time.monotonic() < deadline:
+        try:
+            info = StackInfo(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            time.sleep(0.1)  # the owner is still starting
+            continue
+        return info
+    raise StackUnavailable(str(state_dir), "another process holds it but never published its endpoint")
+
+
+@contextmanager
+def open_stack(
+    state_dir: Path, *, mode: str = "command", run_jobs: bool = False, port: int = 0
+) -> Iterator[StackInfo]:
+    """Use the stack running over state_dir, or embed one for the duration of the block."""
+    state_dir = state_dir.expanduser().resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    lock = _try_lock(state_dir)
+    if lock is None:
+        if mode == "up":
+            raise StackUnavailable(str(state_dir), "a stack is already running over it (stop it first)")
+        info = _read_owner(state_dir)
+        apply_environment(info.environment(state_dir))
+        yield info
+        return
+    (state_dir / "stack.json").unlink(missing_ok=True)  # a SIGKILLed owner's, stale
+    try:
+        stack = EmbeddedStack(state_dir, port=port, mode=mode, run_jobs=run_jobs or mode == "up",
+                              requeue=mode == "up")
+        stack.start()
+        try:
+            assert stack.info is not None
+            yield stack.info
+        finally:
+            stack.close()
+    finally:
+        lock.close()

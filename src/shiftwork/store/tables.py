@@ -1,0 +1,133 @@
+"""Table models. Names, endpoint and region are bound from settings when first used, not at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shiftwork.config import DEFINITIONS_TABLE, JOBS_TABLE, Settings, get_settings
+
+# Every job carries this constant so one index lists all jobs newest first without a Scan.
+ALL_JOBS = "JOB"
+ALL_DEFINITIONS = "DEFINITION"
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+    host: str | None = None
+    region = "us-east-1"
+
+
+class JobsByCreateTime(GlobalSecondaryIndex["JobRecord"]):
+    class Meta:
+        index_name = "by-create-time"
+        projection = AllProjection()
+
+    list_pk = UnicodeAttribute(hash_key=True)
+    create_time = NumberAttribute(range_key=True)
+
+
+class JobsByStatus(GlobalSecondaryIndex["JobRecord"]):
+    class Meta:
+        index_name = "by-status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    create_time = NumberAttribute(range_key=True)
+
+
+class JobsByDefinition(GlobalSecondaryIndex["JobRecord"]):
+    class Meta:
+        index_name = "by-definition"
+        projection = AllProjection()
+
+    job_definition_id = UnicodeAttribute(hash_key=True)
+    create_time = NumberAttribute(range_key=True)
+
+
+class JobRecord(Model):
+    class Meta(_Meta):
+        table_name = JOBS_TABLE
+
+    job_id = UnicodeAttribute(hash_key=True)
+    list_pk = UnicodeAttribute(default=ALL_JOBS)
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_message = UnicodeAttribute(null=True)
+    input_filename = UnicodeAttribute()
+    parameters = JSONAttribute(default=dict)
+    output_formats = JSONAttribute(default=list)
+    kernel_name = UnicodeAttribute(default="python3")
+    timeout_seconds = NumberAttribute(null=True)
+    package_input_folder = BooleanAttribute(default=False)
+    job_files = JSONAttribute(default=list)
+    create_time = NumberAttribute()
+    update_time = NumberAttribute()
+    start_time = NumberAttribute(null=True)
+    end_time = NumberAttribute(null=True)
+    job_definition_id = UnicodeAttribute(null=True)
+    idempotency_token = UnicodeAttribute(null=True)
+    tags = JSONAttribute(default=list)
+    task_arn = UnicodeAttribute(null=True)
+    log_stream = UnicodeAttribute(null=True)
+    output_prefix = UnicodeAttribute()
+
+    by_create_time = JobsByCreateTime()
+    by_status = JobsByStatus()
+    by_definition = JobsByDefinition()
+
+
+class DefinitionsByCreateTime(GlobalSecondaryIndex["DefinitionRecord"]):
+    class Meta:
+        index_name = "by-create-time"
+        projection = AllProjection()
+
+    list_pk = UnicodeAttribute(hash_key=True)
+    create_time = NumberAttribute(range_key=True)
+
+
+class DefinitionRecord(Model):
+    """Job definitions: what to run and when. Filled in by the schedules work; the table exists from day one."""
+
+    class Meta(_Meta):
+        table_name = DEFINITIONS_TABLE
+
+    job_definition_id = UnicodeAttribute(hash_key=True)
+    list_pk = UnicodeAttribute(default=ALL_DEFINITIONS)
+    name = UnicodeAttribute()
+    create_time = NumberAttribute()
+    update_time = NumberAttribute()
+    spec = JSONAttribute(default=dict)
+
+    by_create_time = DefinitionsByCreateTime()
+
+
+_bound: dict[type[Model], tuple[Any, ...]] = {}
+
+
+def bound(model: type[Model], settings: Settings | None = None) -> type[Model]:
+    """Point `model` at the table, endpoint and region in settings; reconnect only when they changed."""
+    settings = settings or get_settings()
+    name = settings.jobs_table if model is JobRecord else settings.definitions_table
+    key = (name, settings.endpoint_url, settings.region)
+    if _bound.get(model) != key:
+        model.Meta.table_name = name
+        model.Meta.host = settings.endpoint_url
+        model.Meta.region = settings.region
+        model._connection = None
+        _bound[model] = key
+    return model
+
+
+def create_tables(settings: Settings | None = None) -> None:
+    """Create every table with its indexes if missing (the embedded stack's bootstrap; CDK does it on AWS)."""
+    for model in (JobRecord, DefinitionRecord):
+        bound(model, settings).create_table(wait=True)
