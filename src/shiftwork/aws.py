@@ -12,11 +12,21 @@ if TYPE_CHECKING:
     from shiftwork.config import Settings
 
 _session_lock = threading.Lock()
+_session: Any = None
+
+
+def _shared_session() -> Any:
+    """One botocore session per process: it caches service models, so each further client is cheap."""
+    global _session
+    if _session is None:
+        import boto3
+
+        _session = boto3.session.Session()
+    return _session
 
 
 @lru_cache(maxsize=64)
 def _client(service: str, endpoint_url: str | None, region: str) -> Any:
-    import boto3
     from botocore.config import Config
 
     config = Config(
@@ -26,7 +36,7 @@ def _client(service: str, endpoint_url: str | None, region: str) -> Any:
         read_timeout=60,
     )
     with _session_lock:  # boto3 sessions are not thread-safe; the clients they make are
-        return boto3.session.Session().client(
+        return _shared_session().client(
             service, endpoint_url=endpoint_url, region_name=region, config=config
         )
 
@@ -38,5 +48,7 @@ def client(service: str, settings: Settings | None = None) -> Any:
 
 
 def clear_clients() -> None:
-    """Forget cached clients (after the endpoint changed)."""
+    """Forget cached clients and the session (after the endpoint or credentials changed)."""
+    global _session
     _client.cache_clear()
+    _session = None

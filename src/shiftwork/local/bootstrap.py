@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
@@ -20,10 +20,10 @@ MAX_RECEIVES = 5  # then the message goes to the dead-letter queue
 
 @dataclass(frozen=True)
 class Resources:
-    dispatch_queue_url: str
-    events_queue_url: str
-    subnets: list[str]
-    security_groups: list[str]
+    dispatch_queue_url: str = ""
+    events_queue_url: str = ""
+    subnets: list[str] = field(default_factory=list)
+    security_groups: list[str] = field(default_factory=list)
 
 
 def _queue(sqs: Any, name: str) -> tuple[str, str]:
@@ -46,8 +46,8 @@ def _network(settings: Settings) -> tuple[list[str], list[str]]:
     return [subnet], [group["GroupId"]]
 
 
-def bootstrap(settings: Settings) -> Resources:
-    """Tables, bucket (EventBridge notifications on), ECS cluster and task definition, logs, queues, rules."""
+def bootstrap_storage(settings: Settings) -> None:
+    """What every command needs: the tables, the bucket (EventBridge notifications on) and the log group."""
     create_tables(settings)
     s3 = aws.client("s3", settings)
     s3.create_bucket(Bucket=settings.bucket)
@@ -57,6 +57,13 @@ def bootstrap(settings: Settings) -> Resources:
     logs = aws.client("logs", settings)
     if not logs.describe_log_groups(logGroupNamePrefix=settings.log_group)["logGroups"]:
         logs.create_log_group(logGroupName=settings.log_group)
+
+
+def bootstrap_compute(settings: Settings) -> Resources:
+    """What running jobs needs: network, ECS cluster and task definition, queues and EventBridge rules.
+
+    Separate because moto's ECS loads its EC2 backend, over a second of start-up a read-only command can skip.
+    """
     subnets, security_groups = _network(settings)
     ecs = aws.client("ecs", settings)
     ecs.create_cluster(clusterName=settings.cluster)

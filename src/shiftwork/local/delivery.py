@@ -41,10 +41,9 @@ class QueueWorker(threading.Thread):
                 log.exception("polling %s failed", self.queue_url)
                 self._stopping.wait(1.0)
 
-    def poll_once(self, sqs: Any) -> int:
-        response = sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
-        )
+    def poll_once(self, sqs: Any, wait_seconds: int | None = None) -> int:
+        wait = self.wait_seconds if wait_seconds is None else wait_seconds
+        response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait)
         messages = response.get("Messages", [])
         self.idle.clear() if messages else self.idle.set()
         for message in messages:

@@ -100,7 +100,7 @@ class JournalingMotoServer(ThreadedMotoServer):
             self._ip_address, self._port, self.app, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)
 
     @property
     def endpoint_url(self) -> str:

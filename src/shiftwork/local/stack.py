@@ -75,7 +75,7 @@ class EmbeddedStack:
     replayed: int = 0
 
     def start(self) -> EmbeddedStack:
-        from shiftwork.local.bootstrap import bootstrap
+        from shiftwork.local.bootstrap import Resources, bootstrap_compute, bootstrap_storage
         from shiftwork.local.journal import Journal
         from shiftwork.local.server import JournalingMotoServer
         from shiftwork.local.snapshot import load_snapshot, write_snapshot
@@ -86,7 +86,8 @@ class EmbeddedStack:
         settings = apply_environment(
             {"SHIFTWORK_ENDPOINT_URL": self.server.endpoint_url, ENV_STATE_DIR: str(self.state_dir)}
         )
-        resources = bootstrap(settings)
+        bootstrap_storage(settings)
+        resources = bootstrap_compute(settings) if self.run_jobs else Resources()
         self.journal = Journal(self.state_dir / "data")
         load_snapshot(self.journal.snapshot_dir)
         self.replayed = self.server.app.replay(self.journal)
@@ -171,8 +172,6 @@ class EmbeddedStack:
         if self.launcher is not None:
             self.launcher.close()
             self._drain_events()
-        for worker in self.workers:
-            worker.join(timeout=5)
         (self.state_dir / "stack.json").unlink(missing_ok=True)
         self.server.app.journal = None
         self.journal.close()
@@ -180,12 +179,11 @@ class EmbeddedStack:
 
     def _drain_events(self) -> None:
         """Deliver the task-stopped events the launcher just published, so no job is left running."""
-        events = [w for w in self.workers if w.name == "queue-events"]
         sqs = aws.client("sqs")
-        for worker in events:
-            worker.join(timeout=5)
-            while worker.poll_once(sqs):
-                pass
+        for worker in self.workers:
+            if worker.name == "queue-events":
+                while worker.poll_once(sqs, wait_seconds=0):
+                    pass
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

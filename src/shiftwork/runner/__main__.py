@@ -24,4 +24,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The job is recorded and its files are uploaded: skip the interpreter's slow teardown (kernel-client
+    # atexit hooks, thread joins), which would keep the container, and a local `run --wait`, alive for a second.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,279 @@
+"""`shiftwork` commands."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shiftwork.cli.common import (
+    JsonOption,
+    StateDirOption,
+    console,
+    err_console,
+    fail,
+    handle_errors,
+    resolve_state_dir,
+    stack,
+)
+from shiftwork.cli.render import job_detail, jobs_table, styled_status
+
+app = typer.Typer(
+    help="Run Jupyter notebooks as jobs: now, on a schedule, or when a file lands. Locally or on AWS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+job_app = typer.Typer(help="Look at and manage one job.", no_args_is_help=True)
+app.add_typer(job_app, name="job")
+
+POLL_SECONDS = 0.2
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from shiftwork.api.service import Service
+
+    return Service()
+
+
+@app.command()
+@handle_errors
+def run(
+    notebook: Annotated[Path, typer.Argument(help="The notebook to run (.ipynb).", show_default=False)],
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option("--parameter", "-p", metavar="NAME=VALUE", help="A parameter; VALUE is JSON if it parses."),
+    ] = None,
+    output_format: Annotated[
+        list[str] | None,
+        typer.Option("--format", "-f", help="Output format: ipynb, html, markdown, script, latex, pdf (repeat)."),
+    ] = None,
+    kernel: Annotated[str, typer.Option("--kernel", help="Jupyter kernel to run it with.")] = "python3",
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.001, help="Fail the job after this many seconds.")
+    ] = None,
+    input_folder: Annotated[
+        bool, typer.Option("--input-folder", help="Package the notebook's folder with it (data files, modules).")
+    ] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Job name [default: the notebook's name]")] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for the end; exit 0 on COMPLETED, 1 on FAILED or STOPPED.")
+    ] = False,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Run a notebook as a job and show its status until it ends."""
+    from shiftwork.api.validation import check_formats, check_kernel, check_notebook
+    from shiftwork.models import CreateJob, parse_parameters
+
+    parameters = parse_parameters(parameter or [])
+    formats = output_format or ["ipynb"]
+    check_notebook(notebook)  # refuse bad input before a stack is even started
+    check_formats(formats)
+    check_kernel(kernel)
+    request = CreateJob(
+        input_uri=str(notebook),
+        name=name,
+        parameters=parameters,
+        output_formats=formats,
+        kernel_name=kernel,
+        timeout_seconds=timeout,
+        package_input_folder=input_folder,
+    )
+    with stack(state_dir, run_jobs=True) as info:
+        service = _service()
+        job = service.create_job(request)
+        out = err_console if as_json else console
+        out.print(f"job [bold]{job.job_id}[/] created ({job.name})", highlight=False)
+        follow = wait or info.mode == "command"  # an embedded stack lives only as long as this command
+        if follow:
+            job = _follow(service, job.job_id, out)
+        if as_json:
+            print(job.model_dump_json(indent=2))
+        else:
+            console.print(job_detail(job, service.settings.bucket))
+            if follow:
+                console.print(f"download: [bold]shiftwork job download {job.job_id}[/]", highlight=False)
+    if wait and job.status.value != "COMPLETED":
+        raise typer.Exit(1)
+
+
+def _follow(service, job_id: str, out) -> object:  # type: ignore[no-untyped-def]
+    """Live status until the job ends; Ctrl-C stops the job."""
+    started = time.monotonic()
+    seen = None
+    interrupted = False
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            out.print("stopping the job (Ctrl-C again to leave it running)...")
+            service.stop_job(job_id)
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with out.status("", spinner="dots") as status:
+            while True:
+                job = service.get_job(job_id)
+                elapsed = time.monotonic() - started
+                if job.status != seen:
+                    seen = job.status
+                    out.print(f"  {elapsed:6.1f} s  {styled_status(job.status)}", highlight=False)
+                status.update(f"{styled_status(job.status)}  {elapsed:.1f} s")
+                if job.is_terminal:
+                    return job
+                time.sleep(POLL_SECONDS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@app.command()
+@handle_errors
+def up(
+    port: Annotated[int, typer.Option("--port", help="Port for the AWS endpoint (0 picks a free one).")] = 0,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Run the embedded stack in the foreground until Ctrl-C."""
+    from shiftwork.local.stack import open_stack
+
+    directory = resolve_state_dir(state_dir)
+    stopping = False
+
+    def on_term(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    with open_stack(directory, mode="up", port=port) as info:
+        console.print(f"[bold green]shiftwork up[/]: state in {directory}", highlight=False)
+        console.print(f"AWS endpoint (moto server): {info.endpoint_url}", highlight=False)
+        console.print("Other shiftwork commands on this state directory use this stack. Ctrl-C stops it.")
+        sys.stdout.flush()
+        try:
+            while not stopping:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        console.print("stopping...")
+
+
+@app.command("jobs")
+@handle_errors
+def list_jobs(
+    status: Annotated[str | None, typer.Option("--status", help="Only jobs with this status.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 100,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """List jobs, newest first."""
+    from itertools import islice
+
+    from shiftwork.api.service import parse_status
+
+    wanted = parse_status(status)
+    with stack(state_dir):
+        jobs = list(islice(_service().iter_jobs(wanted), limit))
+    if as_json:
+        print(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
+    elif not jobs:
+        console.print("no jobs yet: try [bold]shiftwork run examples/hello.ipynb[/]")
+    else:
+        console.print(jobs_table(jobs))
+
+
+@job_app.command("show")
+@handle_errors
+def show(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Show one job."""
+    with stack(state_dir):
+        service = _service()
+        job = service.get_job(job_id)
+    if as_json:
+        print(job.model_dump_json(indent=2))
+    else:
+        console.print(job_detail(job, service.settings.bucket))
+
+
+@job_app.command("logs")
+@handle_errors
+def logs(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the job ends.")] = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Print a job's output (the runner's stdout and stderr)."""
+    with stack(state_dir):
+        service = _service()
+        token = None
+        while True:
+            job = service.get_job(job_id)
+            events, token = service.job_logs(job_id, token)
+            for event in events:
+                print(event["message"])
+            sys.stdout.flush()
+            if not follow or (job.is_terminal and not events):
+                break
+            if not events:
+                time.sleep(0.5)
+
+
+@job_app.command("download")
+@handle_errors
+def download(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    directory: Annotated[Path | None, typer.Argument(help="Where to put the files [default: ./JOB_ID]")] = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Download a job's output and side-effect files."""
+    target = directory or Path(job_id)
+    with stack(state_dir):
+        written = _service().download_job_files(job_id, target)
+    if not written:
+        raise fail(f"job {job_id} has no files yet", 1)
+    for path in written:
+        console.print(str(path), highlight=False)
+
+
+@job_app.command("stop")
+@handle_errors
+def stop(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    state_dir: StateDirOption = None,
+) -> None:
+    """Stop a queued or running job (STOPPING, then STOPPED)."""
+    with stack(state_dir):
+        service = _service()
+        job = service.stop_job(job_id)
+        deadline = time.monotonic() + service.settings.stop_timeout_seconds + 10
+        while not job.is_terminal and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            job = service.get_job(job_id)
+    console.print(f"job {job_id} {styled_status(job.status)}", highlight=False)
+
+
+@job_app.command("delete")
+@handle_errors
+def delete(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    state_dir: StateDirOption = None,
+) -> None:
+    """Delete a finished job and its files."""
+    with stack(state_dir):
+        _service().delete_job(job_id)
+    console.print(f"job {job_id} deleted", highlight=False)
+
+
+def main() -> None:
+    app()

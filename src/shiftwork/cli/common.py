@@ -1,0 +1,75 @@
+"""What every command shares: the state directory option, the stack, and errors turned into exit codes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from shiftwork.config import ENV_STATE_DIR, default_state_dir
+from shiftwork.errors import InvalidSpec, ShiftworkError
+
+# Piped output is not cut to 80 columns: job ids must survive `| grep`.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help=f"Where the embedded stack keeps its state [default: ${ENV_STATE_DIR}, else {default_state_dir()}]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def resolve_state_dir(state_dir: Path | None) -> Path:
+    if state_dir is not None:
+        return state_dir
+    from_env = os.environ.get(ENV_STATE_DIR)
+    return Path(from_env) if from_env else default_state_dir()
+
+
+@contextmanager
+def stack(state_dir: Path | None, *, run_jobs: bool = False) -> Iterator[Any]:
+    """The stack for this command: the running one, or one embedded for the command's duration."""
+    from shiftwork.local.stack import open_stack
+
+    with open_stack(resolve_state_dir(state_dir), run_jobs=run_jobs) as info:
+        yield info
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def handle_errors(function: F) -> F:
+    """One line on stderr for an error a user can fix: exit 2 for bad input, 1 for the rest."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
+        try:
+            return function(*args, **kwargs)
+        except InvalidSpec as error:
+            raise fail(str(error), 2) from None
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "input"
+            raise fail(f"{field}: {first['msg']}", 2) from None
+        except ShiftworkError as error:
+            raise fail(str(error), 1) from None
+
+    return wrapper  # type: ignore[return-value]
