@@ -23,9 +23,15 @@ def job_id_of(detail: dict[str, Any]) -> str | None:
 
 
 def stopped_message(detail: dict[str, Any]) -> str:
+    """Why the task stopped, as ECS tells it: the task's reason, the container's exit code and reason."""
     reason = detail.get("stoppedReason") or "the task stopped"
-    codes = [c.get("exitCode") for c in detail.get("containers", []) if c.get("exitCode") is not None]
-    suffix = f" (exit code {codes[0]})" if codes else ""
+    notes = []
+    for container in detail.get("containers", []):
+        if container.get("exitCode") is not None:
+            notes.append(f"exit code {container['exitCode']}")
+        if container.get("reason"):
+            notes.append(container["reason"])
+    suffix = f" ({'; '.join(notes)})" if notes else ""
     return f"runner stopped before reporting: {reason}{suffix}"
 
 

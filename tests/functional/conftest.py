@@ -1,0 +1,65 @@
+"""One embedded stack (a ThreadedMotoServer on port 0, bootstrapped, with a launcher) for the whole session."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from shiftwork.models import DescribeJob, Status
+from tests.helpers import write_notebook
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from shiftwork.local.stack import EmbeddedStack
+
+    embedded = EmbeddedStack(tmp_path_factory.mktemp("state"), run_jobs=True).start()
+    yield embedded
+    embedded.close()
+
+
+@pytest.fixture
+def service(stack: object):
+    from shiftwork.api.service import Service
+
+    return Service()
+
+
+@pytest.fixture
+def make_job(stack: object, tmp_path: Path) -> Callable[..., DescribeJob]:
+    """A job record (and its input) written straight to the store, without dispatching it."""
+    from shiftwork.store import files, jobs
+
+    def make(status: Status = Status.CREATED, source: str = "print('hi')", **fields: object) -> DescribeJob:
+        job_id = str(uuid.uuid4())
+        notebook = write_notebook(tmp_path / f"{job_id}.ipynb", "x = 1", source)
+        files.upload_file(notebook, files.input_prefix(job_id) + notebook.name)
+        now = jobs.now_ms()
+        job = DescribeJob(
+            job_id=job_id,
+            name=fields.pop("name", "made"),
+            status=status,
+            input_filename=notebook.name,
+            output_formats=["ipynb"],
+            create_time=fields.pop("create_time", now),
+            update_time=now,
+            output_prefix=files.output_prefix(job_id),
+            **fields,
+        )
+        return jobs.put_new(job)
+
+    return make
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: float = 0.1) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"not true after {timeout} s")

@@ -1,0 +1,180 @@
+"""The job lifecycle on the embedded stack: queue -> dispatch -> LocalLauncher -> runner -> store, S3, logs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shiftwork import aws
+from shiftwork.errors import Conflict, NotFound
+from shiftwork.models import CreateJob, ListJobsQuery, Status
+from shiftwork.store import jobs
+from tests.functional.conftest import wait_for
+from tests.helpers import cell_outputs, write_notebook
+
+
+def _finished(service, job_id):
+    return wait_for(lambda: (job := service.get_job(job_id)).is_terminal and job, timeout=90)
+
+
+def test_a_notebook_job_runs_end_to_end(service, tmp_path):
+    notebook = write_notebook(
+        tmp_path / "typed.ipynb",
+        "n = 1\nlabel = 'x'",
+        "print('types', type(n).__name__, type(label).__name__)\nopen('made.txt', 'w').write(label * n)",
+    )
+    job = service.create_job(
+        CreateJob(input_uri=str(notebook), parameters={"n": 3, "label": "ab"}, output_formats=["html"])
+    )
+    assert job.status == Status.CREATED
+    done = _finished(service, job.job_id)
+    assert done.status == Status.COMPLETED, done.status_message
+    assert done.start_time <= done.end_time
+    assert {f.file_format for f in done.job_files} == {"ipynb", "html", "txt"}
+
+    written = service.download_job_files(job.job_id, tmp_path / "out")
+    names = sorted(p.relative_to(tmp_path / "out").as_posix() for p in written)
+    assert names == ["files/made.txt", "typed.html", "typed.ipynb"]
+    assert (tmp_path / "out" / "files" / "made.txt").read_text() == "ababab"
+    assert "types int str\n" in cell_outputs(tmp_path / "out" / "typed.ipynb")
+    assert "types int str" in (tmp_path / "out" / "typed.html").read_text()
+
+    # the runner's output went to CloudWatch Logs, like the awslogs driver
+    lines = wait_for(lambda: [e["message"] for e in service.job_logs(job.job_id)[0]])
+    assert any("types int str" in line for line in lines)
+    # ECS knows the task, stopped, with the job id in its overrides
+    task = aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[done.task_arn])["tasks"][0]
+    wait_for(lambda: aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[done.task_arn])["tasks"][0][
+        "lastStatus"] == "STOPPED")
+    environment = task["overrides"]["containerOverrides"][0]["environment"]
+    assert {"name": "SHIFTWORK_JOB_ID", "value": job.job_id} in environment
+
+
+def test_a_failing_cell_fails_the_job_and_keeps_the_partial_notebook(service, tmp_path):
+    notebook = write_notebook(tmp_path / "fails.ipynb", "x = 1", "print('before')", "1 / 0", "print('after')")
+    job = service.create_job(CreateJob(input_uri=str(notebook)))
+    done = _finished(service, job.job_id)
+    assert done.status == Status.FAILED
+    assert "ZeroDivisionError: division by zero" in done.status_message
+    assert done.status_message.startswith("cell ")
+    service.download_job_files(job.job_id, tmp_path / "out")
+    outputs = "".join(cell_outputs(tmp_path / "out" / "fails.ipynb"))
+    assert "before" in outputs
+    assert "after" not in outputs
+
+
+def test_the_same_idempotency_token_makes_one_job(service, tmp_path):
+    notebook = write_notebook(tmp_path / "once.ipynb", "x = 1", "x")
+    first = service.create_job(CreateJob(input_uri=str(notebook), idempotency_token="token-1"))
+    second = service.create_job(CreateJob(input_uri=str(notebook), idempotency_token="token-1"))
+    assert first.job_id == second.job_id
+    assert _finished(service, first.job_id).status == Status.COMPLETED
+
+
+def test_duplicate_dispatch_launches_one_fargate_task(stack, make_job):
+    from shiftwork.dispatch import dispatch_job
+    from shiftwork.launchers import FargateLauncher
+
+    job = make_job()
+    launcher = FargateLauncher()
+    first = dispatch_job(job.job_id, launcher)
+    second = dispatch_job(job.job_id, launcher)
+    assert first.status == second.status == Status.QUEUED
+    assert first.task_arn == second.task_arn
+    tasks = aws.client("ecs").list_tasks(cluster="shiftwork", startedBy=job.job_id)["taskArns"]
+    assert tasks == [first.task_arn]
+
+
+def test_status_changes_are_conditional(make_job):
+    job = make_job(Status.COMPLETED)
+    with pytest.raises(Conflict, match="is COMPLETED, expected IN_PROGRESS"):
+        jobs.update(job.job_id, [Status.IN_PROGRESS], status=Status.FAILED)
+    assert jobs.get(job.job_id).status == Status.COMPLETED
+    with pytest.raises(NotFound):
+        jobs.update("00000000-0000-4000-8000-000000000000", [Status.IN_PROGRESS], status=Status.FAILED)
+
+
+def test_lists_are_paginated_newest_first_and_filter_by_status(make_job):
+    made = [make_job(Status.SKIPPED, name=f"page-{i}", create_time=10_000 + i) for i in range(5)]
+    seen, token = [], None
+    while True:
+        page = jobs.list_jobs(ListJobsQuery(status=Status.SKIPPED, max_items=2, next_token=token))
+        assert len(page.jobs) <= 2
+        seen += [j.job_id for j in page.jobs]
+        token = page.next_token
+        if not token:
+            break
+    assert seen == [j.job_id for j in reversed(made)]
+
+
+def test_a_bad_next_token_is_a_clear_error():
+    from shiftwork.errors import InvalidSpec
+
+    with pytest.raises(InvalidSpec, match="next_token"):
+        jobs.list_jobs(ListJobsQuery(next_token="not-a-token"))
+
+
+def test_stopping_a_job_that_has_not_started_stops_it_outright(service, make_job):
+    job = make_job(Status.QUEUED)
+    assert service.stop_job(job.job_id).status == Status.STOPPED
+    with pytest.raises(Conflict):
+        service.stop_job(job.job_id)
+
+
+def test_delete_removes_the_record_and_files_but_not_of_a_running_job(service, make_job):
+    from shiftwork.store import files
+
+    running = make_job(Status.IN_PROGRESS)
+    with pytest.raises(Conflict, match="stop it first"):
+        service.delete_job(running.job_id)
+    done = make_job(Status.COMPLETED)
+    service.delete_job(done.job_id)
+    with pytest.raises(NotFound):
+        service.get_job(done.job_id)
+    assert list(files.iter_keys(f"jobs/{done.job_id}/")) == []
+
+
+def test_the_event_queue_carries_task_state_changes_to_the_completion_handler(stack, make_job):
+    """A task-stopped event put on EventBridge reaches the handler through the rule's SQS target."""
+    from tests.helpers import load_event
+
+    job = make_job(Status.IN_PROGRESS, task_arn="arn:aws:ecs:us-east-1:123456789012:task/shiftwork/crash1")
+    event = load_event("ecs_task_state_change_stopped.json", job_id=job.job_id, task_arn=job.task_arn)
+    aws.client("events").put_events(
+        Entries=[{"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}]
+    )
+    failed = wait_for(lambda: (j := jobs.get(job.job_id)).status == Status.FAILED and j, timeout=30)
+    assert "exit code 137" in failed.status_message
+
+
+def test_a_run_now_request_on_the_dispatch_queue_runs_the_job(stack, service, make_job):
+    from tests.helpers import load_event
+
+    job = make_job(Status.CREATED, source="print('from the queue')")
+    body = load_event("dispatch_run_now.json", job_id=job.job_id)
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=stack.info.dispatch_queue_url, MessageBody=json.dumps(body))
+    sqs.send_message(QueueUrl=stack.info.dispatch_queue_url, MessageBody=json.dumps(body))  # delivered twice
+    done = _finished(service, job.job_id)
+    assert done.status == Status.COMPLETED
+    tasks = aws.client("ecs").list_tasks(cluster="shiftwork", startedBy=job.job_id, desiredStatus="STOPPED")
+    assert len(tasks["taskArns"]) == 1
+
+
+def test_the_local_launcher_runs_at_most_max_parallel_jobs(stack, service, make_job, tmp_path):
+    from shiftwork.dispatch import dispatch_job
+    from shiftwork.launchers.local import LocalLauncher
+
+    launcher = LocalLauncher(tasks_dir=tmp_path / "tasks", max_parallel=1)
+    try:
+        first, second = (make_job(source="import time; time.sleep(2)") for _ in range(2))
+        dispatch_job(first.job_id, launcher)
+        dispatch_job(second.job_id, launcher)
+        wait_for(lambda: jobs.get(first.job_id).status == Status.IN_PROGRESS)
+        assert jobs.get(second.job_id).status == Status.QUEUED
+        a, b = _finished(service, first.job_id), _finished(service, second.job_id)
+        assert a.status == b.status == Status.COMPLETED
+        assert b.start_time >= a.end_time
+    finally:
+        launcher.close()
