@@ -158,8 +158,12 @@ def test_a_run_now_request_on_the_dispatch_queue_runs_the_job(stack, service, ma
     sqs.send_message(QueueUrl=stack.info.dispatch_queue_url, MessageBody=json.dumps(body))  # delivered twice
     done = _finished(service, job.job_id)
     assert done.status == Status.COMPLETED
-    tasks = aws.client("ecs").list_tasks(cluster="shiftwork", startedBy=job.job_id, desiredStatus="STOPPED")
-    assert len(tasks["taskArns"]) == 1
+    ecs = aws.client("ecs")
+    stopped = wait_for(
+        lambda: ecs.list_tasks(cluster="shiftwork", startedBy=job.job_id, desiredStatus="STOPPED")["taskArns"]
+    )
+    running = ecs.list_tasks(cluster="shiftwork", startedBy=job.job_id, desiredStatus="RUNNING")["taskArns"]
+    assert (len(stopped), len(running)) == (1, 0)
 
 
 def test_the_local_launcher_runs_at_most_max_parallel_jobs(stack, service, make_job, tmp_path):

@@ -38,7 +38,8 @@ def describe_failure(error: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(error, PapermillExecutionError):
-        return f"cell {error.cell_index} (In [{error.exec_count}]) raised {error.ename}: {error.evalue}"
+        # In [N] is what the user sees in the output notebook; the position counts papermill's injected cell
+        return f"cell In [{error.exec_count}] (cell {error.cell_index + 1}) raised {error.ename}: {error.evalue}"
     if isinstance(error, JobTimedOut | JobStopRequested):
         return str(error)
     name = type(error).__name__

@@ -1,0 +1,3 @@
+from shiftwork.cli import main
+
+main()
