@@ -47,6 +47,14 @@ def client(service: str, settings: Settings | None = None) -> Any:
     return _client(service, settings.endpoint_url, settings.region)
 
 
+def preload(services: list[str]) -> None:
+    """Load service models into the shared session ahead of use (resolves no credentials, makes no client)."""
+    with _session_lock:
+        session = _shared_session()
+        for service in services:
+            session._session.get_service_model(service)
+
+
 def clear_clients() -> None:
     """Forget cached clients and the session (after the endpoint or credentials changed)."""
     global _session

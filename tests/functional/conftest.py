@@ -18,6 +18,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from shiftwork.local.stack import EmbeddedStack
 
     embedded = EmbeddedStack(tmp_path_factory.mktemp("state"), run_jobs=True).start()
+    embedded.ensure_ecs()
     yield embedded
     embedded.close()
 

@@ -30,7 +30,11 @@ def dispatch_job(job_id: str, launcher: Launcher) -> DescribeJob:
         launched = launcher.launch(job)
     except LaunchError as error:
         return jobs.update(
-            job_id, [Status.QUEUED], status=Status.FAILED, status_message=str(error), end_time=jobs.now_ms()
+            job_id,
+            [Status.QUEUED, Status.IN_PROGRESS],  # a local runner may have started before the launch failed
+            status=Status.FAILED,
+            status_message=str(error),
+            end_time=jobs.now_ms(),
         )
     try:
         return jobs.update(

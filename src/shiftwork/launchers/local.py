@@ -16,13 +16,15 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from shiftwork import aws
 from shiftwork.config import ENV_ENDPOINT_URL
+from shiftwork.errors import LaunchError
 from shiftwork.launchers.base import LaunchedTask
 from shiftwork.launchers.fargate import FargateLauncher
 
@@ -38,18 +40,15 @@ TIMEOUT_GRACE_SECONDS = 30.0  # the runner enforces its own timeout; this is the
 @dataclass
 class _Task:
     job_id: str
-    launched: LaunchedTask
     environment: dict[str, str]
     timeout_seconds: float | None
+    launched: LaunchedTask | None = None  # set once ECS has recorded the task
+    registered: threading.Event = field(default_factory=threading.Event)
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     signalled_at: float | None = None
     pump: threading.Thread | None = None
     stop_reason: str | None = None
-
-    @property
-    def task_key(self) -> str:
-        return self.launched.task_arn.rsplit("/", 1)[-1]
 
 
 def process_start_ticks(pid: int) -> int | None:
@@ -117,6 +116,12 @@ class _LogPump(threading.Thread):
 
 
 class LocalLauncher(FargateLauncher):
+    """Fargate's stand-in: at most max_parallel runner processes; the rest wait, QUEUED, for a slot.
+
+    A pre-started ("warm") runner that has already imported papermill takes the next job, as a warm Lambda
+    would; it receives exactly the environment a fresh subprocess would have been started with.
+    """
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -124,6 +129,8 @@ class LocalLauncher(FargateLauncher):
         tasks_dir: Path,
         max_parallel: int | None = None,
         python: str = sys.executable,
+        keep_warm: bool = True,
+        network: Callable[[], tuple[list[str], list[str]]] | None = None,
         poll_interval: float = 0.1,
     ) -> None:
         super().__init__(settings)
@@ -131,12 +138,15 @@ class LocalLauncher(FargateLauncher):
         self.tasks_dir = tasks_dir
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
         self._python = python
+        self._keep_warm = keep_warm
+        self._network = network
         self._poll_interval = poll_interval
         self._lock = threading.Condition()
         self._pending: deque[_Task] = deque()
         self._running: dict[str, _Task] = {}
-        self._launched: dict[str, LaunchedTask] = {}
+        self._tasks: dict[str, _Task] = {}
         self._closed = False
+        self._warm = self._spawn_warm() if keep_warm else None
         self._monitor = threading.Thread(target=self._monitor_loop, daemon=True, name="local-launcher")
         self._monitor.start()
 
@@ -148,16 +158,41 @@ class LocalLauncher(FargateLauncher):
         return environment
 
     def launch(self, job: DescribeJob) -> LaunchedTask:
+        """Queue the process at once (it may start before ECS has answered), then record the task in ECS."""
         with self._lock:
-            if job.job_id in self._launched:  # a duplicate dispatch: one task per job
-                return self._launched[job.job_id]
-            launched = super().launch(job)
-            self._launched[job.job_id] = launched
-            self._pending.append(
-                _Task(job.job_id, launched, self.container_environment(job), job.timeout_seconds)
-            )
-            self._lock.notify_all()
-        return launched
+            task = self._tasks.get(job.job_id)
+            first = task is None
+            if task is None:  # a duplicate dispatch finds its task here: one process per job
+                task = _Task(job.job_id, self.container_environment(job), job.timeout_seconds)
+                self._tasks[job.job_id] = task
+                self._pending.append(task)
+                self._lock.notify_all()
+        if first:
+            try:
+                task.launched = super().launch(job)
+            except Exception as error:
+                self._abandon(task)
+                raise LaunchError(job.job_id, str(error)) from error
+            finally:
+                task.registered.set()
+            self._start_pump(task)
+        task.registered.wait()
+        if task.launched is None:
+            raise LaunchError(job.job_id, "ECS did not record the task")
+        return task.launched
+
+    def run_task_request(self, job: DescribeJob) -> dict[str, Any]:
+        request = super().run_task_request(job)
+        if self._network is not None:  # the embedded stack makes its VPC only when the first task needs it
+            subnets, groups = self._network()
+            request["networkConfiguration"]["awsvpcConfiguration"].update(subnets=subnets, securityGroups=groups)
+        return request
+
+    def _abandon(self, task: _Task) -> None:
+        with self._lock:
+            if task in self._pending:
+                self._pending.remove(task)
+        self._signal(task, signal.SIGKILL)
 
     @property
     def running_count(self) -> int:
@@ -169,8 +204,12 @@ class LocalLauncher(FargateLauncher):
         with self._lock:
             self._closed = True
             tasks = list(self._running.values())
+            warm, self._warm = self._warm, None
             self._lock.notify_all()
         self._monitor.join()
+        if warm is not None:
+            warm.kill()
+            warm.wait()
         for task in tasks:
             self._signal(task, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.stop_timeout_seconds
@@ -184,19 +223,82 @@ class LocalLauncher(FargateLauncher):
             task.stop_reason = task.stop_reason or "the embedded stack shut down"
             self._finish(task)
 
+    # -- processes --------------------------------------------------------------------------------------------
+    def _spawn_warm(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [self._python, "-m", "shiftwork.runner", "--warm"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a stop reaches the kernel it starts
+        )
+
+    def _process_for(self, task: _Task) -> subprocess.Popen[bytes]:
+        """The warm runner, handed this task's environment, or a fresh `python -m shiftwork.runner`."""
+        environment = {**os.environ, **task.environment}
+        warm, self._warm = self._warm, None
+        if self._keep_warm:
+            self._warm = self._spawn_warm()
+        if warm is not None and warm.poll() is None and warm.stdin is not None:
+            try:
+                warm.stdin.write(json.dumps(environment).encode() + b"\n")
+                warm.stdin.close()
+                return warm
+            except BrokenPipeError:
+                warm.kill()
+        return subprocess.Popen(
+            [self._python, "-m", "shiftwork.runner"],
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _start(self, task: _Task) -> None:
+        task.process = self._process_for(task)
+        task.started_at = time.monotonic()
+        record = {"pid": task.process.pid, "start_ticks": process_start_ticks(task.process.pid)}
+        self._record_path(task).write_text(json.dumps(record))
+        self._running[task.job_id] = task
+
+    def _start_pump(self, task: _Task) -> None:
+        """Logs go to the task's stream once both the process and its ECS task exist."""
+        with self._lock:
+            if task.pump is not None or task.process is None or task.launched is None:
+                return
+            assert task.process.stdout is not None
+            task.pump = _LogPump(task.process.stdout, self, task.launched.log_stream)
+            task.pump.start()
+
+    def _record_path(self, task: _Task) -> Path:
+        return self.tasks_dir / f"{task.job_id}.json"
+
+    def _signal(self, task: _Task, signum: int) -> None:
+        if task.process is None:
+            return
+        try:
+            os.killpg(task.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
     # -- the monitor thread -----------------------------------------------------------------------------------
     def _monitor_loop(self) -> None:
         last_check = 0.0
         while True:
+            started: list[_Task] = []
             with self._lock:
                 if self._closed:
                     return
                 finished = [t for t in self._running.values() if t.process and t.process.poll() is not None]
                 for task in finished:
-                    del self._running[task.task_key]
+                    del self._running[task.job_id]
                 while self._pending and len(self._running) < self.max_parallel:
                     task = self._pending.popleft()
                     self._start(task)
+                    started.append(task)
+            for task in started:
+                self._start_pump(task)
             for task in finished:
                 self._finish(task)
             now = time.monotonic()
@@ -207,47 +309,19 @@ class LocalLauncher(FargateLauncher):
                 if not self._closed and not finished:
                     self._lock.wait(self._poll_interval)
 
-    def _start(self, task: _Task) -> None:
-        environment = {**os.environ, **task.environment}
-        task.process = subprocess.Popen(
-            [self._python, "-m", "shiftwork.runner"],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a stop reaches the kernel it starts
-        )
-        task.started_at = time.monotonic()
-        record = {"pid": task.process.pid, "start_ticks": process_start_ticks(task.process.pid)}
-        self._record_path(task).write_text(json.dumps(record))
-        assert task.process.stdout is not None
-        task.pump = _LogPump(task.process.stdout, self, task.launched.log_stream)
-        task.pump.start()
-        self._running[task.task_key] = task
-
-    def _record_path(self, task: _Task) -> Path:
-        return self.tasks_dir / f"{task.task_key}.json"
-
-    def _signal(self, task: _Task, signum: int) -> None:
-        if task.process is None:
-            return
-        try:
-            os.killpg(task.process.pid, signum)
-        except ProcessLookupError:
-            pass
-
     def _check_stops_and_timeouts(self, now: float) -> None:
         with self._lock:
-            watched = list(self._running.values()) + list(self._pending)
+            watched = [t for t in (*self._running.values(), *self._pending) if t.launched is not None]
         if not watched:
             return
         ecs = aws.client("ecs", self.settings)
-        arns = [t.launched.task_arn for t in watched]
+        arns = [t.launched.task_arn for t in watched if t.launched]
         described: dict[str, dict[str, Any]] = {}
         for start in range(0, len(arns), 100):
             response = ecs.describe_tasks(cluster=self.settings.cluster, tasks=arns[start : start + 100])
             described.update({t["taskArn"]: t for t in response.get("tasks", [])})
         for task in watched:
+            assert task.launched is not None
             info = described.get(task.launched.task_arn, {})
             stop_requested = info.get("desiredStatus") == "STOPPED"
             if task.process is None:
@@ -273,9 +347,12 @@ class LocalLauncher(FargateLauncher):
         if task.process is not None:
             code = task.process.wait()
             exit_code = 128 - code if code < 0 else code  # a signal shows as 128+N, as in a container
-            if task.pump is not None:
-                task.pump.join(timeout=10)
+        task.registered.wait(60)
+        if task.pump is not None:
+            task.pump.join(timeout=10)
         self._record_path(task).unlink(missing_ok=True)
+        if task.launched is None:
+            return  # ECS never recorded it: the dispatcher was told the launch failed
         reason = task.stop_reason or "Essential container in task exited"
         try:
             publish_task_stopped(self.settings, task.launched.task_arn, task.job_id, exit_code, reason)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
@@ -22,8 +22,6 @@ MAX_RECEIVES = 5  # then the message goes to the dead-letter queue
 class Resources:
     dispatch_queue_url: str = ""
     events_queue_url: str = ""
-    subnets: list[str] = field(default_factory=list)
-    security_groups: list[str] = field(default_factory=list)
 
 
 def _queue(sqs: Any, name: str) -> tuple[str, str]:
@@ -59,10 +57,36 @@ def bootstrap_storage(settings: Settings) -> None:
         logs.create_log_group(logGroupName=settings.log_group)
 
 
-def bootstrap_compute(settings: Settings) -> Resources:
-    """What running jobs needs: network, ECS cluster and task definition, queues and EventBridge rules.
+def bootstrap_queues(settings: Settings) -> Resources:
+    """The SQS queues standing in for Lambda targets, and the EventBridge rules that feed them."""
+    sqs = aws.client("sqs", settings)
+    dispatch_url, _ = _queue(sqs, DISPATCH_QUEUE)
+    events_url, events_arn = _queue(sqs, EVENTS_QUEUE)
+    account = events_arn.split(":")[4]
+    cluster_arn = f"arn:aws:ecs:{settings.region}:{account}:cluster/{settings.cluster}"
+    rules = {
+        "shiftwork-task-stopped": {
+            "source": ["aws.ecs"],
+            "detail-type": ["ECS Task State Change"],
+            "detail": {"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"]},
+        },
+        "shiftwork-object-created": {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [settings.bucket]}},
+        },
+    }
+    events = aws.client("events", settings)
+    for name, pattern in rules.items():
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, Targets=[{"Id": "local-queue", "Arn": events_arn}])
+    return Resources(dispatch_url, events_url)
 
-    Separate because moto's ECS loads its EC2 backend, over a second of start-up a read-only command can skip.
+
+def bootstrap_ecs(settings: Settings) -> tuple[list[str], list[str]]:
+    """A VPC, the ECS cluster and the Fargate task definition; returns (subnets, security groups).
+
+    Separate because moto's ECS loads its EC2 backend, over a second that only launching a task needs.
     """
     subnets, security_groups = _network(settings)
     ecs = aws.client("ecs", settings)
@@ -91,24 +115,4 @@ def bootstrap_compute(settings: Settings) -> Resources:
             }
         ],
     )
-    sqs = aws.client("sqs", settings)
-    dispatch_url, _ = _queue(sqs, DISPATCH_QUEUE)
-    events_url, events_arn = _queue(sqs, EVENTS_QUEUE)
-    events = aws.client("events", settings)
-    cluster_arn = ecs.describe_clusters(clusters=[settings.cluster])["clusters"][0]["clusterArn"]
-    rules = {
-        "shiftwork-task-stopped": {
-            "source": ["aws.ecs"],
-            "detail-type": ["ECS Task State Change"],
-            "detail": {"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"]},
-        },
-        "shiftwork-object-created": {
-            "source": ["aws.s3"],
-            "detail-type": ["Object Created"],
-            "detail": {"bucket": {"name": [settings.bucket]}},
-        },
-    }
-    for name, pattern in rules.items():
-        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
-        events.put_targets(Rule=name, Targets=[{"Id": "local-queue", "Arn": events_arn}])
-    return Resources(dispatch_url, events_url, subnets, security_groups)
+    return subnets, security_groups

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,21 +74,29 @@ class EmbeddedStack:
     launcher: Any = None
     workers: list[Any] = field(default_factory=list)
     replayed: int = 0
+    network: tuple[list[str], list[str]] | None = None
+    _ecs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> EmbeddedStack:
-        from shiftwork.local.bootstrap import Resources, bootstrap_compute, bootstrap_storage
+        from shiftwork.local.bootstrap import Resources, bootstrap_queues, bootstrap_storage
         from shiftwork.local.journal import Journal
         from shiftwork.local.server import JournalingMotoServer
         from shiftwork.local.snapshot import load_snapshot, write_snapshot
 
         started = time.perf_counter()
+        if self.run_jobs:  # first: its warm runner imports papermill on the other core while the stack starts
+            from shiftwork.launchers.local import LocalLauncher
+
+            self.launcher = LocalLauncher(
+                get_settings(), tasks_dir=self.state_dir / "tasks", network=self.ensure_ecs
+            )
         self.server = JournalingMotoServer(port=self.port)
         self.server.start()
         settings = apply_environment(
             {"SHIFTWORK_ENDPOINT_URL": self.server.endpoint_url, ENV_STATE_DIR: str(self.state_dir)}
         )
         bootstrap_storage(settings)
-        resources = bootstrap_compute(settings) if self.run_jobs else Resources()
+        resources = bootstrap_queues(settings) if self.run_jobs else Resources()
         self.journal = Journal(self.state_dir / "data")
         load_snapshot(self.journal.snapshot_dir)
         self.replayed = self.server.app.replay(self.journal)
@@ -100,16 +109,13 @@ class EmbeddedStack:
             self.journal.open()
         self.server.app.journal = self.journal
         self.info = StackInfo(self.server.endpoint_url, resources.dispatch_queue_url, os.getpid(), self.mode)
-        settings = apply_environment(
-            {
-                **self.info.environment(self.state_dir),
-                "SHIFTWORK_SUBNETS": json.dumps(resources.subnets),
-                "SHIFTWORK_SECURITY_GROUPS": json.dumps(resources.security_groups),
-            }
-        )
+        settings = apply_environment(self.info.environment(self.state_dir))
         self._recover()
         if self.run_jobs:
+            self.launcher.settings = settings
             self._start_jobs(settings, resources.events_queue_url)
+            if self.mode == "up":  # have ECS ready before the first job comes
+                threading.Thread(target=self.ensure_ecs, daemon=True, name="bootstrap-ecs").start()
         _write_json(self.state_dir / "stack.json", self.info.__dict__)
         log.info("embedded stack up in %.2f s (%d journal records replayed)", time.perf_counter() - started,
                  self.replayed)
@@ -117,10 +123,7 @@ class EmbeddedStack:
 
     def _start_jobs(self, settings: Settings, events_queue_url: str) -> None:
         from shiftwork.dispatch import dispatch_job, handle_task_state_change
-        from shiftwork.launchers.local import LocalLauncher
         from shiftwork.local.delivery import QueueWorker
-
-        self.launcher = LocalLauncher(settings, tasks_dir=self.state_dir / "tasks")
 
         def on_event(event: dict[str, Any]) -> None:
             if event.get("detail-type") == "ECS Task State Change":
@@ -141,6 +144,18 @@ class EmbeddedStack:
             service = Service(settings)
             for job in list(jobs.iter_with_status([Status.CREATED, Status.QUEUED])):
                 service.request_dispatch(job.job_id)
+
+    def ensure_ecs(self) -> tuple[list[str], list[str]]:
+        """Bootstrap ECS once (the first launch needs it); returns the network tasks run in."""
+        from shiftwork.local.bootstrap import bootstrap_ecs
+
+        with self._ecs_lock:
+            if self.network is None:
+                self.network = bootstrap_ecs(get_settings())
+                os.environ["SHIFTWORK_SUBNETS"] = json.dumps(self.network[0])
+                os.environ["SHIFTWORK_SECURITY_GROUPS"] = json.dumps(self.network[1])
+                get_settings.cache_clear()
+            return self.network
 
     def _recover(self) -> None:
         """No runner outlives its stack: kill leftovers, settle their jobs, forget their (in-memory) tasks."""
@@ -167,15 +182,20 @@ class EmbeddedStack:
                 pass
 
     def close(self) -> None:
+        """Stop runners, deliver their last events, stop the server; safe after a start that failed midway."""
         for worker in self.workers:
             worker.stop()
         if self.launcher is not None:
             self.launcher.close()
-            self._drain_events()
+            if self.workers:
+                self._drain_events()
         (self.state_dir / "stack.json").unlink(missing_ok=True)
-        self.server.app.journal = None
-        self.journal.close()
-        self.server.stop()
+        server = getattr(self, "server", None)
+        if server is not None:
+            server.app.journal = None
+            if getattr(self, "journal", None) is not None:
+                self.journal.close()
+            server.stop()
 
     def _drain_events(self) -> None:
         """Deliver the task-stopped events the launcher just published, so no job is left running."""
@@ -234,8 +254,8 @@ def open_stack(
     try:
         stack = EmbeddedStack(state_dir, port=port, mode=mode, run_jobs=run_jobs or mode == "up",
                               requeue=mode == "up")
-        stack.start()
         try:
+            stack.start()
             assert stack.info is not None
             yield stack.info
         finally:

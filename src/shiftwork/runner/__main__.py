@@ -1,7 +1,12 @@
-"""`python -m shiftwork.runner [JOB_ID]`: what the ECS container (or the LocalLauncher's subprocess) runs."""
+"""`python -m shiftwork.runner [JOB_ID]`: what the ECS container (or the LocalLauncher's subprocess) runs.
+
+`--warm` is the LocalLauncher's pre-started runner: it imports what a run needs, then waits for one line on
+stdin, the environment a fresh runner would have been started with, takes it as its own and runs that job.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -11,6 +16,10 @@ from shiftwork.config import ENV_JOB_ID
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--warm"]:
+        if not _adopt_environment():
+            return 0  # released unused
+        argv = []
     job_id = argv[0] if argv else os.environ.get(ENV_JOB_ID)
     if not job_id:
         print(f"usage: python -m shiftwork.runner JOB_ID (or set {ENV_JOB_ID})", file=sys.stderr)
@@ -21,6 +30,26 @@ def main(argv: list[str] | None = None) -> int:
     from shiftwork.runner.lifecycle import NotebookRunner
 
     return NotebookRunner(job_id).run()
+
+
+def _adopt_environment() -> bool:
+    """Import the heavy modules, then wait for the job's environment; False if none comes."""
+    import nbclient  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    import shiftwork.runner.lifecycle  # noqa: F401
+    from shiftwork import aws
+    from shiftwork.config import get_settings
+
+    aws.preload(["s3", "dynamodb"])
+    line = sys.stdin.readline()
+    if not line.strip():
+        return False
+    os.environ.clear()
+    os.environ.update(json.loads(line))
+    get_settings.cache_clear()
+    return True
 
 
 if __name__ == "__main__":

@@ -40,15 +40,16 @@ def side_effect_files(folder: Path, before: dict[str, FileStamp]) -> dict[str, P
 
 def convert(notebook_path: Path, formats: list[str], out_dir: Path) -> dict[str, Path]:
     """Write each requested format of the executed notebook; returns {format: path}. ipynb is the input itself."""
+    made: dict[str, Path] = {"ipynb": notebook_path} if "ipynb" in formats else {}
+    if not set(formats) - {"ipynb"}:
+        return made  # nothing to convert: do not pay for importing nbconvert
     import nbconvert
     import nbformat
 
     notebook = nbformat.read(notebook_path, as_version=4)
-    made: dict[str, Path] = {}
     for name in formats:
         spec = OUTPUT_FORMATS[name]
         if name == "ipynb":
-            made[name] = notebook_path
             continue
         exporter = nbconvert.get_exporter(spec.exporter)()
         body, resources = exporter.from_notebook_node(notebook)
