@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_JOB_ID = "SHIFTWORK_JOB_ID"
 ENV_ENDPOINT_URL = "SHIFTWORK_ENDPOINT_URL"
 ENV_STATE_DIR = "SHIFTWORK_STATE_DIR"
+ENV_WARM_KERNEL = "SHIFTWORK_WARM_KERNEL"  # the kernel a local warm runner starts ahead of its job
 
 # Default resource names; the CDK app passes the real (generated) names to functions and containers by env.
 JOBS_TABLE = "shiftwork-jobs"

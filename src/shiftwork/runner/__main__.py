@@ -1,7 +1,8 @@
 """`python -m shiftwork.runner [JOB_ID]`: what the ECS container (or the LocalLauncher's subprocess) runs.
 
-`--warm` is the LocalLauncher's pre-started runner: it imports what a run needs, then waits for one line on
-stdin, the environment a fresh runner would have been started with, takes it as its own and runs that job.
+`--warm` is the LocalLauncher's pre-started runner: it imports what a run needs and starts a kernel, then
+waits for one line on stdin, the environment a fresh runner would have been started with, takes it as its own
+(and gives it to the kernel) and runs that job.
 """
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ import logging
 import os
 import sys
 
-from shiftwork.config import ENV_JOB_ID
+from typing import TYPE_CHECKING
+
+from shiftwork.config import ENV_JOB_ID, ENV_WARM_KERNEL
+
+if TYPE_CHECKING:
+    from shiftwork.runner.warm import WarmKernel
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    warm = None
     if argv[:1] == ["--warm"]:
-        if not _adopt_environment():
+        warm = _wait_warm()
+        if warm is None:
             return 0  # released unused
         argv = []
     job_id = argv[0] if argv else os.environ.get(ENV_JOB_ID)
@@ -29,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     from shiftwork.runner.lifecycle import NotebookRunner
 
-    return NotebookRunner(job_id).run()
+    return NotebookRunner(job_id, warm=warm).run()
 
 
-def _adopt_environment() -> bool:
-    """Import the heavy modules, then wait for the job's environment; False if none comes."""
+def _wait_warm() -> WarmKernel | None:
+    """Import the heavy modules and start a kernel, then wait for the job's environment; None if none comes."""
     import nbclient  # noqa: F401
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
@@ -42,14 +50,18 @@ def _adopt_environment() -> bool:
     from shiftwork import aws
     from shiftwork.config import get_settings
 
+    from shiftwork.runner.warm import WarmKernel
+
     aws.preload(["s3", "dynamodb"])
+    warm = WarmKernel.start(os.environ.get(ENV_WARM_KERNEL, "python3"))
     line = sys.stdin.readline()
     if not line.strip():
-        return False
+        warm.discard()
+        return None
     os.environ.clear()
     os.environ.update(json.loads(line))
     get_settings.cache_clear()
-    return True
+    return warm
 
 
 if __name__ == "__main__":

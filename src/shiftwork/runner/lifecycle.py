@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -14,6 +16,7 @@ from typing import Any
 from shiftwork.errors import Conflict
 from shiftwork.models import OUTPUT_FORMATS, DescribeJob, JobFile, Status
 from shiftwork.runner.outputs import FileStamp, convert, side_effect_files, snapshot_tree
+from shiftwork.runner.warm import WarmKernel
 from shiftwork.store import files, jobs
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,9 @@ def describe_failure(error: BaseException) -> str:
 class NotebookRunner:
     """Runs one job's notebook in a scratch directory and reports to the store; never trusts its input."""
 
-    def __init__(self, job_id: str, scratch: Path | None = None) -> None:
+    def __init__(self, job_id: str, warm: WarmKernel | None = None) -> None:
         self.job_id = job_id
-        self._scratch = scratch
+        self.warm = warm
         self.job: DescribeJob | None = None
         self.workdir = Path()
         self.out_dir = Path()
@@ -64,26 +67,34 @@ class NotebookRunner:
 
     def run(self) -> int:
         """Run the whole lifecycle; the exit code is 0 on COMPLETED, 1 otherwise."""
-        with tempfile.TemporaryDirectory(prefix="shiftwork-", dir=self._scratch) as scratch:
-            self.workdir = Path(scratch, "work")
-            self.out_dir = Path(scratch, "out")
-            self.workdir.mkdir()
-            self.out_dir.mkdir()
-            try:
-                if not self.before_start():
-                    return 1
-            except Exception as error:  # inputs could not be staged: still a FAILED job, not a lost one
-                log.exception("job %s could not start", self.job_id)
-                self.on_failure(error)
+        scratch = self.warm.scratch if self.warm else Path(tempfile.mkdtemp(prefix="shiftwork-"))
+        self.workdir = scratch / "work"
+        self.out_dir = scratch / "out"
+        self.workdir.mkdir(exist_ok=True)
+        self.out_dir.mkdir(exist_ok=True)
+        try:
+            return self._run()
+        finally:
+            if self.warm:
+                self.warm.shutdown()
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _run(self) -> int:
+        try:
+            if not self.before_start():
                 return 1
-            try:
-                self.execute()
-            except BaseException as error:  # noqa: BLE001 - KeyboardInterrupt/SIGTERM also end as a failure
-                log.error("job %s failed: %s", self.job_id, describe_failure(error))
-                self.on_failure(error)
-                return 1
-            self.on_complete()
-            return 0
+        except Exception as error:  # inputs could not be staged: still a FAILED job, not a lost one
+            log.exception("job %s could not start", self.job_id)
+            self.on_failure(error)
+            return 1
+        try:
+            self.execute()
+        except BaseException as error:  # noqa: BLE001 - KeyboardInterrupt/SIGTERM also end as a failure
+            log.error("job %s failed: %s", self.job_id, describe_failure(error))
+            self.on_failure(error)
+            return 1
+        self.on_complete()
+        return 0
 
     def before_start(self) -> bool:
         """QUEUED -> IN_PROGRESS and stage the input snapshot; False if the job is no longer queued."""
@@ -111,6 +122,12 @@ class NotebookRunner:
         import papermill
 
         assert self.job is not None
+        manager = None
+        if self.warm and self.warm.kernel_name == self.job.kernel_name:
+            self.warm.adopt_environment(dict(os.environ))
+            manager = self.warm.manager
+        elif self.warm:
+            self.warm.shutdown()  # another kernel was asked for: papermill starts that one
         timeout = self.job.timeout_seconds
         self._deadline = time.monotonic() + timeout if timeout else None
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -127,6 +144,7 @@ class NotebookRunner:
                 stderr_file=sys.stderr,
                 request_save_on_cell_execute=True,
                 timeout_func=self._remaining if timeout else None,
+                km=manager,
             )
         except Exception as error:
             if timeout and type(error).__name__ == "CellTimeoutError":
