@@ -51,8 +51,13 @@ def measure(pairs: int, with_up: bool, work: Path, progress: Progress) -> tuple[
     env["SHIFTWORK_STATE_DIR"] = str(state)
     up = None
     if with_up:
-        up = subprocess.Popen([str(BIN / "shiftwork"), "up"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+        up = subprocess.Popen(
+            [str(BIN / "shiftwork"), "up"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         while not (state / "stack.json").exists() or json.loads((state / "stack.json").read_text())["pid"] != up.pid:
             time.sleep(0.1)
     shiftwork = [str(BIN / "shiftwork"), "run", str(notebook), "--wait"]

@@ -36,9 +36,7 @@ def _client(service: str, endpoint_url: str | None, region: str) -> Any:
         read_timeout=60,
     )
     with _session_lock:  # boto3 sessions are not thread-safe; the clients they make are
-        return _shared_session().client(
-            service, endpoint_url=endpoint_url, region_name=region, config=config
-        )
+        return _shared_session().client(service, endpoint_url=endpoint_url, region_name=region, config=config)
 
 
 def client(service: str, settings: Settings | None = None) -> Any:

@@ -22,8 +22,19 @@ def test_run_then_list_show_logs_download_delete(cli, tmp_path):
     listed = cli.json("jobs")
     assert [(j["job_id"], j["status"]) for j in listed] == [(job_id, "COMPLETED")]
     shown = cli.json("job", "show", job_id)
-    for field in ("job_id", "name", "status", "status_message", "parameters", "output_formats", "job_files",
-                  "create_time", "start_time", "end_time", "job_definition_id"):
+    for field in (
+        "job_id",
+        "name",
+        "status",
+        "status_message",
+        "parameters",
+        "output_formats",
+        "job_files",
+        "create_time",
+        "start_time",
+        "end_time",
+        "job_definition_id",
+    ):
         assert field in shown
     assert shown["parameters"] == {"name": "World", "n": 3}
     assert shown["output_formats"] == ["ipynb", "html"]

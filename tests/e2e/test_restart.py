@@ -14,8 +14,9 @@ def test_state_survives_sigkill_of_up(tmp_path):
     up = cli.start("up")
     wait_for_stack(cli.state_dir, up)
     try:
-        done = cli.json("run", str(ROOT / "examples" / "hello.ipynb"), "-p", "name=Durable", "--format", "html",
-                        "--wait")
+        done = cli.json(
+            "run", str(ROOT / "examples" / "hello.ipynb"), "-p", "name=Durable", "--format", "html", "--wait"
+        )
         assert done["status"] == "COMPLETED"
         slow = write_notebook(tmp_path / "slow.ipynb", "x = 1", "import time\ntime.sleep(600)")
         running = cli.json("run", str(slow))

@@ -18,17 +18,43 @@ def test_typed_parameters_reach_the_notebook_with_their_types(up_cli, tmp_path):
         "dict(n=n, ratio=ratio, flag=flag, items=items, config=config, word=word, nothing=nothing).items()}))",
     )
     job = up_cli.json(
-        "run", str(notebook), "-p", "n=3", "-p", "ratio=0.5", "-p", "flag=true", "-p", "items=[1,2]",
-        "-p", 'config={"a": 1}', "-p", "word=hello", "-p", "nothing=null", "--wait",
+        "run",
+        str(notebook),
+        "-p",
+        "n=3",
+        "-p",
+        "ratio=0.5",
+        "-p",
+        "flag=true",
+        "-p",
+        "items=[1,2]",
+        "-p",
+        'config={"a": 1}',
+        "-p",
+        "word=hello",
+        "-p",
+        "nothing=null",
+        "--wait",
     )
     assert job["status"] == "COMPLETED", job["status_message"]
     assert job["parameters"] == {
-        "n": 3, "ratio": 0.5, "flag": True, "items": [1, 2], "config": {"a": 1}, "word": "hello", "nothing": None
+        "n": 3,
+        "ratio": 0.5,
+        "flag": True,
+        "items": [1, 2],
+        "config": {"a": 1},
+        "word": "hello",
+        "nothing": None,
     }
     up_cli("job", "download", job["job_id"], str(tmp_path / "out"))
     printed = json.loads(cell_outputs(tmp_path / "out" / "typed.ipynb")[-1])
     assert printed == {
-        "n": "int", "ratio": "float", "flag": "bool", "items": "list", "config": "dict", "word": "str",
+        "n": "int",
+        "ratio": "float",
+        "flag": "bool",
+        "items": "list",
+        "config": "dict",
+        "word": "str",
         "nothing": "NoneType",
     }
 
@@ -61,8 +87,9 @@ def test_timeout_fails_the_job_with_its_reason(up_cli, tmp_path):
 
 def test_stop_ends_a_running_job_and_kills_its_processes(up_cli, tmp_path):
     notebook = write_notebook(
-        tmp_path / "forever.ipynb", "marker = ''", "import os, time\nprint('pid', os.getpid(), marker, flush=True)\n"
-        "time.sleep(600)"
+        tmp_path / "forever.ipynb",
+        "marker = ''",
+        "import os, time\nprint('pid', os.getpid(), marker, flush=True)\ntime.sleep(600)",
     )
     marker = f"m{os.getpid()}x{time.time_ns()}"
     submitted = up_cli.json("run", str(notebook), "-p", f"marker={marker}")  # returns at once: `up` runs it
@@ -90,8 +117,9 @@ def test_stop_ends_a_running_job_and_kills_its_processes(up_cli, tmp_path):
 
 def test_logs_follow_streams_until_the_job_ends(up_cli, tmp_path):
     notebook = write_notebook(
-        tmp_path / "ticks.ipynb", "n = 3", "import time\nfor i in range(n):\n    print('tick', i, flush=True)\n"
-        "    time.sleep(0.5)"
+        tmp_path / "ticks.ipynb",
+        "n = 3",
+        "import time\nfor i in range(n):\n    print('tick', i, flush=True)\n    time.sleep(0.5)",
     )
     job = up_cli.json("run", str(notebook))
     result = up_cli("job", "logs", job["job_id"], "--follow", timeout=120)

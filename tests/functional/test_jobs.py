@@ -45,8 +45,12 @@ def test_a_notebook_job_runs_end_to_end(service, tmp_path):
     assert any("types int str" in line for line in lines)
     # ECS knows the task, stopped, with the job id in its overrides
     task = aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[done.task_arn])["tasks"][0]
-    wait_for(lambda: aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[done.task_arn])["tasks"][0][
-        "lastStatus"] == "STOPPED")
+    wait_for(
+        lambda: (
+            aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[done.task_arn])["tasks"][0]["lastStatus"]
+            == "STOPPED"
+        )
+    )
     environment = task["overrides"]["containerOverrides"][0]["environment"]
     assert {"name": "SHIFTWORK_JOB_ID", "value": job.job_id} in environment
 

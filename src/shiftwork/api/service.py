@@ -41,10 +41,8 @@ class Service:
         check_notebook(notebook)
         check_formats(request.output_formats)
         check_kernel(request.kernel_name)
-        if request.package_input_folder:
-            inputs = folder_files(notebook.resolve().parent)
-        else:
-            inputs = {notebook.name: notebook}
+        folder = notebook.resolve().parent
+        inputs = folder_files(folder) if request.package_input_folder else {notebook.name: notebook}
         if request.idempotency_token:
             job_id = str(uuid.uuid5(_TOKEN_NAMESPACE, request.idempotency_token))
             try:
@@ -108,7 +106,7 @@ class Service:
         job = jobs.get(job_id)
         if job.status not in STOPPABLE:
             raise Conflict(job_id, job.status.value, "|".join(s.value for s in STOPPABLE))
-        if job.status == Status.CREATED or not job.task_arn and job.status == Status.QUEUED:
+        if job.status == Status.CREATED or (not job.task_arn and job.status == Status.QUEUED):
             # Nothing is running yet: stop it outright. A launch racing with this finds the job not QUEUED.
             return jobs.update(
                 job_id, [job.status], status=Status.STOPPED, status_message="stopped by user", end_time=jobs.now_ms()

@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,12 @@ from shiftwork.cli.common import (
 )
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from shiftwork.api.service import Service
+    from shiftwork.models import DescribeJob
+
 app = typer.Typer(
     help="Run Jupyter notebooks as jobs: now, on a schedule, or when a file lands. Locally or on AWS.",
     no_args_is_help=True,
@@ -32,10 +38,10 @@ app = typer.Typer(
 job_app = typer.Typer(help="Look at and manage one job.", no_args_is_help=True)
 app.add_typer(job_app, name="job")
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> Service:
     from shiftwork.api.service import Service
 
     return Service()
@@ -103,7 +109,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _follow(service, job_id: str, out) -> object:  # type: ignore[no-untyped-def]
+def _follow(service: Service, job_id: str, out: Console) -> DescribeJob:
     """Live status until the job ends; Ctrl-C stops the job."""
     started = time.monotonic()
     seen = None

@@ -7,6 +7,7 @@ stopped in ECS and an "ECS Task State Change" event goes to EventBridge, which r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,10 +17,10 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from shiftwork import aws
@@ -277,10 +278,8 @@ class LocalLauncher(FargateLauncher):
     def _signal(self, task: _Task, signum: int) -> None:
         if task.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(task.process.pid, signum)
-        except ProcessLookupError:
-            pass
 
     # -- the monitor thread -----------------------------------------------------------------------------------
     def _monitor_loop(self) -> None:
@@ -360,9 +359,7 @@ class LocalLauncher(FargateLauncher):
             log.exception("could not report task %s as stopped", task.launched.task_arn)
 
 
-def publish_task_stopped(
-    settings: Settings, task_arn: str, job_id: str, exit_code: int | None, reason: str
-) -> None:
+def publish_task_stopped(settings: Settings, task_arn: str, job_id: str, exit_code: int | None, reason: str) -> None:
     """Stop the task in ECS (if it is not already) and put the event ECS would send on EventBridge."""
     ecs = aws.client("ecs", settings)
     described = ecs.describe_tasks(cluster=settings.cluster, tasks=[task_arn]).get("tasks", [])

@@ -96,9 +96,7 @@ class JournalingMotoServer(ThreadedMotoServer):
         self.app = JournalingApp(DomainDispatcherApplication(create_backend_app))
 
     def _server_entry(self) -> None:
-        self._server = make_server(
-            self._ip_address, self._port, self.app, True, request_handler=MotoRequestHandler
-        )
+        self._server = make_server(self._ip_address, self._port, self.app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever(poll_interval=0.05)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -94,14 +95,10 @@ def load_snapshot(source: Path) -> None:
     with (source / "logs.jsonl").open() as lines:
         for line in lines:
             record = json.loads(line)
-            try:
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
                 logs.create_log_group(logGroupName=record["group"])
-            except logs.exceptions.ResourceAlreadyExistsException:
-                pass
-            try:
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
                 logs.create_log_stream(logGroupName=record["group"], logStreamName=record["stream"])
-            except logs.exceptions.ResourceAlreadyExistsException:
-                pass
             for start in range(0, len(record["events"]), 5000):
                 logs.put_log_events(
                     logGroupName=record["group"],

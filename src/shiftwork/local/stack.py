@@ -87,9 +87,7 @@ class EmbeddedStack:
         if self.run_jobs:  # first: its warm runner imports papermill on the other core while the stack starts
             from shiftwork.launchers.local import LocalLauncher
 
-            self.launcher = LocalLauncher(
-                get_settings(), tasks_dir=self.state_dir / "tasks", network=self.ensure_ecs
-            )
+            self.launcher = LocalLauncher(get_settings(), tasks_dir=self.state_dir / "tasks", network=self.ensure_ecs)
         self.server = JournalingMotoServer(port=self.port)
         self.server.start()
         settings = apply_environment(
@@ -117,8 +115,9 @@ class EmbeddedStack:
             if self.mode == "up":  # have ECS ready before the first job comes
                 threading.Thread(target=self.ensure_ecs, daemon=True, name="bootstrap-ecs").start()
         _write_json(self.state_dir / "stack.json", self.info.__dict__)
-        log.info("embedded stack up in %.2f s (%d journal records replayed)", time.perf_counter() - started,
-                 self.replayed)
+        log.info(
+            "embedded stack up in %.2f s (%d journal records replayed)", time.perf_counter() - started, self.replayed
+        )
         return self
 
     def _start_jobs(self, settings: Settings, events_queue_url: str) -> None:
@@ -171,11 +170,13 @@ class EmbeddedStack:
         for job in list(jobs.iter_with_status([Status.IN_PROGRESS, Status.STOPPING, Status.QUEUED])):
             try:
                 if job.status == Status.IN_PROGRESS:
-                    jobs.update(job.job_id, [job.status], status=Status.FAILED, status_message=LOST_MESSAGE,
-                                end_time=now)
+                    jobs.update(
+                        job.job_id, [job.status], status=Status.FAILED, status_message=LOST_MESSAGE, end_time=now
+                    )
                 elif job.status == Status.STOPPING:
-                    jobs.update(job.job_id, [job.status], status=Status.STOPPED, status_message="stopped by user",
-                                end_time=now)
+                    jobs.update(
+                        job.job_id, [job.status], status=Status.STOPPED, status_message="stopped by user", end_time=now
+                    )
                 elif job.task_arn:
                     jobs.update(job.job_id, [job.status], task_arn=None, log_stream=None)
             except Conflict:
@@ -236,9 +237,7 @@ def _read_owner(state_dir: Path, wait_seconds: float = 60.0) -> StackInfo:
 
 
 @contextmanager
-def open_stack(
-    state_dir: Path, *, mode: str = "command", run_jobs: bool = False, port: int = 0
-) -> Iterator[StackInfo]:
+def open_stack(state_dir: Path, *, mode: str = "command", run_jobs: bool = False, port: int = 0) -> Iterator[StackInfo]:
     """Use the stack running over state_dir, or embed one for the duration of the block."""
     state_dir = state_dir.expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -252,8 +251,7 @@ def open_stack(
         return
     (state_dir / "stack.json").unlink(missing_ok=True)  # a SIGKILLed owner's, stale
     try:
-        stack = EmbeddedStack(state_dir, port=port, mode=mode, run_jobs=run_jobs or mode == "up",
-                              requeue=mode == "up")
+        stack = EmbeddedStack(state_dir, port=port, mode=mode, run_jobs=run_jobs or mode == "up", requeue=mode == "up")
         try:
             stack.start()
             assert stack.info is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,7 +11,7 @@ from shiftwork.models.formats import OUTPUT_FORMATS
 from shiftwork.models.parameters import check_parameter_name
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     CREATED = "CREATED"
     QUEUED = "QUEUED"
     IN_PROGRESS = "IN_PROGRESS"
@@ -20,9 +20,6 @@ class Status(str, Enum):
     STOPPING = "STOPPING"
     STOPPED = "STOPPED"
     SKIPPED = "SKIPPED"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.STOPPED, Status.SKIPPED})

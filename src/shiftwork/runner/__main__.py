@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-
 from typing import TYPE_CHECKING
 
 from shiftwork.config import ENV_JOB_ID, ENV_WARM_KERNEL
@@ -32,9 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if not job_id:
         print(f"usage: python -m shiftwork.runner JOB_ID (or set {ENV_JOB_ID})", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from shiftwork.runner.lifecycle import NotebookRunner
 
     return NotebookRunner(job_id, warm=warm).run()
@@ -49,7 +46,6 @@ def _wait_warm() -> WarmKernel | None:
     import shiftwork.runner.lifecycle  # noqa: F401
     from shiftwork import aws
     from shiftwork.config import get_settings
-
     from shiftwork.runner.warm import WarmKernel
 
     aws.preload(["s3", "dynamodb"])

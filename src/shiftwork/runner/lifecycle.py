@@ -99,9 +99,7 @@ class NotebookRunner:
     def before_start(self) -> bool:
         """QUEUED -> IN_PROGRESS and stage the input snapshot; False if the job is no longer queued."""
         try:
-            self.job = jobs.update(
-                self.job_id, [Status.QUEUED], status=Status.IN_PROGRESS, start_time=jobs.now_ms()
-            )
+            self.job = jobs.update(self.job_id, [Status.QUEUED], status=Status.IN_PROGRESS, start_time=jobs.now_ms())
         except Conflict as conflict:
             log.warning("job %s not started: %s", self.job_id, conflict)
             return False

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJob, ListJobsQuery, ListJobsResponse, Status
@@ -62,7 +63,7 @@ def update(
     """
     table = _table()
     expected = [Status(s) for s in expected]
-    actions = [table.update_time.set(now_ms())]
+    actions: list[Action] = [table.update_time.set(now_ms())]
     if status is not None:
         actions.append(table.status.set(Status(status).value))
     for name, value in changes.items():
