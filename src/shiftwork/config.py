@@ -54,7 +54,8 @@ class Settings(BaseSettings):
     launcher: Literal["local", "fargate"] = "fargate"
     max_parallel_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     stop_timeout_seconds: float = Field(default=10.0, gt=0)  # SIGTERM to SIGKILL, like ECS stopTimeout
-    moto_port: int = Field(default=0, ge=0, le=65535)
+    moto_port: int = Field(default=0, ge=0, le=65535)  # the embedded stack's endpoint; 0 picks a free port
+    journal_compact_bytes: int = Field(default=16 << 20, ge=1)  # fold the journal into a snapshot past this
 
 
 @lru_cache(maxsize=1)

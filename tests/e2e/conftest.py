@@ -45,10 +45,10 @@ class Cli:
         assert result.returncode in (0, 1), result.stderr
         return json.loads(result.stdout)
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [SHIFTWORK, *args],
-            env=clean_environment(self.state_dir),
+            env={**clean_environment(self.state_dir), **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

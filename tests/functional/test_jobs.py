@@ -186,3 +186,15 @@ def test_the_local_launcher_runs_at_most_max_parallel_jobs(stack, service, make_
         assert b.start_time >= a.end_time
     finally:
         launcher.close()
+
+
+def test_logs_outlive_their_cloudwatch_stream(service, tmp_path):
+    """moto refuses log events older than 14 days on a restart's replay; the S3 archive still has them."""
+    notebook = write_notebook(tmp_path / "talk.ipynb", "x = 1", "print('kept for later')")
+    job = _finished(service, service.create_job(CreateJob(input_uri=str(notebook))).job_id)
+    assert job.status == Status.COMPLETED
+    wait_for(lambda: service._archived_logs(job.job_id))
+    aws.client("logs").delete_log_stream(logGroupName=service.settings.log_group, logStreamName=job.log_stream)
+    events, token = service.job_logs(job.job_id)
+    assert "kept for later" in [e["message"] for e in events]
+    assert service.job_logs(job.job_id, token) == ([], token)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shiftwork.config import Settings
 
 _TOKEN_NAMESPACE = uuid.UUID("6b1f3f0e-2d52-4a55-9a0a-5e7a8f0c1d21")
+ARCHIVE_TOKEN = "archive"  # next_token once the logs came from the archive: there is nothing after them
 STOPPABLE = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS)
 
 
@@ -145,8 +146,24 @@ class Service:
         try:
             response = logs.get_log_events(**request)
         except logs.exceptions.ResourceNotFoundException:
-            return [], next_token
-        return response.get("events", []), response.get("nextForwardToken") or next_token
+            response = {}
+        events = response.get("events", [])
+        if not events and next_token is None:
+            archived = self._archived_logs(job_id)
+            if archived:
+                return archived, ARCHIVE_TOKEN
+        if next_token == ARCHIVE_TOKEN:
+            return [], ARCHIVE_TOKEN
+        return events, response.get("nextForwardToken") or next_token
+
+    def _archived_logs(self, job_id: str) -> list[dict[str, Any]]:
+        """The embedded stack's archive of a job's output, when CloudWatch no longer has it."""
+        s3 = aws.client("s3", self.settings)
+        try:
+            body = s3.get_object(Bucket=self.settings.bucket, Key=files.logs_key(job_id))["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            return []
+        return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
 def parse_status(value: str | None) -> Status | None:

@@ -144,12 +144,26 @@ def _follow(service: Service, job_id: str, out: Console) -> DescribeJob:
 @app.command()
 @handle_errors
 def up(
-    port: Annotated[int, typer.Option("--port", help="Port for the AWS endpoint (0 picks a free one).")] = 0,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port for the AWS endpoint [default: $SHIFTWORK_MOTO_PORT, else free]")
+    ] = None,
+    max_parallel: Annotated[
+        int | None,
+        typer.Option("--max-parallel", min=1, help="Jobs run at once [default: $SHIFTWORK_MAX_PARALLEL_JOBS, else cores]"),
+    ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Run the embedded stack in the foreground until Ctrl-C."""
+    import os
+
+    from shiftwork.config import get_settings
     from shiftwork.local.stack import open_stack
 
+    if max_parallel is not None:
+        os.environ["SHIFTWORK_MAX_PARALLEL_JOBS"] = str(max_parallel)
+        get_settings.cache_clear()
+    if port is None:
+        port = get_settings().moto_port
     directory = resolve_state_dir(state_dir)
     stopping = False
 

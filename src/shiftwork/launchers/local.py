@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -28,6 +29,7 @@ from shiftwork.config import ENV_ENDPOINT_URL
 from shiftwork.errors import LaunchError
 from shiftwork.launchers.base import LaunchedTask
 from shiftwork.launchers.fargate import FargateLauncher
+from shiftwork.store import files
 
 if TYPE_CHECKING:
     from shiftwork.config import Settings
@@ -76,28 +78,40 @@ def kill_recorded_process(record: Path) -> bool:
 
 
 class _LogPump(threading.Thread):
-    """Copies a process's output to CloudWatch Logs in batches, as the awslogs driver does."""
+    """Copies a process's output to CloudWatch Logs in batches, as the awslogs driver does.
 
-    def __init__(self, stream: IO[bytes], launcher: LocalLauncher, log_stream: str) -> None:
+    It also archives the whole output in S3 (logs_key), because moto refuses log events older than 14 days:
+    without the archive, a restart of the embedded stack would lose the logs of older jobs.
+    """
+
+    def __init__(self, stream: IO[bytes], launcher: LocalLauncher, log_stream: str, job_id: str) -> None:
         super().__init__(daemon=True, name=f"logs-{log_stream[-8:]}")
         self._stream = stream
         self._settings = launcher.settings
         self._log_stream = log_stream
+        self._job_id = job_id
         self._lines: deque[tuple[int, str]] = deque()
+        self._archive: IO[bytes] | None = None
         self._lock = threading.Lock()
 
     def run(self) -> None:
         logs = aws.client("logs", self._settings)
         logs.create_log_stream(logGroupName=self._settings.log_group, logStreamName=self._log_stream)
-        flusher = threading.Thread(target=self._flush_every, args=(logs,), daemon=True)
-        self._open = True
-        flusher.start()
-        for raw in iter(self._stream.readline, b""):
-            with self._lock:
-                self._lines.append((int(time.time() * 1000), raw.decode("utf-8", "replace").rstrip("\n")))
-        self._open = False
-        flusher.join()
-        self._flush(logs)
+        with tempfile.SpooledTemporaryFile(max_size=1 << 20) as archive:
+            self._archive = archive
+            flusher = threading.Thread(target=self._flush_every, args=(logs,), daemon=True)
+            self._open = True
+            flusher.start()
+            for raw in iter(self._stream.readline, b""):
+                with self._lock:
+                    self._lines.append((int(time.time() * 1000), raw.decode("utf-8", "replace").rstrip("\n")))
+            self._open = False
+            flusher.join()
+            self._flush(logs)
+            archive.seek(0)
+            aws.client("s3", self._settings).put_object(
+                Bucket=self._settings.bucket, Key=files.logs_key(self._job_id), Body=archive.read()
+            )
 
     def _flush_every(self, logs: Any) -> None:
         while self._open:
@@ -108,6 +122,9 @@ class _LogPump(threading.Thread):
         with self._lock:
             batch = [{"timestamp": ts, "message": msg or " "} for ts, msg in self._lines]
             self._lines.clear()
+        for event in batch:
+            if self._archive is not None:
+                self._archive.write(json.dumps(event).encode() + b"\n")
         for start in range(0, len(batch), 5000):
             logs.put_log_events(
                 logGroupName=self._settings.log_group,
@@ -269,7 +286,7 @@ class LocalLauncher(FargateLauncher):
             if task.pump is not None or task.process is None or task.launched is None:
                 return
             assert task.process.stdout is not None
-            task.pump = _LogPump(task.process.stdout, self, task.launched.log_stream)
+            task.pump = _LogPump(task.process.stdout, self, task.launched.log_stream, task.job_id)
             task.pump.start()
 
     def _record_path(self, task: _Task) -> Path:

@@ -30,7 +30,6 @@ LOCAL_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "shiftwork-local",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-COMPACT_JOURNAL_BYTES = 16 * 1024 * 1024
 LOST_MESSAGE = "runner lost: the embedded stack stopped while the job ran"
 
 
@@ -98,7 +97,7 @@ class EmbeddedStack:
         self.journal = Journal(self.state_dir / "data")
         load_snapshot(self.journal.snapshot_dir)
         self.replayed = self.server.app.replay(self.journal)
-        if self.journal.size() > COMPACT_JOURNAL_BYTES:
+        if self.journal.size() > settings.journal_compact_bytes:
             scratch = self.state_dir / "data" / "snapshot.new"
             shutil.rmtree(scratch, ignore_errors=True)
             write_snapshot(scratch)

@@ -22,6 +22,11 @@ def output_prefix(job_id: str) -> str:
     return f"jobs/{job_id}/output/"
 
 
+def logs_key(job_id: str) -> str:
+    """Where the embedded stack archives a job's output (JSON lines of CloudWatch-shaped events)."""
+    return f"jobs/{job_id}/logs/runner.jsonl"
+
+
 def _bucket(settings: Settings | None) -> str:
     return (settings or get_settings()).bucket
 
