@@ -149,7 +149,7 @@ def up(
     ] = None,
     max_parallel: Annotated[
         int | None,
-        typer.Option("--max-parallel", min=1, help="Jobs run at once [default: $SHIFTWORK_MAX_PARALLEL_JOBS, else cores]"),
+        typer.Option("--max-parallel", min=1, help="Jobs at once [default: $SHIFTWORK_MAX_PARALLEL_JOBS, else cores]"),
     ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
