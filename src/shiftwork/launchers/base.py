@@ -21,7 +21,11 @@ class Launcher(ABC):
 
     @abstractmethod
     def launch(self, job: DescribeJob) -> LaunchedTask:
-        """Start the runner for `job`; idempotent per job id."""
+        """Start the runner for `job`.
+
+        The dispatcher launches once per job (it records the task on the job). As a second guard, ECS gets the
+        job id as clientToken, so a retried request starts no second task; the LocalLauncher dedupes by job id.
+        """
 
     @abstractmethod
     def stop(self, task_arn: str, reason: str) -> None:
