@@ -28,7 +28,6 @@ class QueueWorker(threading.Thread):
         self.handler = handler
         self.wait_seconds = wait_seconds
         self._stopping = threading.Event()
-        self.idle = threading.Event()
 
     def run(self) -> None:
         sqs = aws.client("sqs")
@@ -45,7 +44,6 @@ class QueueWorker(threading.Thread):
         wait = self.wait_seconds if wait_seconds is None else wait_seconds
         response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait)
         messages = response.get("Messages", [])
-        self.idle.clear() if messages else self.idle.set()
         for message in messages:
             try:
                 self.handler(json.loads(message["Body"]))

@@ -187,8 +187,10 @@ class EmbeddedStack:
             worker.stop()
         if self.launcher is not None:
             self.launcher.close()
-            if self.workers:
-                self._drain_events()
+        for worker in self.workers:
+            worker.join(timeout=worker.wait_seconds + 30)  # let a handler in progress finish its writes
+        if self.workers:
+            self._drain_events()
         (self.state_dir / "stack.json").unlink(missing_ok=True)
         server = getattr(self, "server", None)
         if server is not None:
