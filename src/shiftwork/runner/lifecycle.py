@@ -68,6 +68,8 @@ class NotebookRunner:
     def run(self) -> int:
         """Run the whole lifecycle; the exit code is 0 on COMPLETED, 1 otherwise."""
         scratch = self.warm.scratch if self.warm else Path(tempfile.mkdtemp(prefix="shiftwork-"))
+        if self.warm:
+            self.warm.adopt_environment_in_background(dict(os.environ))
         self.workdir = scratch / "work"
         self.out_dir = scratch / "out"
         self.workdir.mkdir(exist_ok=True)
@@ -122,9 +124,10 @@ class NotebookRunner:
         assert self.job is not None
         manager = None
         if self.warm and self.warm.kernel_name == self.job.kernel_name:
-            self.warm.adopt_environment(dict(os.environ))
+            self.warm.wait_adopted()
             manager = self.warm.manager
         elif self.warm:
+            self.warm.wait_adopted()
             self.warm.shutdown()  # another kernel was asked for: papermill starts that one
         timeout = self.job.timeout_seconds
         self._deadline = time.monotonic() + timeout if timeout else None

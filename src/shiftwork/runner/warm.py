@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,24 @@ class WarmKernel:
             run_sync(client.execute_interactive)(code, silent=True, store_history=False, timeout=60)
         finally:
             client.stop_channels()
+
+    def adopt_environment_in_background(self, environment: dict[str, str]) -> None:
+        """Start adopt_environment in a thread, so it overlaps staging the inputs; wait_adopted() joins it."""
+        self._adoption_error: BaseException | None = None
+
+        def adopt() -> None:
+            try:
+                self.adopt_environment(environment)
+            except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
+                self._adoption_error = error
+
+        self._adoption = threading.Thread(target=adopt, daemon=True, name="warm-kernel-env")
+        self._adoption.start()
+
+    def wait_adopted(self) -> None:
+        self._adoption.join()
+        if self._adoption_error is not None:
+            raise self._adoption_error
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
