@@ -33,7 +33,8 @@ class QueueWorker(threading.Thread):
         sqs = aws.client("sqs")
         while not self._stopping.is_set():
             try:
-                self.poll_once(sqs)
+                if not self.poll_once(sqs) and self.wait_seconds == 0:
+                    self._stopping.wait(0.05)  # short polling: a stop is never kept waiting by a long poll
             except Exception:
                 if self._stopping.is_set():
                     return

@@ -128,9 +128,14 @@ class EmbeddedStack:
                 handle_task_state_change(event["detail"])
 
         assert self.info is not None
+        wait = 1 if self.mode == "up" else 0  # a command's stack should stop at once: short polling
+
+        def on_dispatch(body: dict[str, Any]) -> None:
+            dispatch_job(body["job_id"], self.launcher)
+
         self.workers = [
-            QueueWorker("dispatch", self.info.dispatch_queue_url, lambda b: dispatch_job(b["job_id"], self.launcher)),
-            QueueWorker("events", events_queue_url, on_event),
+            QueueWorker("dispatch", self.info.dispatch_queue_url, on_dispatch, wait),
+            QueueWorker("events", events_queue_url, on_event, wait),
         ]
         for worker in self.workers:
             worker.start()
