@@ -66,7 +66,7 @@ def run(
     input_folder: Annotated[
         bool, typer.Option("--input-folder", help="Package the notebook's folder with it (data files, modules).")
     ] = False,
-    name: Annotated[str | None, typer.Option("--name", help="Job name [default: the notebook's name]")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Job name \\[default: the notebook's name]")] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the end; exit 0 on COMPLETED, 1 on FAILED or STOPPED.")
     ] = False,
@@ -145,11 +145,11 @@ def _follow(service: Service, job_id: str, out: Console) -> DescribeJob:
 @handle_errors
 def up(
     port: Annotated[
-        int | None, typer.Option("--port", help="Port for the AWS endpoint [default: $SHIFTWORK_MOTO_PORT, else free]")
+        int | None, typer.Option("--port", help="Port for the AWS endpoint \\[default: $SHIFTWORK_MOTO_PORT, else free]")
     ] = None,
     max_parallel: Annotated[
         int | None,
-        typer.Option("--max-parallel", min=1, help="Jobs at once [default: $SHIFTWORK_MAX_PARALLEL_JOBS, else cores]"),
+        typer.Option("--max-parallel", min=1, help="Jobs at once \\[default: $SHIFTWORK_MAX_PARALLEL_JOBS, else cores]"),
     ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
@@ -253,7 +253,7 @@ def logs(
 @handle_errors
 def download(
     job_id: Annotated[str, typer.Argument(help="The job's id.")],
-    directory: Annotated[Path | None, typer.Argument(help="Where to put the files [default: ./JOB_ID]")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="Where to put the files \\[default: ./JOB_ID]")] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Download a job's output and side-effect files."""

@@ -24,7 +24,7 @@ StateDirOption = Annotated[
     Path | None,
     typer.Option(
         "--state-dir",
-        help=f"Where the embedded stack keeps its state [default: ${ENV_STATE_DIR}, else {default_state_dir()}]",
+        help=f"Where the embedded stack keeps its state \\[default: ${ENV_STATE_DIR}, else {default_state_dir()}]",
         show_default=False,
     ),
 ]
