@@ -145,11 +145,12 @@ def _follow(service: Service, job_id: str, out: Console) -> DescribeJob:
 @handle_errors
 def up(
     port: Annotated[
-        int | None, typer.Option("--port", help="Port for the AWS endpoint \\[default: $SHIFTWORK_MOTO_PORT, else free]")
+        int | None,
+        typer.Option("--port", help="Port for the AWS endpoint \\[default: $SHIFTWORK_MOTO_PORT, else any]"),
     ] = None,
     max_parallel: Annotated[
         int | None,
-        typer.Option("--max-parallel", min=1, help="Jobs at once \\[default: $SHIFTWORK_MAX_PARALLEL_JOBS, else cores]"),
+        typer.Option("--max-parallel", min=1, help="Jobs at once \\[default: $SHIFTWORK_MAX_PARALLEL_JOBS or cores]"),
     ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
