@@ -25,17 +25,23 @@ def test_a_notebook_job_runs_end_to_end(service, tmp_path):
         "print('types', type(n).__name__, type(label).__name__)\nopen('made.txt', 'w').write(label * n)",
     )
     job = service.create_job(
-        CreateJob(input_uri=str(notebook), parameters={"n": 3, "label": "ab"}, output_formats=["html"])
+        CreateJob(
+            input_uri=str(notebook),
+            parameters={"n": 3, "label": "ab"},
+            output_formats=["html", "markdown", "script"],
+        )
     )
     assert job.status == Status.CREATED
     done = _finished(service, job.job_id)
     assert done.status == Status.COMPLETED, done.status_message
     assert done.start_time <= done.end_time
-    assert {f.file_format for f in done.job_files} == {"ipynb", "html", "txt"}
+    assert {f.file_format for f in done.job_files} == {"ipynb", "html", "markdown", "script", "txt"}
 
     written = service.download_job_files(job.job_id, tmp_path / "out")
     names = sorted(p.relative_to(tmp_path / "out").as_posix() for p in written)
-    assert names == ["files/made.txt", "typed.html", "typed.ipynb"]
+    assert names == ["files/made.txt", "typed.html", "typed.ipynb", "typed.md", "typed.py"]
+    assert 'label = "ab"' in (tmp_path / "out" / "typed.py").read_text()  # the injected parameters
+    assert "types int str" in (tmp_path / "out" / "typed.md").read_text()
     assert (tmp_path / "out" / "files" / "made.txt").read_text() == "ababab"
     assert "types int str\n" in cell_outputs(tmp_path / "out" / "typed.ipynb")
     assert "types int str" in (tmp_path / "out" / "typed.html").read_text()
