@@ -127,8 +127,13 @@ def test_calendar_interval_matches_apscheduler(timezone):
     for counts, at, start_day in cases:
         aps = ApsCalendar(**counts, hour=at.hour, minute=at.minute, start_date=start_day, timezone="UTC")
         expected = apply_rule(_aps_walls(aps, timezone), tz)
-        spec = {"type": "calendarinterval", **counts, "hour": at.hour, "minute": at.minute,
-                "start_date": start_day.isoformat()}
+        spec = {
+            "type": "calendarinterval",
+            **counts,
+            "hour": at.hour,
+            "minute": at.minute,
+            "start_date": start_day.isoformat(),
+        }
         import json
 
         assert ours(json.dumps(spec), timezone) == expected, counts
@@ -182,6 +187,8 @@ def test_or_with_a_date_is_the_union_of_apschedulers_children():
     weekly = _aps_walls(ApsCron.from_crontab("0 0 * * mon", timezone="UTC"), "UTC")
     once = _aps_walls(ApsDate(run_date=run, timezone="UTC"), "UTC")
     expected = sorted(w.replace(tzinfo=UTC) for w in {*weekly, *once} if START <= w.replace(tzinfo=UTC) < END)
-    spec = {"type": "or", "triggers": [{"type": "cron", "expression": "0 0 * * mon"},
-                                       {"type": "date", "run_date": run.isoformat()}]}
+    spec = {
+        "type": "or",
+        "triggers": [{"type": "cron", "expression": "0 0 * * mon"}, {"type": "date", "run_date": run.isoformat()}],
+    }
     assert ours(json.dumps(spec), "UTC") == expected
