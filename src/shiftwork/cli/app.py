@@ -22,6 +22,7 @@ from shiftwork.cli.common import (
     stack,
 )
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
+from shiftwork.cli.schedule import schedule_app
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 job_app = typer.Typer(help="Look at and manage one job.", no_args_is_help=True)
 app.add_typer(job_app, name="job")
+app.add_typer(schedule_app, name="schedule")
 
 POLL_SECONDS = 0.1
 
