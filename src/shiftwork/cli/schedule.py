@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -19,7 +20,7 @@ ScheduleArgument = Annotated[
 TimezoneOption = Annotated[str, typer.Option("--tz", help="IANA time zone of the wall-clock times.")]
 
 
-def _start(start: str | None, timezone: str):  # type: ignore[no-untyped-def]
+def _start(start: str | None, timezone: str) -> datetime:
     from shiftwork.schedules.parse import parse_moment
     from shiftwork.schedules.triggers import utc_now
 
