@@ -25,6 +25,7 @@ TASK_FAMILY = "shiftwork-runner"
 CONTAINER_NAME = "runner"
 LOG_GROUP = "/shiftwork/runner"
 LOG_STREAM_PREFIX = "runner"
+SCHEDULE_GROUP = "shiftwork"
 
 
 def default_state_dir() -> Path:
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     subnets: list[str] = Field(default_factory=list)
     security_groups: list[str] = Field(default_factory=list)
     dispatch_queue_url: str | None = None  # locally, run-now requests go through this queue
+    schedule_group: str = SCHEDULE_GROUP
+    scheduler_target_arn: str | None = None  # what schedules invoke: the dispatch Lambda (its queue, locally)
+    scheduler_role_arn: str = "arn:aws:iam::123456789012:role/shiftwork-scheduler"
     launcher: Literal["local", "fargate"] = "fargate"
     max_parallel_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     stop_timeout_seconds: float = Field(default=10.0, gt=0)  # SIGTERM to SIGKILL, like ECS stopTimeout

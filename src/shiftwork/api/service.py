@@ -33,7 +33,10 @@ STOPPABLE = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS)
 
 class Service:
     def __init__(self, settings: Settings | None = None) -> None:
+        from shiftwork.api.definitions import Definitions
+
         self.settings = settings or get_settings()
+        self.definitions = Definitions(self)
 
     # -- jobs ---------------------------------------------------------------------------------------------
     def create_job(self, request: CreateJob) -> DescribeJob:
@@ -85,6 +88,17 @@ class Service:
             from shiftwork.dispatch import dispatch_job
 
             dispatch_job(job_id, FargateLauncher(self.settings))
+
+    def deliver_fire(self, payload: dict[str, Any]) -> None:
+        """A schedule fire for the dispatcher (what EventBridge Scheduler sends its target)."""
+        if self.settings.dispatch_queue_url:
+            aws.client("sqs", self.settings).send_message(
+                QueueUrl=self.settings.dispatch_queue_url, MessageBody=json.dumps(payload)
+            )
+        else:
+            from shiftwork.dispatch.fire import handle_schedule_fired
+
+            handle_schedule_fired(payload, FargateLauncher(self.settings))
 
     def get_job(self, job_id: str) -> DescribeJob:
         return jobs.get(job_id)

@@ -21,6 +21,7 @@ from shiftwork.cli.common import (
     resolve_state_dir,
     stack,
 )
+from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 from shiftwork.cli.schedule import schedule_app
 
@@ -39,6 +40,7 @@ app = typer.Typer(
 job_app = typer.Typer(help="Look at and manage one job.", no_args_is_help=True)
 app.add_typer(job_app, name="job")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(definitions_app, name="definitions")
 
 POLL_SECONDS = 0.1
 

@@ -55,6 +55,9 @@ def bootstrap_storage(settings: Settings) -> None:
     logs = aws.client("logs", settings)
     if not logs.describe_log_groups(logGroupNamePrefix=settings.log_group)["logGroups"]:
         logs.create_log_group(logGroupName=settings.log_group)
+    scheduler = aws.client("scheduler", settings)
+    if not scheduler.list_schedule_groups(NamePrefix=settings.schedule_group).get("ScheduleGroups"):
+        scheduler.create_schedule_group(Name=settings.schedule_group)
 
 
 def bootstrap_queues(settings: Settings) -> Resources:

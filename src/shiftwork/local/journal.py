@@ -21,7 +21,7 @@ from typing import Any
 _CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 _READ_ACTIONS = ("Get", "Query", "Scan", "BatchGet", "Describe", "List", "TransactGet", "Filter", "Test")
 _TARGET_SERVICES = {"dynamodb": "DynamoDB_", "logs": "Logs_"}
-_METHOD_SERVICES = {"s3", "scheduler"}
+_METHOD_SERVICES = {"s3"}  # EventBridge Scheduler is rebuilt from the definitions at start instead
 
 
 def service_of(environ: dict[str, Any]) -> str | None:

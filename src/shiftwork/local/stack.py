@@ -54,7 +54,11 @@ class StackInfo:
     mode: str  # "up" or "command"
 
     def environment(self, state_dir: Path) -> dict[str, str]:
+        from shiftwork.local.bootstrap import DISPATCH_QUEUE
+
+        region = os.environ.get("SHIFTWORK_REGION", "us-east-1")
         return {
+            "SHIFTWORK_SCHEDULER_TARGET_ARN": f"arn:aws:sqs:{region}:123456789012:{DISPATCH_QUEUE}",
             "SHIFTWORK_ENDPOINT_URL": self.endpoint_url,
             "SHIFTWORK_DISPATCH_QUEUE_URL": self.dispatch_queue_url,
             "SHIFTWORK_LAUNCHER": "local",
@@ -74,6 +78,7 @@ class EmbeddedStack:
     workers: list[Any] = field(default_factory=list)
     replayed: int = 0
     network: tuple[list[str], list[str]] | None = None
+    clock: Any = None
     _ecs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> EmbeddedStack:
@@ -111,8 +116,9 @@ class EmbeddedStack:
         if self.run_jobs:
             self.launcher.settings = settings
             self._start_jobs(settings, resources.events_queue_url)
-            if self.mode == "up":  # have ECS ready before the first job comes
+            if self.mode == "up":  # have ECS ready before the first job comes; keep time for the schedules
                 threading.Thread(target=self.ensure_ecs, daemon=True, name="bootstrap-ecs").start()
+                self._start_clock()
         _write_json(self.state_dir / "stack.json", self.info.__dict__)
         log.info(
             "embedded stack up in %.2f s (%d journal records replayed)", time.perf_counter() - started, self.replayed
@@ -131,7 +137,12 @@ class EmbeddedStack:
         wait = 1 if self.mode == "up" else 0  # a command's stack should stop at once: short polling
 
         def on_dispatch(body: dict[str, Any]) -> None:
-            dispatch_job(body["job_id"], self.launcher)
+            if "job_definition_id" in body:  # a schedule fired (EventBridge Scheduler's payload)
+                from shiftwork.dispatch.fire import handle_schedule_fired
+
+                handle_schedule_fired(body, self.launcher)
+            else:  # run now
+                dispatch_job(body["job_id"], self.launcher)
 
         self.workers = [
             QueueWorker("dispatch", self.info.dispatch_queue_url, on_dispatch, wait),
@@ -147,6 +158,13 @@ class EmbeddedStack:
             service = Service(settings)
             for job in list(jobs.iter_with_status([Status.CREATED, Status.QUEUED])):
                 service.request_dispatch(job.job_id)
+
+    def _start_clock(self) -> None:
+        from shiftwork.local.clock import Clock
+
+        self.clock = Clock(self.state_dir / "clock.json")
+        self.clock.start_up()
+        self.clock.start()
 
     def ensure_ecs(self) -> tuple[list[str], list[str]]:
         """Bootstrap ECS once (the first launch needs it); returns the network tasks run in."""
@@ -188,6 +206,8 @@ class EmbeddedStack:
 
     def close(self) -> None:
         """Stop runners, deliver their last events, stop the server; safe after a start that failed midway."""
+        if self.clock is not None:
+            self.clock.stop()
         for worker in self.workers:
             worker.stop()
         if self.launcher is not None:

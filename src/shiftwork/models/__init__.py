@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from shiftwork.models.definition import (
+    CoalescePolicy,
+    ConflictPolicy,
+    CreateJobDefinition,
+    DescribeJobDefinition,
+    ListJobDefinitionsResponse,
+    ScheduleFired,
+    UpdateJobDefinition,
+)
 from shiftwork.models.formats import OUTPUT_FORMATS, OutputFormat
 from shiftwork.models.job import (
     TERMINAL_STATUSES,
@@ -17,13 +26,20 @@ from shiftwork.models.parameters import parse_parameter, parse_parameters
 __all__ = [
     "OUTPUT_FORMATS",
     "TERMINAL_STATUSES",
+    "CoalescePolicy",
+    "ConflictPolicy",
     "CreateJob",
+    "CreateJobDefinition",
     "DescribeJob",
+    "DescribeJobDefinition",
     "JobFile",
+    "ListJobDefinitionsResponse",
     "ListJobsQuery",
     "ListJobsResponse",
     "OutputFormat",
+    "ScheduleFired",
     "Status",
+    "UpdateJobDefinition",
     "parse_parameter",
     "parse_parameters",
 ]

@@ -90,8 +90,11 @@ class DescribeJob(BaseModel):
     start_time: int | None = None
     end_time: int | None = None
     job_definition_id: str | None = None
+    job_definition_version: int | None = None
+    scheduled_time: str | None = None  # ISO 8601, for a job a schedule fired
     idempotency_token: str | None = None
     tags: list[str] = Field(default_factory=list)
+    input_prefix: str | None = None  # where the input snapshot is [default: jobs/<id>/input/]
     task_arn: str | None = None
     log_stream: str | None = None
     output_prefix: str  # S3 key prefix under which the job's files live

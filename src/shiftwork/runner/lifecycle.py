@@ -105,7 +105,8 @@ class NotebookRunner:
         except Conflict as conflict:
             log.warning("job %s not started: %s", self.job_id, conflict)
             return False
-        staged = files.download_tree(files.input_prefix(self.job_id), self.workdir)
+        prefix = self.job.input_prefix or files.input_prefix(self.job_id)
+        staged = files.download_tree(prefix, self.workdir)
         self.input_path = self.workdir / self.job.input_filename
         if self.input_path not in staged:
             raise FileNotFoundError(f"input notebook {self.job.input_filename} is missing from the job's files")

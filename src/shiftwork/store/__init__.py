@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shiftwork.store import files, jobs
+from shiftwork.store import definitions, files, jobs
 from shiftwork.store.tables import create_tables
 
-__all__ = ["create_tables", "files", "jobs"]
+__all__ = ["create_tables", "definitions", "files", "jobs"]

@@ -142,3 +142,15 @@ def iter_with_status(statuses: Iterable[Status]) -> Iterable[DescribeJob]:
     for status in statuses:
         for record in table.by_status.query(Status(status).value):
             yield _to_dto(record)
+
+
+ACTIVE_STATUSES = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS, Status.STOPPING)
+
+
+def count_active(definition_id: str) -> int:
+    """How many of a definition's jobs are queued or running (Queries on the by-status index)."""
+    table = _table()
+    return sum(
+        table.by_status.count(status.value, filter_condition=table.job_definition_id == definition_id)
+        for status in ACTIVE_STATUSES
+    )

@@ -74,8 +74,11 @@ class JobRecord(Model):
     start_time = NumberAttribute(null=True)
     end_time = NumberAttribute(null=True)
     job_definition_id = UnicodeAttribute(null=True)
+    job_definition_version = NumberAttribute(null=True)
+    scheduled_time = UnicodeAttribute(null=True)
     idempotency_token = UnicodeAttribute(null=True)
     tags = JSONAttribute(default=list)
+    input_prefix = UnicodeAttribute(null=True)
     task_arn = UnicodeAttribute(null=True)
     log_stream = UnicodeAttribute(null=True)
     output_prefix = UnicodeAttribute()
@@ -95,17 +98,32 @@ class DefinitionsByCreateTime(GlobalSecondaryIndex["DefinitionRecord"]):
 
 
 class DefinitionRecord(Model):
-    """Job definitions: what to run and when. Filled in by the schedules work; the table exists from day one."""
-
     class Meta(_Meta):
         table_name = DEFINITIONS_TABLE
 
     job_definition_id = UnicodeAttribute(hash_key=True)
     list_pk = UnicodeAttribute(default=ALL_DEFINITIONS)
     name = UnicodeAttribute()
+    version = NumberAttribute()
+    input_filename = UnicodeAttribute()
+    input_prefix = UnicodeAttribute()
+    parameters = JSONAttribute(default=dict)
+    output_formats = JSONAttribute(default=list)
+    kernel_name = UnicodeAttribute(default="python3")
+    timeout_seconds = NumberAttribute(null=True)
+    package_input_folder = BooleanAttribute(default=False)
+    schedule = UnicodeAttribute()
+    timezone = UnicodeAttribute(default="UTC")
+    trigger = JSONAttribute()
+    compiled = JSONAttribute(default=list)
+    active = BooleanAttribute(default=True)
+    max_running_jobs = NumberAttribute(default=1)
+    misfire_grace_time = NumberAttribute(null=True)
+    coalesce = UnicodeAttribute(default="latest")
+    tags = JSONAttribute(default=list)
     create_time = NumberAttribute()
     update_time = NumberAttribute()
-    spec = JSONAttribute(default=dict)
+    active_since = NumberAttribute()
 
     by_create_time = DefinitionsByCreateTime()
 

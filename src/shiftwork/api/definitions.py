@@ -1,0 +1,191 @@
+"""Job definitions: create, list, show, update (a new version), pause, resume, delete, run now.
+
+Create, update, pause, resume and delete change the definition's EventBridge Scheduler schedules in the same call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
+from shiftwork.errors import InvalidSpec, NotFound
+from shiftwork.models import (
+    ConflictPolicy,
+    CreateJobDefinition,
+    DescribeJob,
+    DescribeJobDefinition,
+    ListJobDefinitionsResponse,
+    UpdateJobDefinition,
+)
+from shiftwork.schedules import compile_to_eventbridge, parse_trigger
+from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules
+from shiftwork.store import definitions, files, jobs
+
+if TYPE_CHECKING:
+    from shiftwork.api.service import Service
+
+
+def definition_prefix(definition_id: str, version: int) -> str:
+    return f"definitions/{definition_id}/v{version}/input/"
+
+
+class Definitions:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.settings
+
+    def _snapshot(self, notebook: Path, with_folder: bool, prefix: str) -> None:
+        inputs = folder_files(notebook.resolve().parent) if with_folder else {notebook.name: notebook}
+        files.upload_tree(inputs, prefix, self.settings)
+
+    def _compile(self, schedule: str, timezone: str, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        trigger = parse_trigger(schedule, timezone, now=now)
+        compiled = compile_to_eventbridge(trigger, now=now)
+        return trigger.to_dict(), [c.to_dict() for c in compiled]
+
+    def create(self, request: CreateJobDefinition, job_definition_id: str | None = None) -> DescribeJobDefinition:
+        """Validate everything, snapshot the notebook, store version 1 and create its schedules."""
+        notebook = Path(request.input_uri).expanduser()
+        check_notebook(notebook)
+        check_formats(request.output_formats)
+        check_kernel(request.kernel_name)
+        now = datetime.now(UTC).replace(microsecond=0)
+        trigger, compiled = self._compile(request.schedule, request.timezone, now)
+        definition_id = job_definition_id or str(uuid.uuid4())
+        existing = None
+        if job_definition_id:
+            with contextlib.suppress(NotFound):
+                existing = definitions.get(job_definition_id)
+        if existing is not None and request.conflict_policy == ConflictPolicy.KEEP:
+            return existing
+        if existing is not None and request.conflict_policy == ConflictPolicy.ERROR:
+            raise InvalidSpec(
+                "job definition id",
+                job_definition_id,
+                "exists already: choose --conflict replace or keep, or another id",
+            )
+        version = existing.version + 1 if existing else 1
+        now_ms = int(now.timestamp() * 1000)
+        definition = DescribeJobDefinition(
+            job_definition_id=definition_id,
+            name=request.name or notebook.stem,
+            version=version,
+            input_filename=notebook.name,
+            input_prefix=definition_prefix(definition_id, version),
+            parameters=request.parameters,
+            output_formats=request.output_formats,
+            kernel_name=request.kernel_name,
+            timeout_seconds=request.timeout_seconds,
+            package_input_folder=request.package_input_folder,
+            schedule=request.schedule,
+            timezone=request.timezone,
+            trigger=trigger,
+            compiled=compiled,
+            active=request.active,
+            max_running_jobs=request.max_running_jobs,
+            misfire_grace_time=request.misfire_grace_time,
+            coalesce=request.coalesce,
+            tags=request.tags,
+            create_time=existing.create_time if existing else now_ms,
+            update_time=now_ms,
+            active_since=now_ms,
+        )
+        self._snapshot(notebook, request.package_input_folder, definition.input_prefix)
+        definitions.put(definition, overwrite=existing is not None)
+        put_schedules(definition, self.settings, now)
+        return definition
+
+    def get(self, definition_id: str) -> DescribeJobDefinition:
+        return definitions.get(definition_id)
+
+    def list(self, max_items: int = 100, next_token: str | None = None) -> ListJobDefinitionsResponse:
+        return definitions.list_definitions(max_items, next_token)
+
+    def update(self, definition_id: str, request: UpdateJobDefinition) -> DescribeJobDefinition:
+        """A new version with the given fields changed; the schedules follow in the same call."""
+        current = definitions.get(definition_id)
+        changes: dict[str, Any] = request.model_dump(exclude_none=True, exclude={"input_uri"})
+        if request.output_formats is not None:
+            check_formats(request.output_formats)
+        if request.kernel_name is not None:
+            check_kernel(request.kernel_name)
+        now = datetime.now(UTC).replace(microsecond=0)
+        version = current.version + 1
+        if request.schedule is not None or request.timezone is not None:
+            schedule = request.schedule or current.schedule
+            timezone = request.timezone or current.timezone
+            changes["trigger"], changes["compiled"] = self._compile(schedule, timezone, now)
+        if request.input_uri is not None:
+            notebook = Path(request.input_uri).expanduser()
+            check_notebook(notebook)
+            changes["input_filename"] = notebook.name
+            changes["input_prefix"] = definition_prefix(definition_id, version)
+            self._snapshot(notebook, current.package_input_folder, changes["input_prefix"])
+        if "coalesce" in changes:
+            changes["coalesce"] = str(changes["coalesce"])
+        updated = definitions.update(definition_id, current.version, version=version, **changes)
+        put_schedules(updated, self.settings, now)
+        return updated
+
+    def pause(self, definition_id: str) -> DescribeJobDefinition:
+        current = definitions.get(definition_id)
+        paused = definitions.update(definition_id, current.version, active=False)
+        put_schedules(paused, self.settings)
+        return paused
+
+    def resume(self, definition_id: str, resume_from: str = "now") -> DescribeJobDefinition:
+        """Active again. From now (what was missed is skipped), or from a past time (it is owed, as late fires)."""
+        current = definitions.get(definition_id)
+        now = datetime.now(UTC).replace(microsecond=0)
+        if resume_from == "now":
+            since = now
+        else:
+            from shiftwork.schedules.parse import parse_moment
+
+            since = parse_moment(resume_from, current.timezone, "--from")
+            if since > now:
+                raise InvalidSpec("--from", resume_from, "must be now or a time in the past")
+        resumed = definitions.update(
+            definition_id, current.version, active=True, active_since=int(since.timestamp() * 1000)
+        )
+        put_schedules(resumed, self.settings, now)
+        if since < now:
+            self.deliver_missed(resumed, since, now)
+        return resumed
+
+    def deliver_missed(
+        self, definition: DescribeJobDefinition, since: datetime, now: datetime, limit: int = 1000
+    ) -> int:
+        """Send the fires owed between since and now to the dispatcher, late; its policies decide what runs."""
+        from shiftwork.schedules import trigger_from_dict
+
+        trigger = trigger_from_dict(definition.trigger, definition.timezone)
+        count = 0
+        for fire in trigger.fire_times(since):
+            if fire > now or count >= limit:
+                break
+            self.service.deliver_fire(json.loads(fire_payload(definition.job_definition_id, fire.isoformat())))
+            count += 1
+        return count
+
+    def delete(self, definition_id: str) -> None:
+        """Remove the schedules, the record and the notebook snapshots; the jobs it ran stay."""
+        definitions.get(definition_id)
+        delete_schedules(definition_id, self.settings)
+        definitions.delete(definition_id)
+        files.delete_prefix(f"definitions/{definition_id}/", self.settings)
+
+    def run(self, definition_id: str, parameters: dict[str, Any] | None = None) -> DescribeJob:
+        """Run the current version now (Jupyter Scheduler's "Run Job"), parameters overriding its own."""
+        from shiftwork.dispatch.fire import new_job
+
+        definition = definitions.get(definition_id)
+        job = new_job(definition, str(uuid.uuid4()), None, parameters=parameters or {})
+        jobs.put_new(job)
+        self.service.request_dispatch(job.job_id)
+        return job

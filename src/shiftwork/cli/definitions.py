@@ -1,0 +1,268 @@
+"""`shiftwork definitions ...`: job definitions, scheduled like Jupyter Scheduler, APScheduler or Datatailr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from shiftwork.cli.common import JsonOption, StateDirOption, console, handle_errors, stack
+from shiftwork.cli.render import jobs_table, when
+
+if TYPE_CHECKING:
+    from shiftwork.api.service import Service
+    from shiftwork.models import DescribeJobDefinition
+
+definitions_app = typer.Typer(help="Job definitions: what to run, how, and when.", no_args_is_help=True)
+
+ParameterOption = Annotated[
+    list[str] | None,
+    typer.Option("--parameter", "-p", metavar="NAME=VALUE", help="A parameter; VALUE is JSON if it parses."),
+]
+FormatOption = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format (repeat).")]
+IdArgument = Annotated[str, typer.Argument(help="The job definition's id.")]
+
+
+def _service() -> Service:
+    from shiftwork.api.service import Service
+
+    return Service()
+
+
+def _detail(definition: DescribeJobDefinition) -> Table:
+    from datetime import UTC, datetime
+
+    from shiftwork.schedules import trigger_from_dict
+    from shiftwork.schedules.dst import zone
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    state = "[green]active[/]" if definition.active else "[magenta]paused[/]"
+    rows = [
+        ("Definition", definition.job_definition_id),
+        ("Name", definition.name),
+        ("State", state),
+        ("Version", str(definition.version)),
+        ("Notebook", definition.input_filename),
+        ("Schedule", f"{definition.schedule}  ({definition.timezone})"),
+        ("Parameters", ", ".join(f"{k}={v!r}" for k, v in definition.parameters.items()) or "-"),
+        ("Formats", ", ".join(definition.output_formats)),
+        (
+            "Policies",
+            f"max_running_jobs={definition.max_running_jobs}, coalesce={definition.coalesce}, "
+            f"misfire_grace_time={definition.misfire_grace_time or 'none'}",
+        ),
+        ("Created", when(definition.create_time)),
+    ]
+    for compiled in definition.compiled:
+        rows.append(("EventBridge", f"{compiled['kind']}: {compiled['expression']} ({compiled['timezone']})"))
+    if definition.active:
+        trigger = trigger_from_dict(definition.trigger, definition.timezone)
+        upcoming = trigger.preview(datetime.now(UTC), 3)
+        for index, fire in enumerate(upcoming):
+            rows.append(("Next" if index == 0 else "", fire.astimezone(zone(definition.timezone)).isoformat()))
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def _print(definition: DescribeJobDefinition, as_json: bool) -> None:
+    if as_json:
+        print(definition.model_dump_json(indent=2))
+    else:
+        console.print(_detail(definition))
+
+
+@definitions_app.command("create")
+@handle_errors
+def create(
+    notebook: Annotated[Path, typer.Argument(help="The notebook to run (.ipynb).")],
+    schedule: Annotated[str, typer.Option("--schedule", help="Unix cron, cron()/rate()/at(), or a JSON trigger.")],
+    tz: Annotated[str, typer.Option("--tz", help="IANA time zone of the schedule.")] = "UTC",
+    parameter: ParameterOption = None,
+    output_format: FormatOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="Its name.")] = None,
+    kernel: Annotated[str, typer.Option("--kernel")] = "python3",
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.001)] = None,
+    input_folder: Annotated[bool, typer.Option("--input-folder")] = False,
+    max_running_jobs: Annotated[int, typer.Option("--max-running-jobs", min=1)] = 1,
+    misfire_grace_time: Annotated[float | None, typer.Option("--misfire-grace-time", min=0.001)] = None,
+    coalesce: Annotated[str, typer.Option("--coalesce", help="latest, earliest or all")] = "latest",
+    definition_id: Annotated[str | None, typer.Option("--id", help="Its id [default: a new UUID]")] = None,
+    conflict: Annotated[str, typer.Option("--conflict", help="If --id exists: replace, keep or error")] = "error",
+    paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    tag: Annotated[list[str] | None, typer.Option("--tag")] = None,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Create a job definition: the notebook is snapshotted and its schedules created."""
+    from shiftwork.api.validation import check_formats, check_kernel, check_notebook
+    from shiftwork.models import CreateJobDefinition, parse_parameters
+    from shiftwork.schedules import compile_to_eventbridge, parse_trigger
+
+    request = CreateJobDefinition.model_validate(
+        {
+            "input_uri": str(notebook),
+            "name": name,
+            "parameters": parse_parameters(parameter or []),
+            "output_formats": output_format or ["ipynb"],
+            "kernel_name": kernel,
+            "timeout_seconds": timeout,
+            "package_input_folder": input_folder,
+            "schedule": schedule,
+            "timezone": tz,
+            "active": not paused,
+            "max_running_jobs": max_running_jobs,
+            "misfire_grace_time": misfire_grace_time,
+            "coalesce": coalesce,
+            "conflict_policy": conflict,
+            "tags": tag or [],
+        }
+    )
+    check_notebook(notebook)  # everything a user can get wrong, before a stack starts
+    check_formats(request.output_formats)
+    check_kernel(kernel)
+    compile_to_eventbridge(parse_trigger(schedule, tz))
+    with stack(state_dir):
+        _print(_service().definitions.create(request, definition_id), as_json)
+
+
+@definitions_app.command("list")
+@handle_errors
+def list_definitions(as_json: JsonOption = False, state_dir: StateDirOption = None) -> None:
+    """Job definitions, newest first."""
+    with stack(state_dir):
+        service = _service()
+        found, token = [], None
+        while True:
+            page = service.definitions.list(next_token=token)
+            found += page.job_definitions
+            token = page.next_token
+            if not token:
+                break
+    if as_json:
+        print(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("Definition", "Name", "State", "Schedule", "Time zone", "Version"):
+        table.add_column(column)
+    for d in found:
+        table.add_row(
+            d.job_definition_id, d.name, "active" if d.active else "paused", d.schedule, d.timezone, str(d.version)
+        )
+    console.print(table if found else "no job definitions yet: see shiftwork definitions create --help")
+
+
+@definitions_app.command("show")
+@handle_errors
+def show(definition_id: IdArgument, as_json: JsonOption = False, state_dir: StateDirOption = None) -> None:
+    """One definition, its next fire times and its latest jobs."""
+    from shiftwork.models import ListJobsQuery
+
+    with stack(state_dir):
+        service = _service()
+        definition = service.definitions.get(definition_id)
+        recent = service.list_jobs(ListJobsQuery(job_definition_id=definition_id, max_items=10)).jobs
+    if as_json:
+        print(definition.model_dump_json(indent=2))
+        return
+    console.print(_detail(definition))
+    if recent:
+        console.print(jobs_table(recent))
+
+
+@definitions_app.command("update")
+@handle_errors
+def update(
+    definition_id: IdArgument,
+    notebook: Annotated[Path | None, typer.Option("--notebook", help="A new notebook snapshot.")] = None,
+    schedule: Annotated[str | None, typer.Option("--schedule")] = None,
+    tz: Annotated[str | None, typer.Option("--tz")] = None,
+    parameter: ParameterOption = None,
+    output_format: FormatOption = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    max_running_jobs: Annotated[int | None, typer.Option("--max-running-jobs", min=1)] = None,
+    misfire_grace_time: Annotated[float | None, typer.Option("--misfire-grace-time", min=0.001)] = None,
+    coalesce: Annotated[str | None, typer.Option("--coalesce")] = None,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Change a definition: a new version, its schedules changed with it."""
+    from shiftwork.models import UpdateJobDefinition, parse_parameters
+
+    request = UpdateJobDefinition.model_validate(
+        {
+            "input_uri": str(notebook) if notebook else None,
+            "schedule": schedule,
+            "timezone": tz,
+            "parameters": parse_parameters(parameter) if parameter else None,
+            "output_formats": output_format,
+            "name": name,
+            "max_running_jobs": max_running_jobs,
+            "misfire_grace_time": misfire_grace_time,
+            "coalesce": coalesce,
+        }
+    )
+    with stack(state_dir):
+        _print(_service().definitions.update(definition_id, request), as_json)
+
+
+@definitions_app.command("pause")
+@handle_errors
+def pause(definition_id: IdArgument, state_dir: StateDirOption = None) -> None:
+    """Stop firing (its schedules are disabled)."""
+    with stack(state_dir):
+        _service().definitions.pause(definition_id)
+    console.print(f"definition {definition_id} paused", highlight=False)
+
+
+@definitions_app.command("resume")
+@handle_errors
+def resume(
+    definition_id: IdArgument,
+    resume_from: Annotated[
+        str, typer.Option("--from", help="now (skip what was missed) or an ISO time (fires since are owed)")
+    ] = "now",
+    state_dir: StateDirOption = None,
+) -> None:
+    """Fire again."""
+    with stack(state_dir):
+        _service().definitions.resume(definition_id, resume_from)
+    console.print(f"definition {definition_id} resumed", highlight=False)
+
+
+@definitions_app.command("delete")
+@handle_errors
+def delete(definition_id: IdArgument, state_dir: StateDirOption = None) -> None:
+    """Delete a definition and its schedules (the jobs it ran stay)."""
+    with stack(state_dir):
+        _service().definitions.delete(definition_id)
+    console.print(f"definition {definition_id} deleted", highlight=False)
+
+
+@definitions_app.command("run")
+@handle_errors
+def run(
+    definition_id: IdArgument,
+    parameter: ParameterOption = None,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Run the definition's current version now (parameters override its own)."""
+    from shiftwork.models import parse_parameters
+
+    with stack(state_dir, run_jobs=True) as info:
+        service = _service()
+        job = service.definitions.run(definition_id, parse_parameters(parameter or []))
+        if info.mode == "command":  # the embedded stack lives as long as this command: follow the job
+            from shiftwork.cli.app import _follow
+
+            job = _follow(service, job.job_id, console)
+    if as_json:
+        print(job.model_dump_json(indent=2))
+    else:
+        console.print(f"job {job.job_id} {job.status.value}", highlight=False)

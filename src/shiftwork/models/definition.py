@@ -1,0 +1,102 @@
+"""Job definitions: what to run, how, and when. Versioned; active or paused. Jupyter Scheduler's field names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shiftwork.models.job import CreateJob
+
+
+class CoalescePolicy(StrEnum):
+    """Which fires run when several became due at once (after downtime): APScheduler's coalesce."""
+
+    LATEST = "latest"
+    EARLIEST = "earliest"
+    ALL = "all"
+
+
+class ConflictPolicy(StrEnum):
+    """What creating a definition with an id that exists does: APScheduler's conflict policy."""
+
+    REPLACE = "replace"
+    KEEP = "keep"
+    ERROR = "error"
+
+
+class CreateJobDefinition(CreateJob):
+    schedule: str
+    timezone: str = "UTC"
+    active: bool = True
+    max_running_jobs: int = Field(default=1, ge=1)
+    misfire_grace_time: float | None = Field(default=None, gt=0)  # seconds; None: no limit
+    coalesce: CoalescePolicy = CoalescePolicy.LATEST
+    conflict_policy: ConflictPolicy = ConflictPolicy.ERROR
+
+
+class UpdateJobDefinition(BaseModel):
+    """Only the fields given change; every update makes a new version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_uri: str | None = None
+    name: str | None = None
+    parameters: dict[str, Any] | None = None
+    output_formats: list[str] | None = None
+    kernel_name: str | None = None
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    schedule: str | None = None
+    timezone: str | None = None
+    max_running_jobs: int | None = Field(default=None, ge=1)
+    misfire_grace_time: float | None = Field(default=None, gt=0)
+    coalesce: CoalescePolicy | None = None
+    tags: list[str] | None = None
+
+    @field_validator("output_formats")
+    @classmethod
+    def _formats(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return CreateJob(input_uri="x.ipynb", output_formats=value).output_formats
+
+
+class DescribeJobDefinition(BaseModel):
+    job_definition_id: str
+    name: str
+    version: int
+    input_filename: str
+    input_prefix: str  # S3 prefix of this version's notebook snapshot
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
+    kernel_name: str = "python3"
+    timeout_seconds: float | None = None
+    package_input_folder: bool = False
+    schedule: str
+    timezone: str = "UTC"
+    trigger: dict[str, Any]  # the parsed trigger's JSON form (start dates fixed at creation)
+    compiled: list[dict[str, Any]] = Field(default_factory=list)  # the EventBridge Scheduler schedules
+    active: bool = True
+    max_running_jobs: int = 1
+    misfire_grace_time: float | None = None
+    coalesce: CoalescePolicy = CoalescePolicy.LATEST
+    tags: list[str] = Field(default_factory=list)
+    create_time: int
+    update_time: int
+    active_since: int  # ms: fires before this (creation or resume) are not owed
+
+
+class ListJobDefinitionsResponse(BaseModel):
+    job_definitions: list[DescribeJobDefinition]
+    next_token: str | None = None
+
+
+class ScheduleFired(BaseModel):
+    """What EventBridge Scheduler sends the dispatcher when a definition's schedule fires."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_definition_id: str
+    scheduled_time: str  # ISO 8601; EventBridge fills <aws.scheduler.scheduled-time>
+    execution_id: str | None = None
