@@ -26,6 +26,12 @@ def dispatch_job(job_id: str, launcher: Launcher) -> DescribeJob:
     if job.status != Status.QUEUED or job.task_arn:
         log.info("job %s is %s%s: nothing to launch", job_id, job.status, " (launched)" if job.task_arn else "")
         return job
+    return launch_queued(job, launcher)
+
+
+def launch_queued(job: DescribeJob, launcher: Launcher) -> DescribeJob:
+    """Launch a QUEUED job and record its task; a launch that fails fails the job with the reason."""
+    job_id = job.job_id
     try:
         launched = launcher.launch(job)
     except LaunchError as error:

@@ -109,7 +109,7 @@ def new_job(definition: DescribeJobDefinition, job_id: str, scheduled: datetime 
 
 def handle_schedule_fired(event: dict[str, Any], launcher: Launcher, now: datetime | None = None) -> DescribeJob | None:
     """Handle EventBridge Scheduler's payload; a duplicate delivery returns the job the first one made."""
-    from shiftwork.dispatch.dispatcher import dispatch_job
+    from shiftwork.dispatch.dispatcher import launch_queued
     from shiftwork.schedules import trigger_from_dict
     from shiftwork.schedules.scheduler_api import rearm_after
 
@@ -131,23 +131,18 @@ def handle_schedule_fired(event: dict[str, Any], launcher: Launcher, now: dateti
         log.warning("%s is not a fire of definition %s; ignored", scheduled, definition.job_definition_id)
         return None
     job_id = fire_job_id(definition.job_definition_id, scheduled)
-    try:
-        existing = jobs.get(job_id)
-        return existing  # a duplicate delivery
-    except NotFound:
-        pass
     reason = skip_reason(definition, trigger, scheduled, now)
     if reason is not None:
         job = new_job(
             definition, job_id, scheduled, status=Status.SKIPPED, status_message=reason, end_time=jobs.now_ms()
         )
     else:
-        job = new_job(definition, job_id, scheduled)
+        job = new_job(definition, job_id, scheduled, status=Status.QUEUED)  # the dispatcher is here already
     try:
         jobs.put_new(job)
     except Conflict:
-        return jobs.get(job_id)  # another delivery of the same fire won the race
+        return jobs.get(job_id)  # a duplicate delivery of the same fire: the job the first one made
     if reason is not None:
         log.info("definition %s fire at %s skipped: %s", definition.job_definition_id, scheduled, reason)
         return job
-    return dispatch_job(job_id, launcher)
+    return launch_queued(job, launcher)
