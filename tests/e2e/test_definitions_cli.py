@@ -27,13 +27,27 @@ def _wait(predicate, timeout=90):
 
 
 def test_schedule_preview_and_compile(cli):
-    preview = cli("schedule", "preview", "0 9 * * mon-fri", "--tz", "Europe/London", "--count", "3", "--start",
-                  "2026-03-27T00:00", "--json")
+    preview = cli(
+        "schedule",
+        "preview",
+        "0 9 * * mon-fri",
+        "--tz",
+        "Europe/London",
+        "--count",
+        "3",
+        "--start",
+        "2026-03-27T00:00",
+        "--json",
+    )
     assert json.loads(preview.stdout) == [
-        "2026-03-27T09:00:00+00:00", "2026-03-30T09:00:00+01:00", "2026-03-31T09:00:00+01:00"]
+        "2026-03-27T09:00:00+00:00",
+        "2026-03-30T09:00:00+01:00",
+        "2026-03-31T09:00:00+01:00",
+    ]
     compiled = cli("schedule", "compile", "0 9 * * mon-fri", "--tz", "Europe/London", "--json")
     assert json.loads(compiled.stdout) == [
-        {"kind": "cron", "expression": "cron(0 9 ? * 2,3,4,5,6 *)", "timezone": "Europe/London"}]
+        {"kind": "cron", "expression": "cron(0 9 ? * 2,3,4,5,6 *)", "timezone": "Europe/London"}
+    ]
     bad = cli("schedule", "preview", "0 25 * * *")
     assert bad.returncode == 2
     assert "hour field '25': is out of range 0-23" in bad.stderr
@@ -50,11 +64,23 @@ def test_definition_lifecycle_and_scheduled_runs(tmp_path):
     try:
         run_at = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
         schedule = json.dumps({"type": "date", "run_date": run_at.isoformat()})
-        soon = cli.json("definitions", "create", HELLO, "--schedule", schedule, "-p", "name=Scheduled",
-                        "--name", "soon")
+        soon = cli.json(
+            "definitions", "create", HELLO, "--schedule", schedule, "-p", "name=Scheduled", "--name", "soon"
+        )
         assert soon["compiled"][0]["kind"] == "at"
-        daily = cli.json("definitions", "create", HELLO, "--schedule", "0 9 * * mon-fri", "--tz", "Europe/London",
-                         "-p", "name=World", "--name", "daily-hello")
+        daily = cli.json(
+            "definitions",
+            "create",
+            HELLO,
+            "--schedule",
+            "0 9 * * mon-fri",
+            "--tz",
+            "Europe/London",
+            "-p",
+            "name=World",
+            "--name",
+            "daily-hello",
+        )
         assert [d["name"] for d in cli.json("definitions", "list")] == ["daily-hello", "soon"]
 
         job = _wait(lambda: [j for j in _jobs_of(cli, soon["job_definition_id"]) if j["status"] == "COMPLETED"])[0]
@@ -79,8 +105,9 @@ def test_definition_lifecycle_and_scheduled_runs(tmp_path):
     run_at = (datetime.now(UTC) + timedelta(seconds=15)).replace(microsecond=0)  # two creates take ~6 s
     schedule = json.dumps({"type": "date", "run_date": run_at.isoformat()})
     owed = cli.json("definitions", "create", HELLO, "--schedule", schedule, "--name", "owed")
-    strict = cli.json("definitions", "create", HELLO, "--schedule", schedule, "--name", "strict",
-                      "--misfire-grace-time", "2")
+    strict = cli.json(
+        "definitions", "create", HELLO, "--schedule", schedule, "--name", "strict", "--misfire-grace-time", "2"
+    )
     time.sleep(max(0.0, (run_at - datetime.now(UTC)).total_seconds()) + 4)  # the stack is down at run_at
     up = cli.start("up")
     wait_for_stack(cli.state_dir, up)
