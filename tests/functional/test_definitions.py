@@ -224,3 +224,44 @@ def test_a_restart_after_downtime_owes_the_missed_fires(stack, service, create, 
     ran = sorted((j.scheduled_time, j.status != Status.SKIPPED) for j in found)
     assert [r for _, r in ran] == [False, False, False, True]  # coalesce latest: only the last one runs
     assert [s["State"] for s in _schedules(definition.job_definition_id)] == ["ENABLED"]  # put back
+
+
+def test_resume_from_a_past_time_owes_the_fires_since(service, create):
+    definition = create(schedule="*/15 * * * *", timezone="UTC", coalesce="all", max_running_jobs=10)
+    service.definitions.pause(definition.job_definition_id)
+    since = datetime.now(UTC) - timedelta(minutes=45) + timedelta(seconds=1)
+    service.definitions.resume(definition.job_definition_id, since.isoformat())
+    found = wait_for(lambda: len(js := _jobs_of(definition.job_definition_id)) == 3 and js)
+    assert all(datetime.fromisoformat(j.scheduled_time) >= since for j in found)
+    other = create(schedule="*/15 * * * *", timezone="UTC")
+    service.definitions.pause(other.job_definition_id)
+    service.definitions.resume(other.job_definition_id, "now")  # what was missed is skipped
+    assert _jobs_of(other.job_definition_id) == []
+
+
+def test_the_sweep_rearms_a_one_shot_left_in_the_past(service, create, tmp_path):
+    from shiftwork.local.clock import Clock
+    from shiftwork.schedules.scheduler_api import schedule_name
+
+    definition = create(schedule='{"type": "calendarinterval", "days": 1, "hour": 6}', timezone="UTC")
+    name = schedule_name(definition.job_definition_id, 0)
+    scheduler = aws.client("scheduler")
+    stale = scheduler.get_schedule(Name=name, GroupName="shiftwork")
+    stale.update(ScheduleExpression="at(2026-01-01T06:00:00)")  # as if the dispatcher never re-armed it
+    scheduler.update_schedule(
+        **{
+            k: stale[k]
+            for k in (
+                "Name",
+                "GroupName",
+                "ScheduleExpression",
+                "Target",
+                "FlexibleTimeWindow",
+                "State",
+                "ScheduleExpressionTimezone",
+            )
+        }
+    )
+    assert Clock(tmp_path / "clock.json").sweep() >= 1
+    expression = scheduler.get_schedule(Name=name, GroupName="shiftwork")["ScheduleExpression"]
+    assert datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC) > datetime.now(UTC)

@@ -30,7 +30,7 @@ CASES = [
     ("0 8 * * 5L", "America/New_York", ["cron"]),
     ("0 8 * * 1#2", "Australia/Lord_Howe", ["cron"]),
     ("0 9 15W * *", "UTC", ["cron"]),
-    ("0,30 0 9 * * *", "UTC", ["rearm"]),  # seconds
+    ("30 0 9 * * *", "UTC", ["rearm"]),  # seconds: 09:00:30
     ("rate(5 minutes)", "UTC", ["rate"]),
     ("rate(2 hours)", "Europe/London", ["rate"]),
     ('{"type": "interval", "minutes": 90, "start_date": "2026-01-01T00:10:00+00:00"}', "UTC", ["rate"]),
@@ -121,6 +121,7 @@ def test_compile_json_shape():
         ('{"type": "weekly"}', "UTC", "trigger type 'weekly'"),
         ("cron(0 9 * * * *)", "UTC", "exactly one of day-of-month and day-of-week"),
         ("rate(5 fortnights)", "UTC", "write rate(N minutes|hours|days)"),
+        ("*/10 * * * * *", "UTC", "fires 10 s apart: EventBridge Scheduler fires at most once a minute"),
     ],
 )
 def test_bad_schedules_say_what_and_why(text, timezone, says):

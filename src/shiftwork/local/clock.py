@@ -28,6 +28,8 @@ from shiftwork.schedules.eventbridge import fire_times
 log = logging.getLogger(__name__)
 
 Now = Callable[[], datetime]
+SWEEP_EVERY_TICKS = 60
+SWEEP_GRACE_SECONDS = 120  # a one-shot this far in the past was not re-armed by the dispatcher
 
 
 def _utc_now() -> datetime:
@@ -84,9 +86,13 @@ class Clock(threading.Thread):
         return owed
 
     def run(self) -> None:
+        ticks = 0
         while not self._stopping.wait(self.interval):
+            ticks += 1
             try:
                 self.tick()
+                if ticks % SWEEP_EVERY_TICKS == 0:
+                    self.sweep()
             except Exception:
                 if self._stopping.is_set():
                     return
@@ -119,6 +125,35 @@ class Clock(threading.Thread):
                     sent += 1
         self._save(now)
         return sent
+
+    def sweep(self) -> int:
+        """Re-arm every active rearm-kind definition whose one-shot is no longer ahead (its re-arm was lost)."""
+        from shiftwork.api.service import Service
+        from shiftwork.schedules.scheduler_api import put_schedules, schedule_name
+
+        settings = get_settings()
+        scheduler = aws.client("scheduler", settings)
+        service = Service()
+        stale = datetime.now(UTC) - timedelta(seconds=SWEEP_GRACE_SECONDS)
+        rearmed, token = 0, None
+        while True:
+            page = service.definitions.list(max_items=100, next_token=token)
+            for definition in page.job_definitions:
+                if not definition.active or not any(c.get("kind") == "rearm" for c in definition.compiled):
+                    continue
+                try:
+                    schedule = scheduler.get_schedule(
+                        Name=schedule_name(definition.job_definition_id, 0), GroupName=settings.schedule_group
+                    )
+                    at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
+                except (scheduler.exceptions.ResourceNotFoundException, ValueError):
+                    at = None
+                if at is None or at < stale:
+                    put_schedules(definition)
+                    rearmed += 1
+            token = page.next_token
+            if not token:
+                return rearmed
 
     def _schedule(self, scheduler: Any, summary: dict[str, Any], group: str) -> dict[str, Any]:
         name = summary["Name"]

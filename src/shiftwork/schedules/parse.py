@@ -100,7 +100,11 @@ def _cron_trigger(expression: str, timezone: str, spec: dict[str, Any]) -> CronT
     start = parse_moment(spec["start_date"], timezone, "start_date") if spec.get("start_date") else None
     end = parse_moment(spec["end_date"], timezone, "end_date") if spec.get("end_date") else None
     _check_order(start, end)
-    return CronTrigger(parse_cron(expression), timezone, start, end, spec.get("jitter"))
+    cron = parse_cron(expression)
+    if len(cron.seconds) > 1:  # more than one second a minute: fires closer than EventBridge can
+        gap = min(b - a for a, b in zip(cron.seconds, cron.seconds[1:], strict=False))
+        raise InvalidSpec("cron", expression, f"fires {gap} s apart: EventBridge Scheduler fires at most once a minute")
+    return CronTrigger(cron, timezone, start, end, spec.get("jitter"))
 
 
 def trigger_from_dict(spec: dict[str, Any], timezone: str, now: datetime | None = None) -> Trigger:
