@@ -13,7 +13,7 @@ HELLO = str(ROOT / "examples" / "hello.ipynb")
 
 
 def _jobs_of(cli, definition_id):
-    return [j for j in cli.json("jobs") if j["job_definition_id"] == definition_id]
+    return cli.json("jobs", "--definition", definition_id)
 
 
 def _wait(predicate, timeout=90):

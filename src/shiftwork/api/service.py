@@ -106,11 +106,12 @@ class Service:
     def list_jobs(self, query: ListJobsQuery | None = None) -> ListJobsResponse:
         return jobs.list_jobs(query or ListJobsQuery())
 
-    def iter_jobs(self, status: Status | None = None) -> Iterator[DescribeJob]:
+    def iter_jobs(self, status: Status | None = None, job_definition_id: str | None = None) -> Iterator[DescribeJob]:
         """Every job (newest first), following next_token."""
         token = None
         while True:
-            page = jobs.list_jobs(ListJobsQuery(status=status, next_token=token, max_items=200))
+            query = ListJobsQuery(status=status, job_definition_id=job_definition_id, next_token=token, max_items=200)
+            page = jobs.list_jobs(query)
             yield from page.jobs
             token = page.next_token
             if not token:

@@ -194,6 +194,7 @@ def up(
 @handle_errors
 def list_jobs(
     status: Annotated[str | None, typer.Option("--status", help="Only jobs with this status.")] = None,
+    definition: Annotated[str | None, typer.Option("--definition", help="Only jobs of this definition.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 100,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
@@ -205,7 +206,7 @@ def list_jobs(
 
     wanted = parse_status(status)
     with stack(state_dir):
-        jobs = list(islice(_service().iter_jobs(wanted), limit))
+        jobs = list(islice(_service().iter_jobs(wanted, definition), limit))
     if as_json:
         print(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
     elif not jobs:
