@@ -301,5 +301,39 @@ def delete(
     console.print(f"job {job_id} deleted", highlight=False)
 
 
+@app.command()
+@handle_errors
+def upload(
+    file: Annotated[Path, typer.Argument(help="A file to put in the stack's bucket.")],
+    key: Annotated[
+        str | None, typer.Option("--key", help="Its S3 key \\[default: inbox/NAME, where a notebook runs as a job]")
+    ] = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Upload a file to S3; a notebook under inbox/ runs as a job (the S3 trigger)."""
+    from shiftwork.errors import InvalidSpec
+    from shiftwork.store import files
+
+    if not file.is_file():
+        raise InvalidSpec("file", str(file), "does not exist or is not a file")
+    target = key or f"inbox/{file.name}"
+    files.safe_relative(target)
+    with stack(state_dir, run_jobs=True) as info:
+        service = _service()
+        files.upload_file(file, target, service.settings)
+        console.print(f"uploaded s3://{service.settings.bucket}/{target}", highlight=False)
+        if info.mode == "command" and target.startswith("inbox/") and target.endswith(".ipynb"):
+            # the embedded stack ends with this command: wait for the job the upload starts, then follow it
+            deadline = time.monotonic() + 30
+            tag = f"s3://{service.settings.bucket}/{target}"
+            job = None
+            while job is None and time.monotonic() < deadline:
+                job = next((j for j in service.iter_jobs() if tag in j.tags and not j.is_terminal), None)
+                time.sleep(POLL_SECONDS)
+            if job is not None:
+                console.print(f"job [bold]{job.job_id}[/] started by the upload", highlight=False)
+                _follow(service, job.job_id, console)
+
+
 def main() -> None:
     app()

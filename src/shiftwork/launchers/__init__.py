@@ -5,4 +5,18 @@ from __future__ import annotations
 from shiftwork.launchers.base import LaunchedTask, Launcher
 from shiftwork.launchers.fargate import FargateLauncher
 
-__all__ = ["FargateLauncher", "LaunchedTask", "Launcher"]
+_process_launcher: Launcher | None = None
+
+
+def use_launcher(launcher: Launcher | None) -> None:
+    """Make `launcher` the one this process launches with (the embedded stack registers its LocalLauncher)."""
+    global _process_launcher
+    _process_launcher = launcher
+
+
+def default_launcher() -> Launcher:
+    """The process's launcher: the embedded stack's, else Fargate (in a Lambda)."""
+    return _process_launcher or FargateLauncher()
+
+
+__all__ = ["FargateLauncher", "LaunchedTask", "Launcher", "default_launcher", "use_launcher"]

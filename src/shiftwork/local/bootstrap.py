@@ -45,19 +45,23 @@ def _network(settings: Settings) -> tuple[list[str], list[str]]:
 
 
 def bootstrap_storage(settings: Settings) -> None:
-    """What every command needs: the tables, the bucket (EventBridge notifications on) and the log group."""
+    """What every command needs: the tables, the bucket, the log group and the schedule group."""
     create_tables(settings)
     s3 = aws.client("s3", settings)
     s3.create_bucket(Bucket=settings.bucket)
-    s3.put_bucket_notification_configuration(
-        Bucket=settings.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
-    )
     logs = aws.client("logs", settings)
     if not logs.describe_log_groups(logGroupNamePrefix=settings.log_group)["logGroups"]:
         logs.create_log_group(logGroupName=settings.log_group)
     scheduler = aws.client("scheduler", settings)
     if not scheduler.list_schedule_groups(NamePrefix=settings.schedule_group).get("ScheduleGroups"):
         scheduler.create_schedule_group(Name=settings.schedule_group)
+
+
+def enable_bucket_events(settings: Settings) -> None:
+    """S3 -> EventBridge notifications; on only after a restart's replay, which must not re-trigger uploads."""
+    aws.client("s3", settings).put_bucket_notification_configuration(
+        Bucket=settings.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
 
 
 def bootstrap_queues(settings: Settings) -> Resources:

@@ -30,12 +30,16 @@ LOCAL_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "shiftwork-local",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+# The handlers' Powertools logs and metrics are for CloudWatch; in a terminal, only warnings
+QUIET_LAMBDAS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 LOST_MESSAGE = "runner lost: the embedded stack stopped while the job ran"
 
 
 def apply_environment(values: dict[str, str]) -> Settings:
     """Set the process environment (inherited by runner subprocesses) and re-read settings."""
     os.environ.update(LOCAL_CREDENTIALS)
+    for name, value in QUIET_LAMBDAS.items():
+        os.environ.setdefault(name, value)
     os.environ.update(values)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
@@ -82,7 +86,12 @@ class EmbeddedStack:
     _ecs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> EmbeddedStack:
-        from shiftwork.local.bootstrap import Resources, bootstrap_queues, bootstrap_storage
+        from shiftwork.local.bootstrap import (
+            Resources,
+            bootstrap_queues,
+            bootstrap_storage,
+            enable_bucket_events,
+        )
         from shiftwork.local.journal import Journal
         from shiftwork.local.server import JournalingMotoServer
         from shiftwork.local.snapshot import load_snapshot, write_snapshot
@@ -109,6 +118,7 @@ class EmbeddedStack:
             self.journal.commit_snapshot(scratch)
         else:
             self.journal.open()
+        enable_bucket_events(settings)
         self.server.app.journal = self.journal
         self.info = StackInfo(self.server.endpoint_url, resources.dispatch_queue_url, os.getpid(), self.mode)
         settings = apply_environment(self.info.environment(self.state_dir))
@@ -126,26 +136,15 @@ class EmbeddedStack:
         return self
 
     def _start_jobs(self, settings: Settings, events_queue_url: str) -> None:
-        from shiftwork.dispatch import dispatch_job, handle_task_state_change
+        from shiftwork.launchers import use_launcher
         from shiftwork.local.delivery import QueueWorker
+        from shiftwork.local.lambdas import invoke, on_event
 
-        def on_event(event: dict[str, Any]) -> None:
-            if event.get("detail-type") == "ECS Task State Change":
-                handle_task_state_change(event["detail"])
-
+        use_launcher(self.launcher)  # the handlers launch with it, as a Lambda would with Fargate
         assert self.info is not None
         wait = 1 if self.mode == "up" else 0  # a command's stack should stop at once: short polling
-
-        def on_dispatch(body: dict[str, Any]) -> None:
-            if "job_definition_id" in body:  # a schedule fired (EventBridge Scheduler's payload)
-                from shiftwork.dispatch.fire import handle_schedule_fired
-
-                handle_schedule_fired(body, self.launcher)
-            else:  # run now
-                dispatch_job(body["job_id"], self.launcher)
-
         self.workers = [
-            QueueWorker("dispatch", self.info.dispatch_queue_url, on_dispatch, wait),
+            QueueWorker("dispatch", self.info.dispatch_queue_url, lambda body: invoke("dispatch", body), wait),
             QueueWorker("events", events_queue_url, on_event, wait),
         ]
         for worker in self.workers:

@@ -1,0 +1,1 @@
+"""Lambda entry points: decorators, parse the event, one call into shiftwork.api, return."""

@@ -1,0 +1,26 @@
+"""Complete: ECS Task State Change (STOPPED) -> settle the job if its runner could not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shiftwork.api.events import on_task_stopped
+
+logger = Logger(service="shiftwork-complete")
+metrics = Metrics(namespace="Shiftwork", service="complete")
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.taskArn")
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    parsed = parse(event=event, model=EventBridgeModel)
+    job = on_task_stopped(parsed.detail)  # idempotent: conditional writes on the job's status
+    failed = bool(job and job["status"] == "FAILED")
+    metrics.add_metric(name="JobsFailed" if failed else "TasksSettled", unit=MetricUnit.Count, value=1)
+    return job

@@ -1,0 +1,36 @@
+"""What the Lambda handlers (functions/) call: one function per event source. The embedded stack calls them too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shiftwork.launchers import default_launcher
+
+
+def on_dispatch(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A run-now request ({"job_id"}) or an EventBridge Scheduler fire ({"job_definition_id", ...})."""
+    if "job_definition_id" in event:
+        from shiftwork.dispatch.fire import handle_schedule_fired
+
+        job = handle_schedule_fired(event, default_launcher())
+    else:
+        from shiftwork.dispatch import dispatch_job
+
+        job = dispatch_job(str(event["job_id"]), default_launcher())
+    return job.model_dump(mode="json") if job else None
+
+
+def on_task_stopped(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The detail of an ECS Task State Change event."""
+    from shiftwork.dispatch import handle_task_state_change
+
+    job = handle_task_state_change(detail)
+    return job.model_dump(mode="json") if job else None
+
+
+def on_object_created(bucket: str, key: str, version: str) -> dict[str, Any] | None:
+    """An S3 Object Created event (through EventBridge)."""
+    from shiftwork.dispatch.arrival import on_object_created as arrived
+
+    job = arrived(bucket, key, version, default_launcher())
+    return job.model_dump(mode="json") if job else None
