@@ -134,3 +134,21 @@ def test_jobs_filters_by_status(up_cli):
     bad = up_cli("jobs", "--status", "sleeping")
     assert bad.returncode == 2
     assert "status 'sleeping'" in bad.stderr
+
+
+def test_up_serves_the_rest_api_behind_its_token(up_cli):
+    import urllib.error
+    import urllib.request
+
+    info = json.loads((up_cli.state_dir / "stack.json").read_text())
+    token = (up_cli.state_dir / "api-token").read_text().strip()
+    assert info["api_url"].startswith("http://127.0.0.1:")
+    request = urllib.request.Request(info["api_url"] + "/jobs", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        listed = json.loads(response.read())
+    assert {j["job_id"] for j in listed["jobs"]} == {j["job_id"] for j in up_cli.json("jobs")}
+    try:
+        urllib.request.urlopen(info["api_url"] + "/jobs", timeout=30)
+        raise AssertionError("served without a token")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401

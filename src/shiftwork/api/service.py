@@ -145,6 +145,23 @@ class Service:
         job = jobs.get(job_id)
         return files.download_tree(job.output_prefix, destination, self.settings)
 
+    def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
+        """A presigned GET URL for each of the job's files."""
+        job = jobs.get(job_id)
+        s3 = aws.client("s3", self.settings)
+        return [
+            {
+                "display_name": f.display_name,
+                "file_format": f.file_format,
+                "url": s3.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": self.settings.bucket, "Key": f.file_path},
+                    ExpiresIn=expires_seconds,
+                ),
+            }
+            for f in job.job_files
+        ]
+
     def job_logs(self, job_id: str, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
         """One batch of the job's log events, oldest first, and the token for the next batch."""
         job = jobs.get(job_id)

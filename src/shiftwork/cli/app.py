@@ -152,6 +152,7 @@ def up(
         int | None,
         typer.Option("--port", help="Port for the AWS endpoint \\[default: $SHIFTWORK_MOTO_PORT, else any]"),
     ] = None,
+    api_port: Annotated[int, typer.Option("--api-port", help="Port for the REST API (0 picks a free one).")] = 0,
     max_parallel: Annotated[
         int | None,
         typer.Option("--max-parallel", min=1, help="Jobs at once \\[default: $SHIFTWORK_MAX_PARALLEL_JOBS or cores]"),
@@ -178,8 +179,18 @@ def up(
 
     signal.signal(signal.SIGTERM, on_term)
     with open_stack(directory, mode="up", port=port) as info:
+        from shiftwork.local.http_api import HttpApi, api_token
+        from shiftwork.local.stack import publish
+
+        api = HttpApi(api_token(directory.expanduser().resolve()), api_port).start()
+        info.api_url = api.url
+        publish(directory.expanduser().resolve(), info)
         console.print(f"[bold green]shiftwork up[/]: state in {directory}", highlight=False)
         console.print(f"AWS endpoint (moto server): {info.endpoint_url}", highlight=False)
+        console.print(
+            f"REST API: {api.url} (Authorization: Bearer, token in {directory}/api-token; OpenAPI at /openapi.json)",
+            highlight=False,
+        )
         console.print("Other shiftwork commands on this state directory use this stack. Ctrl-C stops it.")
         sys.stdout.flush()
         try:
@@ -188,6 +199,7 @@ def up(
         except KeyboardInterrupt:
             pass
         console.print("stopping...")
+        api.stop()
 
 
 @app.command("jobs")

@@ -56,6 +56,7 @@ class StackInfo:
     dispatch_queue_url: str
     pid: int
     mode: str  # "up" or "command"
+    api_url: str = ""  # the REST API `up` serves (Authorization: Bearer <state dir's api-token>)
 
     def environment(self, state_dir: Path) -> dict[str, str]:
         from shiftwork.local.bootstrap import DISPATCH_QUEUE
@@ -230,6 +231,11 @@ class EmbeddedStack:
             if worker.name == "queue-events":
                 while worker.poll_once(sqs, wait_seconds=0):
                     pass
+
+
+def publish(state_dir: Path, info: StackInfo) -> None:
+    """Tell other processes how to reach the stack (stack.json)."""
+    _write_json(state_dir / "stack.json", info.__dict__)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -1,0 +1,100 @@
+"""`shiftwork up` serves the REST API on 127.0.0.1: HTTP requests become API Gateway (HTTP API, v2) events for
+the same Lambda handler AWS runs (functions.api), behind a bearer token kept in the state directory."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+def api_token(state_dir: Path) -> str:
+    """The token clients send as `Authorization: Bearer ...`; made on first use, readable by its owner only."""
+    path = state_dir / "api-token"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def to_event(request: Request) -> dict[str, Any]:
+    """An API Gateway HTTP API payload (version 2.0) for the request."""
+    body = request.get_data()
+    text_like = (request.mimetype or "").startswith(("application/json", "text/"))
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": request.query_string.decode(),
+        "headers": {key.lower(): value for key, value in request.headers.items()},
+        "queryStringParameters": {k: ",".join(request.args.getlist(k)) for k in request.args} or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": request.host,
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": (body.decode() if text_like else base64.b64encode(body).decode()) if body else None,
+        "isBase64Encoded": bool(body) and not text_like,
+    }
+
+
+class HttpApi:
+    def __init__(self, token: str, port: int = 0) -> None:
+        self.token = token
+        self._server = make_server("127.0.0.1", port, self, threaded=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="http-api"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> HttpApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        offered = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(offered, f"Bearer {self.token}"):
+            body = {"error": "Unauthorized", "message": "send Authorization: Bearer <the state dir's api-token>"}
+            return Response(json.dumps(body), status=401, mimetype="application/json")(environ, start_response)
+        from shiftwork.local.lambdas import invoke
+
+        result = invoke("api", to_event(request))
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        response = Response(data, status=result.get("statusCode", 200))
+        for key, value in (result.get("headers") or {}).items():
+            response.headers[key] = value
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                response.headers.add(key, value)
+        return response(environ, start_response)
