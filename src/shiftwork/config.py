@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     schedule_group: str = SCHEDULE_GROUP
     scheduler_target_arn: str | None = None  # what schedules invoke: the dispatch Lambda (its queue, locally)
     scheduler_role_arn: str = "arn:aws:iam::123456789012:role/shiftwork-scheduler"
+    notifications_topic_arn: str | None = None  # SNS topic for job failure/success notifications
     launcher: Literal["local", "fargate"] = "fargate"
     max_parallel_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     stop_timeout_seconds: float = Field(default=10.0, gt=0)  # SIGTERM to SIGKILL, like ECS stopTimeout

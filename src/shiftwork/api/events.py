@@ -23,8 +23,11 @@ def on_dispatch(event: dict[str, Any]) -> dict[str, Any] | None:
 def on_task_stopped(detail: dict[str, Any]) -> dict[str, Any] | None:
     """The detail of an ECS Task State Change event."""
     from shiftwork.dispatch import handle_task_state_change
+    from shiftwork.dispatch.aftermath import after_job_ended
 
     job = handle_task_state_change(detail)
+    if job is not None:
+        after_job_ended(job)  # retry a failure, notify
     return job.model_dump(mode="json") if job else None
 
 

@@ -145,6 +145,20 @@ class Service:
         job = jobs.get(job_id)
         return files.download_tree(job.output_prefix, destination, self.settings)
 
+    def subscribe(self, email: str) -> str:
+        """Subscribe an email address to the notifications topic; returns the subscription ARN."""
+        if "@" not in email or email.startswith("@") or email.endswith("@"):
+            raise InvalidSpec("email", email, "give an address such as analyst@example.com")
+        if not self.settings.notifications_topic_arn:
+            raise InvalidSpec("notifications topic", None, "set SHIFTWORK_NOTIFICATIONS_TOPIC_ARN")
+        response = aws.client("sns", self.settings).subscribe(
+            TopicArn=self.settings.notifications_topic_arn,
+            Protocol="email",
+            Endpoint=email,
+            ReturnSubscriptionArn=True,
+        )
+        return str(response["SubscriptionArn"])
+
     def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
         """A presigned GET URL for each of the job's files."""
         job = jobs.get(job_id)

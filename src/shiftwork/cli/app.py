@@ -22,6 +22,7 @@ from shiftwork.cli.common import (
     stack,
 )
 from shiftwork.cli.definitions import definitions_app
+from shiftwork.cli.notify import notify_app
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 from shiftwork.cli.schedule import schedule_app
 
@@ -41,6 +42,7 @@ job_app = typer.Typer(help="Look at and manage one job.", no_args_is_help=True)
 app.add_typer(job_app, name="job")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(definitions_app, name="definitions")
+app.add_typer(notify_app, name="notify")
 
 POLL_SECONDS = 0.1
 

@@ -95,6 +95,11 @@ def create(
     definition_id: Annotated[str | None, typer.Option("--id", help="Its id [default: a new UUID]")] = None,
     conflict: Annotated[str, typer.Option("--conflict", help="If --id exists: replace, keep or error")] = "error",
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    max_retries: Annotated[int, typer.Option("--max-retries", min=0, max=10, help="Retries of a failed job.")] = 0,
+    retry_backoff: Annotated[
+        float, typer.Option("--retry-backoff", min=0, max=900, help="Seconds before the first retry (doubles).")
+    ] = 60,
+    notify: Annotated[list[str] | None, typer.Option("--notify", help="failure and/or success (SNS).")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag")] = None,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
@@ -121,6 +126,9 @@ def create(
             "coalesce": coalesce,
             "conflict_policy": conflict,
             "tags": tag or [],
+            "max_retries": max_retries,
+            "retry_backoff_seconds": retry_backoff,
+            "notify": notify or [],
         }
     )
     check_notebook(notebook)  # everything a user can get wrong, before a stack starts

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 DISPATCH_QUEUE = "shiftwork-dispatch"  # stands in for invoking the dispatch Lambda
 EVENTS_QUEUE = "shiftwork-events"  # stands in for the completion and S3-trigger Lambdas behind EventBridge rules
+NOTIFICATIONS_TOPIC = "shiftwork-notifications"
 MAX_RECEIVES = 5  # then the message goes to the dead-letter queue
 
 
@@ -83,6 +84,7 @@ def bootstrap_queues(settings: Settings) -> Resources:
             "detail": {"bucket": {"name": [settings.bucket]}},
         },
     }
+    aws.client("sns", settings).create_topic(Name=NOTIFICATIONS_TOPIC)
     events = aws.client("events", settings)
     for name, pattern in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")

@@ -59,11 +59,12 @@ class StackInfo:
     api_url: str = ""  # the REST API `up` serves (Authorization: Bearer <state dir's api-token>)
 
     def environment(self, state_dir: Path) -> dict[str, str]:
-        from shiftwork.local.bootstrap import DISPATCH_QUEUE
+        from shiftwork.local.bootstrap import DISPATCH_QUEUE, NOTIFICATIONS_TOPIC
 
         region = os.environ.get("SHIFTWORK_REGION", "us-east-1")
         return {
             "SHIFTWORK_SCHEDULER_TARGET_ARN": f"arn:aws:sqs:{region}:123456789012:{DISPATCH_QUEUE}",
+            "SHIFTWORK_NOTIFICATIONS_TOPIC_ARN": f"arn:aws:sns:{region}:123456789012:{NOTIFICATIONS_TOPIC}",
             "SHIFTWORK_ENDPOINT_URL": self.endpoint_url,
             "SHIFTWORK_DISPATCH_QUEUE_URL": self.dispatch_queue_url,
             "SHIFTWORK_LAUNCHER": "local",

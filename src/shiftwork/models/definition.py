@@ -26,6 +26,13 @@ class ConflictPolicy(StrEnum):
     ERROR = "error"
 
 
+class Notify(StrEnum):
+    """When a definition's jobs publish to the notifications topic."""
+
+    FAILURE = "failure"
+    SUCCESS = "success"
+
+
 class CreateJobDefinition(CreateJob):
     schedule: str
     timezone: str = "UTC"
@@ -34,6 +41,9 @@ class CreateJobDefinition(CreateJob):
     misfire_grace_time: float | None = Field(default=None, gt=0)  # seconds; None: no limit
     coalesce: CoalescePolicy = CoalescePolicy.LATEST
     conflict_policy: ConflictPolicy = ConflictPolicy.ERROR
+    max_retries: int = Field(default=0, ge=0, le=10)
+    retry_backoff_seconds: float = Field(default=60, ge=0, le=900)  # doubles each attempt, at most 900 s
+    notify: list[Notify] = Field(default_factory=list)
 
 
 class UpdateJobDefinition(BaseModel):
@@ -82,6 +92,9 @@ class DescribeJobDefinition(BaseModel):
     misfire_grace_time: float | None = None
     coalesce: CoalescePolicy = CoalescePolicy.LATEST
     tags: list[str] = Field(default_factory=list)
+    max_retries: int = 0
+    retry_backoff_seconds: float = 60
+    notify: list[Notify] = Field(default_factory=list)
     create_time: int
     update_time: int
     active_since: int  # ms: fires before this (creation or resume) are not owed

@@ -95,6 +95,9 @@ class DescribeJob(BaseModel):
     idempotency_token: str | None = None
     tags: list[str] = Field(default_factory=list)
     input_prefix: str | None = None  # where the input snapshot is [default: jobs/<id>/input/]
+    attempt: int = 1
+    retry_of: str | None = None  # the first attempt's job id
+    notified: bool = False
     task_arn: str | None = None
     log_stream: str | None = None
     output_prefix: str  # S3 key prefix under which the job's files live

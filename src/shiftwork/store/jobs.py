@@ -55,11 +55,13 @@ def update(
     expected: Iterable[Status],
     *,
     status: Status | None = None,
+    unless: str | None = None,
     **changes: Any,
 ) -> DescribeJob:
     """Apply `changes` (and `status`) only if the job's status is one of `expected`; else raise Conflict.
 
-    A change whose value is None removes that attribute.
+    A change whose value is None removes that attribute. `unless` names a boolean attribute that must not be
+    true yet (a claim, such as "notified").
     """
     table = _table()
     expected = [Status(s) for s in expected]
@@ -71,6 +73,9 @@ def update(
         actions.append(attribute.remove() if value is None else attribute.set(value))
     record = table(job_id)
     condition = table.job_id.exists() & table.status.is_in(*[s.value for s in expected])
+    if unless is not None:
+        flag = getattr(table, unless)
+        condition &= flag.does_not_exist() | (flag == False)  # noqa: E712 - a pynamodb condition, not a test
     try:
         record.update(actions=actions, condition=condition)
     except UpdateError as error:

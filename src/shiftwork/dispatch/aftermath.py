@@ -1,0 +1,100 @@
+"""After a definition's job ends: retry a failure (a new attempt linked to the first) and notify (SNS)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+from shiftwork import aws
+from shiftwork.config import get_settings
+from shiftwork.errors import Conflict, NotFound
+from shiftwork.models import DescribeJob, Status
+from shiftwork.store import definitions, jobs
+
+if TYPE_CHECKING:
+    from shiftwork.models import DescribeJobDefinition
+
+log = logging.getLogger(__name__)
+
+_RETRY_NAMESPACE = uuid.UUID("9a6c2d4e-1f3b-4a5c-8d7e-6f5a4b3c2d1e")
+MAX_BACKOFF_SECONDS = 900  # SQS's longest delay
+
+
+def retry_job_id(first_job_id: str, attempt: int) -> str:
+    return str(uuid.uuid5(_RETRY_NAMESPACE, f"{first_job_id}/{attempt}"))
+
+
+def after_job_ended(job: DescribeJob) -> DescribeJob | None:
+    """Retry and notify for a finished job of a definition; duplicates of the event change nothing."""
+    if not job.is_terminal or not job.job_definition_id:
+        return None
+    try:
+        definition = definitions.get(job.job_definition_id)
+    except NotFound:
+        return None
+    if job.status == Status.FAILED and job.attempt <= definition.max_retries:
+        return _retry(definition, job)  # no notification yet: only the last attempt's failure is news
+    _notify(definition, job)
+    return None
+
+
+def _retry(definition: DescribeJobDefinition, job: DescribeJob) -> DescribeJob:
+    from shiftwork.dispatch.fire import new_job
+
+    first = job.retry_of or job.job_id
+    attempt = job.attempt + 1
+    retry = new_job(
+        definition, retry_job_id(first, attempt), None, attempt=attempt, retry_of=first, parameters=job.parameters
+    )
+    retry = retry.model_copy(
+        update={
+            "scheduled_time": job.scheduled_time,
+            "job_definition_version": job.job_definition_version,
+            "input_prefix": job.input_prefix,
+        }
+    )
+    try:
+        jobs.put_new(retry)
+    except Conflict:
+        return jobs.get(retry.job_id)  # this failure was handled already
+    delay = min(MAX_BACKOFF_SECONDS, definition.retry_backoff_seconds * 2 ** (job.attempt - 1))
+    settings = get_settings()
+    if settings.dispatch_queue_url:  # the dispatcher's queue delays it: the backoff
+        aws.client("sqs", settings).send_message(
+            QueueUrl=settings.dispatch_queue_url,
+            MessageBody=json.dumps({"job_id": retry.job_id}),
+            DelaySeconds=int(delay),
+        )
+    else:  # no queue configured: dispatch at once (no backoff)
+        from shiftwork.dispatch.dispatcher import dispatch_job
+        from shiftwork.launchers import default_launcher
+
+        dispatch_job(retry.job_id, default_launcher())
+    log.info("job %s failed (attempt %d): retry %s in %d s", job.job_id, job.attempt, retry.job_id, delay)
+    return retry
+
+
+def _notify(definition: DescribeJobDefinition, job: DescribeJob) -> None:
+    wanted = {"failure"} if job.status == Status.FAILED else {"success"} if job.status == Status.COMPLETED else set()
+    settings = get_settings()
+    if not wanted & {str(n) for n in definition.notify} or not settings.notifications_topic_arn or job.notified:
+        return
+    try:
+        jobs.update(job.job_id, [job.status], unless="notified", notified=True)  # claim it: one message per job
+    except Conflict:
+        return
+    subject = f"Shiftwork: {definition.name} {job.status.value.lower()}"
+    body = {
+        "job_id": job.job_id,
+        "job_definition_id": definition.job_definition_id,
+        "name": definition.name,
+        "status": job.status.value,
+        "status_message": job.status_message,
+        "attempt": job.attempt,
+        "scheduled_time": job.scheduled_time,
+    }
+    aws.client("sns", settings).publish(
+        TopicArn=settings.notifications_topic_arn, Subject=subject[:100], Message=json.dumps(body, indent=2)
+    )
