@@ -271,11 +271,13 @@ def test_a_failed_job_is_retried_and_its_last_failure_notified(service, tmp_path
     sqs = aws.client("sqs")
     queue = sqs.create_queue(QueueName="notifications-watch")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("sns").subscribe(TopicArn=service.settings.notifications_topic_arn, Protocol="sqs",
-                                Endpoint=queue_arn)
+    aws.client("sns").subscribe(TopicArn=service.settings.notifications_topic_arn, Protocol="sqs", Endpoint=queue_arn)
     failing = write_notebook(tmp_path / "flaky.ipynb", "x = 1", "raise RuntimeError('upstream not ready')")
-    definition = service.definitions.create(CreateJobDefinition(
-        input_uri=str(failing), schedule="0 0 1 1 *", max_retries=2, retry_backoff_seconds=0, notify=["failure"]))
+    definition = service.definitions.create(
+        CreateJobDefinition(
+            input_uri=str(failing), schedule="0 0 1 1 *", max_retries=2, retry_backoff_seconds=0, notify=["failure"]
+        )
+    )
     first = service.definitions.run(definition.job_definition_id)
 
     def all_failed():
@@ -285,8 +287,9 @@ def test_a_failed_job_is_retried_and_its_last_failure_notified(service, tmp_path
     attempts = sorted(wait_for(all_failed, timeout=180), key=lambda j: j.attempt)
     assert [j.attempt for j in attempts] == [1, 2, 3]
     assert [j.retry_of for j in attempts] == [None, first.job_id, first.job_id]
-    messages = wait_for(lambda: sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=1).get("Messages"))
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages")
+    )
     bodies = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
     assert [(b["status"], b["attempt"]) for b in bodies] == [("FAILED", 3)]  # one, for the last attempt
     assert "upstream not ready" in bodies[0]["status_message"]

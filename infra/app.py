@@ -1,0 +1,29 @@
+"""The CDK app: `cdk deploy` from here creates Shiftwork in an AWS account.
+
+Context (cdk deploy -c key=value): vpcId with subnetIds (comma-separated) to run in an existing VPC, else a small
+new one; runnerImage for a prebuilt runner image URI instead of building the Dockerfile at the repository root.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from shiftwork_infra.stack import ShiftworkStack
+
+FEATURE_FLAGS = {
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,  # a bucket policy, not the legacy log-delivery ACL
+}
+
+
+def build(app: cdk.App) -> ShiftworkStack:
+    for flag, value in FEATURE_FLAGS.items():
+        app.node.set_context(flag, value)
+    stack = ShiftworkStack(app, "Shiftwork")
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
+
+
+if __name__ == "__main__":
+    application = cdk.App()
+    build(application)
+    application.synth()

@@ -1,0 +1,1 @@
+"""Shiftwork's infrastructure: one Construct per concern, composed by ShiftworkStack."""

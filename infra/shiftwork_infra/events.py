@@ -1,0 +1,45 @@
+"""Events: EventBridge rules for S3 Object Created (the bucket) and ECS task STOPPED (the cluster)."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+
+class Events(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        cluster_arn: str,
+        s3_trigger: lambda_.IFunction,
+        complete: lambda_.IFunction,
+        dead_letters: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.object_created = events.Rule(
+            self,
+            "ObjectCreated",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={"bucket": {"name": [bucket.bucket_name]}, "object": {"key": [{"prefix": "inbox/"}]}},
+            ),
+            targets=[targets.LambdaFunction(s3_trigger, dead_letter_queue=dead_letters, retry_attempts=8)],
+        )
+        self.task_stopped = events.Rule(
+            self,
+            "TaskStopped",
+            event_pattern=events.EventPattern(
+                source=["aws.ecs"],
+                detail_type=["ECS Task State Change"],
+                detail={"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"]},
+            ),
+            targets=[targets.LambdaFunction(complete, dead_letter_queue=dead_letters, retry_attempts=8)],
+        )

@@ -1,0 +1,49 @@
+"""Runner: the ECS cluster and the Fargate task definition that runs `python -m shiftwork.runner`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from shiftwork_infra.acknowledge import acknowledge
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+class Runner(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, vpc, environment: dict[str, str]) -> None:
+        super().__init__(scope, construct_id)
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=1024,
+            memory_limit_mib=4096,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64, operating_system_family=ecs.OperatingSystemFamily.LINUX
+            ),
+        )
+        image_uri = self.node.try_get_context("runnerImage")
+        image = (
+            ecs.ContainerImage.from_registry(image_uri)
+            if image_uri
+            else ecs.ContainerImage.from_asset(
+                str(REPOSITORY), file="Dockerfile", exclude=[".venv", ".git", "infra/cdk.out", "tests", "bench"]
+            )
+        )
+        self.container = self.task_definition.add_container(
+            "runner",
+            image=image,
+            command=["python", "-m", "shiftwork.runner"],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="runner", log_group=self.log_group),
+            environment=environment,
+        )
+        acknowledge(
+            self.task_definition,
+            "AwsSolutions-ECS2",
+            "The environment holds resource names only (tables, bucket); no secrets.",
+        )

@@ -1,0 +1,155 @@
+"""ShiftworkStack: composes the constructs, makes the grants, declares the outputs."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from shiftwork_infra.acknowledge import acknowledge
+from shiftwork_infra.api import Api
+from shiftwork_infra.events import Events
+from shiftwork_infra.functions import Functions
+from shiftwork_infra.monitoring import Monitoring
+from shiftwork_infra.network import Network
+from shiftwork_infra.notifications import Notifications
+from shiftwork_infra.runner import Runner
+from shiftwork_infra.scheduling import Scheduling
+from shiftwork_infra.state import State
+from shiftwork_infra.storage import Storage
+
+
+class ShiftworkStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        state = State(self, "State")
+        storage = Storage(self, "Storage")
+        network = Network(self, "Network")
+        data_environment = {
+            "SHIFTWORK_JOBS_TABLE": state.jobs.table_name,
+            "SHIFTWORK_DEFINITIONS_TABLE": state.definitions.table_name,
+            "SHIFTWORK_BUCKET": storage.bucket.bucket_name,
+            "SHIFTWORK_REGION": self.region,
+        }
+        runner = Runner(self, "Runner", vpc=network.vpc, environment=data_environment)
+        scheduling = Scheduling(self, "Scheduling")
+        notifications = Notifications(self, "Notifications")
+        dispatch_name = cdk.Fn.join("-", [self.stack_name, "dispatch"])
+        subnets = network.vpc.select_subnets(**network.subnets._values).subnet_ids
+        functions = Functions(
+            self,
+            "Functions",
+            environment={
+                **data_environment,
+                "SHIFTWORK_LAUNCHER": "fargate",
+                "SHIFTWORK_CLUSTER": runner.cluster.cluster_name,
+                "SHIFTWORK_TASK_DEFINITION": runner.task_definition.task_definition_arn,
+                "SHIFTWORK_LOG_GROUP": runner.log_group.log_group_name,
+                "SHIFTWORK_SUBNETS": self.to_json_string(subnets),
+                "SHIFTWORK_SECURITY_GROUPS": self.to_json_string([network.runner_security_group.security_group_id]),
+                "SHIFTWORK_SCHEDULE_GROUP": scheduling.group.ref,
+                "SHIFTWORK_SCHEDULER_TARGET_ARN": self.format_arn(
+                    service="lambda",
+                    resource="function",
+                    resource_name=dispatch_name,
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                ),
+                "SHIFTWORK_SCHEDULER_ROLE_ARN": scheduling.role.role_arn,
+                "SHIFTWORK_NOTIFICATIONS_TOPIC_ARN": notifications.topic.topic_arn,
+            },
+        )
+        functions.dispatch.node.default_child.add_property_override("FunctionName", dispatch_name)  # type: ignore[union-attr]
+        Events(
+            self,
+            "Events",
+            bucket=storage.bucket,
+            cluster_arn=runner.cluster.cluster_arn,
+            s3_trigger=functions.s3_trigger,
+            complete=functions.complete,
+            dead_letters=scheduling.dead_letters,
+        )
+        api = Api(self, "Api", function=functions.api)
+        Monitoring(self, "Monitoring", dead_letters=scheduling.dead_letters, topic=notifications.topic)
+
+        # grants: least privilege, scoped to this stack's resources
+        for function in functions.functions.values():
+            state.jobs.grant_read_write_data(function)
+            state.definitions.grant_read_write_data(function)
+            storage.bucket.grant_read_write(function)
+            runner.task_definition.grant_run(function)
+            runner.log_group.grant_read(function)
+            notifications.topic.grant_publish(function)
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ecs:StopTask", "ecs:DescribeTasks"],
+                    resources=["*"],
+                    conditions={"ArnEquals": {"ecs:cluster": runner.cluster.cluster_arn}},
+                )
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "scheduler:CreateSchedule",
+                        "scheduler:UpdateSchedule",
+                        "scheduler:DeleteSchedule",
+                        "scheduler:GetSchedule",
+                        "scheduler:ListSchedules",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="scheduler", resource="schedule", resource_name=f"{scheduling.group.ref}/*"
+                        ),
+                        self.format_arn(
+                            service="scheduler", resource="schedule-group", resource_name=scheduling.group.ref
+                        ),
+                    ],
+                )
+            )
+            scheduling.role.grant_pass_role(function)
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["sns:Subscribe"], resources=[notifications.topic.topic_arn])
+            )
+        functions.dispatch.grant_invoke(scheduling.role)
+        state.jobs.grant_read_write_data(runner.task_definition.task_role)
+        state.definitions.grant_read_data(runner.task_definition.task_role)
+        storage.bucket.grant_read_write(runner.task_definition.task_role)
+        self._acknowledge_grants(state, storage, scheduling, functions)
+
+        cdk.CfnOutput(self, "ApiUrl", value=api.http_api.api_endpoint)
+        cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
+        cdk.CfnOutput(self, "JobsTable", value=state.jobs.table_name)
+        cdk.CfnOutput(self, "DefinitionsTable", value=state.definitions.table_name)
+        cdk.CfnOutput(self, "NotificationsTopic", value=notifications.topic.topic_arn)
+
+    def _acknowledge_grants(self, state: State, storage: Storage, scheduling: Scheduling, functions: Functions) -> None:
+        """The wildcards CDK grants produce, each scoped to a resource of this stack."""
+
+        def logical(construct: Construct) -> str:
+            element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+            return self.get_logical_id(element)  # type: ignore[arg-type]
+
+        scoped = "CDK grant scoped to this stack's own resource"
+        findings = {
+            f"Resource::<{logical(storage.bucket)}.Arn>/*": f"{scoped}: the job files bucket's objects",
+            f"Resource::<{logical(state.jobs)}.Arn>/index/*": f"{scoped}: the jobs table's indexes",
+            f"Resource::<{logical(state.definitions)}.Arn>/index/*": f"{scoped}: the definitions table's indexes",
+            "Resource::*": "ecs:StopTask and ecs:DescribeTasks take task ARNs unknown in advance; the statement "
+            "is conditioned on this stack's cluster",
+            "Action::s3:List*": f"{scoped}: listing job files",
+            "Action::s3:GetObject*": f"{scoped}: reading job files",
+            "Action::s3:GetBucket*": f"{scoped}: bucket metadata for reads",
+            "Action::s3:DeleteObject*": f"{scoped}: deleting a job's files",
+            "Action::s3:Abort*": f"{scoped}: aborting uploads",
+            "Action::kms:GenerateDataKey*": f"{scoped}: the notifications topic's key",
+            f"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
+            f"<{logical(scheduling.group)}>/*": "Schedules are created per definition inside this stack's group",
+            f"Resource::<{logical(functions.dispatch)}.Arn>:*": "EventBridge Scheduler invokes any version of "
+            "the dispatch function",
+        }
+        for finding, reason in findings.items():
+            acknowledge(self, f"AwsSolutions-IAM5[{finding}]", reason)
+        acknowledge(
+            self,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "The standard minimal policy that lets a Lambda write its own logs.",
+        )

@@ -1,0 +1,46 @@
+"""State: the DynamoDB tables (point-in-time recovery, encryption) with the indexes the library queries."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+S = dynamodb.AttributeType.STRING
+N = dynamodb.AttributeType.NUMBER
+
+
+def _table(scope: Construct, name: str, key: str) -> dynamodb.TableV2:
+    return dynamodb.TableV2(
+        scope,
+        name,
+        partition_key=dynamodb.Attribute(name=key, type=S),
+        billing=dynamodb.Billing.on_demand(),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
+class State(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.jobs = _table(self, "Jobs", "job_id")
+        for index, hash_key in (
+            ("by-create-time", "list_pk"),
+            ("by-status", "status"),
+            ("by-definition", "job_definition_id"),
+        ):
+            self.jobs.add_global_secondary_index(
+                index_name=index,
+                partition_key=dynamodb.Attribute(name=hash_key, type=S),
+                sort_key=dynamodb.Attribute(name="create_time", type=N),
+            )
+        self.definitions = _table(self, "Definitions", "job_definition_id")
+        self.definitions.add_global_secondary_index(
+            index_name="by-create-time",
+            partition_key=dynamodb.Attribute(name="list_pk", type=S),
+            sort_key=dynamodb.Attribute(name="create_time", type=N),
+        )

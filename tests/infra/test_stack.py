@@ -1,0 +1,146 @@
+"""The CDK app synthesised in-process: template assertions, cdk-nag AwsSolutions clean, cfn-lint clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+pytest.importorskip("aws_cdk", reason="the infra extra is not installed")
+
+# cfn-lint findings that are CDK's own doing, not ours
+CDK_GENERATED = {"W3005": "CDK adds DependsOn from a Lambda to its role's default policy"}
+
+
+@pytest.fixture(scope="module")
+def synthesized():
+    sys.path.insert(0, str(ROOT / "infra"))
+    import app as infra_app
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    application = cdk.App(context={"aws:cdk:bundling-stacks": []})  # no Docker, no pip: assets are not built
+    stack = infra_app.build(application)
+    assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
+    return Template.from_stack(stack), Path(assembly.stacks[0].template_full_path).read_text()
+
+
+def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [
+                Match.object_like({"IndexName": "by-create-time"}),
+                Match.object_like({"IndexName": "by-status"}),
+                Match.object_like({"IndexName": "by-definition"}),
+            ],
+            "SSESpecification": Match.object_like({"SSEEnabled": True}),
+            "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})],
+        },
+    )
+
+
+def test_the_bucket_is_private_ssl_only_versioned_and_tells_eventbridge(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LoggingConfiguration": Match.object_like({"LogFilePrefix": "data/"}),
+        },
+    )
+    template.has_resource_properties(
+        "Custom::S3BucketNotifications", {"NotificationConfiguration": {"EventBridgeConfiguration": {}}}
+    )
+    template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("handler", ["dispatch", "complete", "s3_trigger", "api"])
+def test_each_function_is_arm64_python_312_from_one_asset(synthesized, handler):
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": f"functions.{handler}.lambda_handler", "Runtime": "python3.12", "Architectures": ["arm64"]},
+    )
+    functions = template.find_resources("AWS::Lambda::Function", {"Properties": {"Runtime": "python3.12"}})
+    assert len({json.dumps(f["Properties"]["Code"], sort_keys=True) for f in functions.values()}) == 1
+
+
+def test_runner_task_and_its_logs(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "RequiresCompatibilities": ["FARGATE"],
+            "NetworkMode": "awsvpc",
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "Name": "runner",
+                        "Command": ["python", "-m", "shiftwork.runner"],
+                        "LogConfiguration": Match.object_like({"LogDriver": "awslogs"}),
+                    }
+                )
+            ],
+        },
+    )
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
+
+
+def test_every_api_route_needs_iam_and_events_reach_their_functions(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    routes = template.find_resources("AWS::ApiGatewayV2::Route")
+    assert routes and all(r["Properties"]["AuthorizationType"] == "AWS_IAM" for r in routes.values())
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {"EventPattern": Match.object_like({"source": ["aws.s3"], "detail-type": ["Object Created"]})},
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {"EventPattern": Match.object_like({"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"]})},
+    )
+    template.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2)
+
+
+def test_cfn_lint_is_clean(synthesized):
+    from cfnlint.api import lint_all
+
+    _, template = synthesized
+    findings = [
+        f"{m.rule.id} {m.message}"
+        for m in lint_all(template)
+        if m.rule.id[0] in "EW" and m.rule.id not in CDK_GENERATED
+    ]
+    assert findings == []
