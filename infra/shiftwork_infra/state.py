@@ -10,16 +10,16 @@ S = dynamodb.AttributeType.STRING
 N = dynamodb.AttributeType.NUMBER
 
 
-def _table(scope: Construct, name: str, key: str) -> dynamodb.TableV2:
-    return dynamodb.TableV2(
+def _table(scope: Construct, name: str, key: str) -> dynamodb.Table:
+    return dynamodb.Table(
         scope,
         name,
         partition_key=dynamodb.Attribute(name=key, type=S),
-        billing=dynamodb.Billing.on_demand(),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
-        encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
 

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from shiftwork.models import DescribeJob, Status
 from tests.helpers import write_notebook
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from shiftwork.local.stack import EmbeddedStack
-
-    embedded = EmbeddedStack(tmp_path_factory.mktemp("state"), run_jobs=True).start()
-    embedded.ensure_ecs()
-    yield embedded
-    embedded.close()
 
 
 @pytest.fixture

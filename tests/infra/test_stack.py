@@ -35,7 +35,7 @@ def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthes
 
     template, _ = synthesized
     template.has_resource_properties(
-        "AWS::DynamoDB::GlobalTable",
+        "AWS::DynamoDB::Table",
         {
             "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
             "GlobalSecondaryIndexes": [
@@ -44,7 +44,7 @@ def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthes
                 Match.object_like({"IndexName": "by-definition"}),
             ],
             "SSESpecification": Match.object_like({"SSEEnabled": True}),
-            "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         },
     )
 
