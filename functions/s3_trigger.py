@@ -18,13 +18,15 @@ metrics = Metrics(namespace="Shiftwork", service="s3_trigger")
 
 @logger.inject_lambda_context(correlation_id_path="id")
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
-    job = None
+    started: list[dict[str, Any]] = []
     if parsed.detail_type == "Object Created":  # S3 also sends "Object Tags Added" and others
         s3_object = parsed.detail.object
         # one job per upload, however often its event is delivered: what identifies the PUT
         version = f"{s3_object.sequencer}:{s3_object.etag}:{parsed.time.isoformat()}"
-        job = on_object_created(parsed.detail.bucket.name, s3_object.key, version)
-    metrics.add_metric(name="ArrivalsRun" if job else "ObjectEventsIgnored", unit=MetricUnit.Count, value=1)
-    return job
+        started = on_object_created(parsed.detail.bucket.name, s3_object.key, version)
+    metrics.add_metric(
+        name="ArrivalsRun" if started else "ObjectEventsIgnored", unit=MetricUnit.Count, value=max(1, len(started))
+    )
+    return started

@@ -29,7 +29,10 @@ class Events(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],
-                detail={"bucket": {"name": [bucket.bucket_name]}, "object": {"key": [{"prefix": "inbox/"}]}},
+                detail={
+                    "bucket": {"name": [bucket.bucket_name]},
+                    "object": {"key": [{"anything-but": {"prefix": "jobs/"}}]},
+                },
             ),
             targets=[targets.LambdaFunction(s3_trigger, dead_letter_queue=dead_letters, retry_attempts=8)],
         )

@@ -73,7 +73,7 @@ def test_s3_trigger_runs_a_notebook_uploaded_to_the_inbox_once(fargate, service,
     event = load_event(
         "s3_object_created.json", bucket=settings.bucket, key="inbox/team/landed.ipynb", sequencer="0062E99A88DC407460"
     )
-    first, duplicate = _invoke("s3_trigger", event), _invoke("s3_trigger", event)
+    [first], [duplicate] = _invoke("s3_trigger", event), _invoke("s3_trigger", event)
     assert first["job_id"] == duplicate["job_id"]
     assert first["input_filename"] == "landed.ipynb"
     assert first["tags"] == [f"s3://{settings.bucket}/inbox/team/landed.ipynb"]
@@ -84,9 +84,9 @@ def test_s3_trigger_runs_a_notebook_uploaded_to_the_inbox_once(fargate, service,
         key="inbox/team/landed.ipynb",
         sequencer="0062E99A88DC407461",
     )
-    assert _invoke("s3_trigger", tags) is None
+    assert _invoke("s3_trigger", tags) == []
     elsewhere = load_event("s3_object_created.json", bucket=settings.bucket, key="data/prices.csv", sequencer="1")
-    assert _invoke("s3_trigger", elsewhere) is None
+    assert _invoke("s3_trigger", elsewhere) == []
 
 
 def test_an_upload_runs_end_to_end_on_the_embedded_stack(service, tmp_path):
@@ -101,3 +101,25 @@ def test_an_upload_runs_end_to_end_on_the_embedded_stack(service, tmp_path):
     done = wait_for(lambda: (j := jobs.get(job.job_id)).is_terminal and j, timeout=90)
     assert done.status == Status.COMPLETED, done.status_message
     assert len(arrived()) == 1  # "Object Tags Added" and duplicates made no second job
+
+
+def test_a_file_under_a_watched_prefix_runs_the_definition_with_its_key(fargate, service, tmp_path):
+    from shiftwork.errors import InvalidSpec
+    from shiftwork.models import CreateJobDefinition
+
+    notebook = write_notebook(tmp_path / "prices.ipynb", "s3_key = ''", "print('loading', s3_key)")
+    definition = service.definitions.create(
+        CreateJobDefinition(input_uri=str(notebook), watch_prefix="data/prices/", parameters={"region": "eu"})
+    )
+    assert definition.compiled == [] and definition.schedule is None
+    key = "data/prices/2026-11-21.csv"
+    aws.client("s3").put_object(Bucket=service.settings.bucket, Key=key, Body=b"a,b\n1,2\n")
+    event = load_event("s3_object_created.json", bucket=service.settings.bucket, key=key, sequencer="00AB")
+    [job], [again] = _invoke("s3_trigger", event), _invoke("s3_trigger", event)
+    assert job["job_id"] == again["job_id"]
+    assert job["job_definition_id"] == definition.job_definition_id
+    assert job["parameters"] == {"region": "eu", "s3_key": key}
+    with pytest.raises(InvalidSpec, match="watch prefix 'jobs/'"):
+        service.definitions.create(CreateJobDefinition(input_uri=str(notebook), watch_prefix="jobs/"))
+    with pytest.raises(InvalidSpec, match="give a schedule, a watch prefix, or both"):
+        service.definitions.create(CreateJobDefinition(input_uri=str(notebook)))

@@ -121,7 +121,7 @@ def test_handlers_work_against_the_deployed_tables_and_bucket(stack, deployed, m
         # s3_trigger: a notebook uploaded to the deployed bucket's inbox
         notebook = write_notebook(tmp_path / "cfn.ipynb", "x = 1", "x")
         aws.client("s3").put_object(Bucket=bucket, Key="inbox/cfn.ipynb", Body=notebook.read_bytes())
-        started = invoke(
+        [started] = invoke(
             "s3_trigger", load_event("s3_object_created.json", bucket=bucket, key="inbox/cfn.ipynb", sequencer="00CFN")
         )
         assert started["status"] == "QUEUED" and started["task_arn"]

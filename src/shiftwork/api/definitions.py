@@ -30,6 +30,20 @@ if TYPE_CHECKING:
     from shiftwork.api.service import Service
 
 
+RESERVED_PREFIXES = ("jobs/", "definitions/", "inbox/")  # written by Shiftwork itself, or run as notebooks
+
+
+def check_watch_prefix(prefix: str | None) -> None:
+    if prefix is None:
+        return
+    if not prefix or prefix.startswith("/") or prefix.startswith(RESERVED_PREFIXES):
+        raise InvalidSpec(
+            "watch prefix",
+            prefix,
+            f"must be a non-empty S3 key prefix outside {', '.join(RESERVED_PREFIXES)}, e.g. data/prices/",
+        )
+
+
 def definition_prefix(definition_id: str, version: int) -> str:
     return f"definitions/{definition_id}/v{version}/input/"
 
@@ -55,7 +69,10 @@ class Definitions:
         check_formats(request.output_formats)
         check_kernel(request.kernel_name)
         now = datetime.now(UTC).replace(microsecond=0)
-        trigger, compiled = self._compile(request.schedule, request.timezone, now)
+        if request.schedule is None and request.watch_prefix is None:
+            raise InvalidSpec("schedule", None, "give a schedule, a watch prefix, or both")
+        check_watch_prefix(request.watch_prefix)
+        trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
         definition_id = job_definition_id or str(uuid.uuid4())
         existing = None
         if job_definition_id:
@@ -84,6 +101,7 @@ class Definitions:
             package_input_folder=request.package_input_folder,
             schedule=request.schedule,
             timezone=request.timezone,
+            watch_prefix=request.watch_prefix,
             trigger=trigger,
             compiled=compiled,
             active=request.active,
@@ -119,8 +137,10 @@ class Definitions:
             check_kernel(request.kernel_name)
         now = datetime.now(UTC).replace(microsecond=0)
         version = current.version + 1
-        if request.schedule is not None or request.timezone is not None:
+        check_watch_prefix(request.watch_prefix)
+        if request.schedule is not None or (request.timezone is not None and current.schedule):
             schedule = request.schedule or current.schedule
+            assert schedule is not None
             timezone = request.timezone or current.timezone
             changes["trigger"], changes["compiled"] = self._compile(schedule, timezone, now)
         if request.input_uri is not None:
@@ -167,6 +187,8 @@ class Definitions:
         """Send the fires owed between since and now to the dispatcher, late; its policies decide what runs."""
         from shiftwork.schedules import trigger_from_dict
 
+        if not definition.trigger:
+            return 0
         trigger = trigger_from_dict(definition.trigger, definition.timezone)
         count = 0
         for fire in trigger.fire_times(since):

@@ -31,9 +31,8 @@ def on_task_stopped(detail: dict[str, Any]) -> dict[str, Any] | None:
     return job.model_dump(mode="json") if job else None
 
 
-def on_object_created(bucket: str, key: str, version: str) -> dict[str, Any] | None:
-    """An S3 Object Created event (through EventBridge)."""
+def on_object_created(bucket: str, key: str, version: str) -> list[dict[str, Any]]:
+    """An S3 Object Created event (through EventBridge): the jobs it started (inbox/, watched prefixes)."""
     from shiftwork.dispatch.arrival import on_object_created as arrived
 
-    job = arrived(bucket, key, version, default_launcher())
-    return job.model_dump(mode="json") if job else None
+    return [job.model_dump(mode="json") for job in arrived(bucket, key, version, default_launcher())]

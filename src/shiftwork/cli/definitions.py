@@ -48,7 +48,7 @@ def _detail(definition: DescribeJobDefinition) -> Table:
         ("State", state),
         ("Version", str(definition.version)),
         ("Notebook", definition.input_filename),
-        ("Schedule", f"{definition.schedule}  ({definition.timezone})"),
+        ("Schedule", f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none"),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in definition.parameters.items()) or "-"),
         ("Formats", ", ".join(definition.output_formats)),
         (
@@ -60,7 +60,9 @@ def _detail(definition: DescribeJobDefinition) -> Table:
     ]
     for compiled in definition.compiled:
         rows.append(("EventBridge", f"{compiled['kind']}: {compiled['expression']} ({compiled['timezone']})"))
-    if definition.active:
+    if definition.watch_prefix:
+        rows.append(("Watches", f"s3 prefix {definition.watch_prefix}"))
+    if definition.active and definition.trigger:
         trigger = trigger_from_dict(definition.trigger, definition.timezone)
         upcoming = trigger.preview(datetime.now(UTC), 3)
         for index, fire in enumerate(upcoming):
@@ -81,7 +83,12 @@ def _print(definition: DescribeJobDefinition, as_json: bool) -> None:
 @handle_errors
 def create(
     notebook: Annotated[Path, typer.Argument(help="The notebook to run (.ipynb).")],
-    schedule: Annotated[str, typer.Option("--schedule", help="Unix cron, cron()/rate()/at(), or a JSON trigger.")],
+    schedule: Annotated[
+        str | None, typer.Option("--schedule", help="Unix cron, cron()/rate()/at(), or a JSON trigger.")
+    ] = None,
+    watch_prefix: Annotated[
+        str | None, typer.Option("--watch-prefix", help="Run it when a file lands under this S3 prefix.")
+    ] = None,
     tz: Annotated[str, typer.Option("--tz", help="IANA time zone of the schedule.")] = "UTC",
     parameter: ParameterOption = None,
     output_format: FormatOption = None,
@@ -119,6 +126,7 @@ def create(
             "timeout_seconds": timeout,
             "package_input_folder": input_folder,
             "schedule": schedule,
+            "watch_prefix": watch_prefix,
             "timezone": tz,
             "active": not paused,
             "max_running_jobs": max_running_jobs,
@@ -134,7 +142,8 @@ def create(
     check_notebook(notebook)  # everything a user can get wrong, before a stack starts
     check_formats(request.output_formats)
     check_kernel(kernel)
-    compile_to_eventbridge(parse_trigger(schedule, tz))
+    if schedule is not None:
+        compile_to_eventbridge(parse_trigger(schedule, tz))
     with stack(state_dir):
         _print(_service().definitions.create(request, definition_id), as_json)
 
@@ -160,7 +169,12 @@ def list_definitions(as_json: JsonOption = False, state_dir: StateDirOption = No
         table.add_column(column)
     for d in found:
         table.add_row(
-            d.job_definition_id, d.name, "active" if d.active else "paused", d.schedule, d.timezone, str(d.version)
+            d.job_definition_id,
+            d.name,
+            "active" if d.active else "paused",
+            d.schedule or f"watches {d.watch_prefix}",
+            d.timezone,
+            str(d.version),
         )
     console.print(table if found else "no job definitions yet: see shiftwork definitions create --help")
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from shiftwork import aws
 from shiftwork.config import get_settings
 from shiftwork.errors import Conflict
-from shiftwork.models import DescribeJob, Status
-from shiftwork.store import files, jobs
+from shiftwork.models import DescribeJob, DescribeJobDefinition, Status
+from shiftwork.store import definitions, files, jobs
 
 if TYPE_CHECKING:
     from shiftwork.launchers import Launcher
@@ -27,11 +27,47 @@ def arrival_job_id(bucket: str, key: str, version: str) -> str:
     return str(uuid.uuid5(_ARRIVAL_NAMESPACE, f"{bucket}/{key}/{version}"))
 
 
-def on_object_created(bucket: str, key: str, version: str, launcher: Launcher) -> DescribeJob | None:
-    """Run a notebook uploaded under inbox/; anything else is not ours to run."""
+def on_object_created(bucket: str, key: str, version: str, launcher: Launcher) -> list[DescribeJob]:
+    """Run a notebook uploaded under inbox/, and every active definition watching a prefix of the key."""
     settings = get_settings()
-    if bucket != settings.bucket or not key.startswith(INBOX) or not key.endswith(".ipynb"):
-        return None
+    if bucket != settings.bucket:
+        return []
+    started = [_watchers_run(definition, bucket, key, version, launcher) for definition in _watching(key)]
+    if key.startswith(INBOX) and key.endswith(".ipynb"):
+        started.append(_inbox_run(bucket, key, version, launcher))
+    return started
+
+
+def _watching(key: str) -> list[DescribeJobDefinition]:
+    """Active definitions whose watch prefix the key is under (a Query on the definitions' index)."""
+    found, token = [], None
+    while True:
+        page = definitions.list_definitions(max_items=200, next_token=token)
+        found += [d for d in page.job_definitions if d.active and d.watch_prefix and key.startswith(d.watch_prefix)]
+        token = page.next_token
+        if not token:
+            return found
+
+
+def _watchers_run(
+    definition: DescribeJobDefinition, bucket: str, key: str, version: str, launcher: Launcher
+) -> DescribeJob:
+    """Run the definition with the object's key as the s3_key parameter, once per upload."""
+    from shiftwork.dispatch.dispatcher import launch_queued
+    from shiftwork.dispatch.fire import new_job
+
+    job_id = arrival_job_id(bucket, key, f"{version}/{definition.job_definition_id}")
+    job = new_job(definition, job_id, None, status=Status.QUEUED, parameters={"s3_key": key})
+    job = job.model_copy(update={"tags": [*job.tags, f"s3://{bucket}/{key}"]})
+    try:
+        jobs.put_new(job)
+    except Conflict:
+        return jobs.get(job_id)
+    return launch_queued(job, launcher)
+
+
+def _inbox_run(bucket: str, key: str, version: str, launcher: Launcher) -> DescribeJob:
+    settings = get_settings()
     name = PurePosixPath(key).name
     job_id = arrival_job_id(bucket, key, version)
     aws.client("s3", settings).copy_object(

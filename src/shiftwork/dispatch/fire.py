@@ -121,6 +121,9 @@ def handle_schedule_fired(event: dict[str, Any], launcher: Launcher, now: dateti
     except NotFound:
         log.info("definition %s is gone; fire at %s ignored", fired.job_definition_id, scheduled)
         return None
+    if not definition.trigger:
+        log.warning("definition %s has no schedule; fire at %s ignored", definition.job_definition_id, scheduled)
+        return None
     trigger = trigger_from_dict(definition.trigger, definition.timezone)
     if definition.active and any(c.get("kind") == "rearm" for c in definition.compiled):
         rearm_after(definition, scheduled)

@@ -34,7 +34,8 @@ class Notify(StrEnum):
 
 
 class CreateJobDefinition(CreateJob):
-    schedule: str
+    schedule: str | None = None  # None: runs only on demand or when a file lands under watch_prefix
+    watch_prefix: str | None = None  # an S3 prefix: a file uploaded under it runs the definition
     timezone: str = "UTC"
     active: bool = True
     max_running_jobs: int = Field(default=1, ge=1)
@@ -59,6 +60,7 @@ class UpdateJobDefinition(BaseModel):
     timeout_seconds: float | None = Field(default=None, gt=0)
     schedule: str | None = None
     timezone: str | None = None
+    watch_prefix: str | None = None
     max_running_jobs: int | None = Field(default=None, ge=1)
     misfire_grace_time: float | None = Field(default=None, gt=0)
     coalesce: CoalescePolicy | None = None
@@ -83,9 +85,10 @@ class DescribeJobDefinition(BaseModel):
     kernel_name: str = "python3"
     timeout_seconds: float | None = None
     package_input_folder: bool = False
-    schedule: str
+    schedule: str | None = None
     timezone: str = "UTC"
-    trigger: dict[str, Any]  # the parsed trigger's JSON form (start dates fixed at creation)
+    trigger: dict[str, Any] = Field(default_factory=dict)  # the parsed trigger's JSON form; {} without a schedule
+    watch_prefix: str | None = None
     compiled: list[dict[str, Any]] = Field(default_factory=list)  # the EventBridge Scheduler schedules
     active: bool = True
     max_running_jobs: int = 1

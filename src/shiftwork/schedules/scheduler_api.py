@@ -78,6 +78,9 @@ def put_schedules(
     """Make the definition's schedules in EventBridge Scheduler what its trigger compiles to now."""
     settings = settings or get_settings()
     now = now or datetime.now(UTC)
+    if not definition.trigger:  # no schedule: nothing in EventBridge Scheduler
+        delete_schedules(definition.job_definition_id, settings)
+        return []
     compiled = [CompiledSchedule(**_compiled_args(c)) for c in definition.compiled] or recompile(definition, now)
     if any(c.kind == "rearm" for c in compiled):
         compiled = recompile(definition, now)  # a one-shot is always armed for the next fire from now
