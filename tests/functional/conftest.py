@@ -29,18 +29,17 @@ def make_job(stack: object, tmp_path: Path) -> Callable[..., DescribeJob]:
         job_id = str(uuid.uuid4())
         notebook = write_notebook(tmp_path / f"{job_id}.ipynb", "x = 1", source)
         files.upload_file(notebook, files.input_prefix(job_id) + notebook.name)
-        now = jobs.now_ms()
-        job = DescribeJob(
-            job_id=job_id,
+        create_time = fields.pop("create_time", None)  # a test that orders jobs by their creation
+        job = jobs.draft(
+            job_id,
             name=fields.pop("name", "made"),
             status=status,
             input_filename=notebook.name,
             output_formats=["ipynb"],
-            create_time=fields.pop("create_time", now),
-            update_time=now,
-            output_prefix=files.output_prefix(job_id),
             **fields,
         )
+        if create_time is not None:
+            job = job.model_copy(update={"create_time": create_time})
         return jobs.put_new(job)
 
     return make

@@ -55,9 +55,8 @@ class Service:
                 pass
         else:
             job_id = str(uuid.uuid4())
-        now = jobs.now_ms()
-        job = DescribeJob(
-            job_id=job_id,
+        job = jobs.draft(
+            job_id,
             name=request.name or notebook.stem,
             status=Status.CREATED,
             input_filename=notebook.name,
@@ -66,12 +65,9 @@ class Service:
             kernel_name=request.kernel_name,
             timeout_seconds=request.timeout_seconds,
             package_input_folder=request.package_input_folder,
-            create_time=now,
-            update_time=now,
             job_definition_id=request.job_definition_id,
             idempotency_token=request.idempotency_token,
             tags=request.tags,
-            output_prefix=files.output_prefix(job_id),
         )
         files.upload_tree(inputs, files.input_prefix(job_id), self.settings)
         jobs.put_new(job)

@@ -73,16 +73,8 @@ def _inbox_run(bucket: str, key: str, version: str, launcher: Launcher) -> Descr
     aws.client("s3", settings).copy_object(
         Bucket=bucket, Key=files.input_prefix(job_id) + name, CopySource={"Bucket": bucket, "Key": key}
     )
-    now = jobs.now_ms()
-    job = DescribeJob(
-        job_id=job_id,
-        name=PurePosixPath(name).stem,
-        status=Status.QUEUED,
-        input_filename=name,
-        create_time=now,
-        update_time=now,
-        output_prefix=files.output_prefix(job_id),
-        tags=[f"s3://{bucket}/{key}"],
+    job = jobs.draft(
+        job_id, name=PurePosixPath(name).stem, status=Status.QUEUED, input_filename=name, tags=[f"s3://{bucket}/{key}"]
     )
     try:
         jobs.put_new(job)

@@ -37,7 +37,7 @@ def _previous_fire(trigger: Trigger, scheduled: datetime, not_before: datetime) 
     window = timedelta(minutes=1)
     while True:
         start = max(scheduled - window, not_before)
-        fires = [f for f in _fires_between(trigger, start, scheduled)]
+        fires = _fires_between(trigger, start, scheduled)
         if fires:
             return fires[-1]
         if start == not_before:
@@ -82,11 +82,8 @@ def skip_reason(definition: DescribeJobDefinition, trigger: Trigger, scheduled: 
 
 def new_job(definition: DescribeJobDefinition, job_id: str, scheduled: datetime | None, **fields: Any) -> DescribeJob:
     """A job of the definition's current version (its notebook snapshot, parameters and formats)."""
-    from shiftwork.store import files
-
-    now = jobs.now_ms()
-    return DescribeJob(
-        job_id=job_id,
+    return jobs.draft(
+        job_id,
         name=definition.name,
         status=fields.pop("status", Status.CREATED),
         input_filename=definition.input_filename,
@@ -96,13 +93,10 @@ def new_job(definition: DescribeJobDefinition, job_id: str, scheduled: datetime 
         kernel_name=definition.kernel_name,
         timeout_seconds=definition.timeout_seconds,
         package_input_folder=definition.package_input_folder,
-        create_time=now,
-        update_time=now,
         job_definition_id=definition.job_definition_id,
         job_definition_version=definition.version,
         scheduled_time=scheduled.isoformat() if scheduled else None,
         tags=definition.tags,
-        output_prefix=files.output_prefix(job_id),
         **fields,
     )
 

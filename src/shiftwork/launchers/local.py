@@ -212,11 +212,6 @@ class LocalLauncher(FargateLauncher):
                 self._pending.remove(task)
         self._signal(task, signal.SIGKILL)
 
-    @property
-    def running_count(self) -> int:
-        with self._lock:
-            return len(self._running)
-
     def close(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL) and report each task as stopped."""
         with self._lock:

@@ -136,11 +136,6 @@ def _existing_names(definition_id: str, settings: Settings) -> set[str]:
     return names
 
 
-def set_state(definition: DescribeJobDefinition, settings: Settings | None = None) -> None:
-    """Pause or resume: every schedule of the definition DISABLED or ENABLED."""
-    put_schedules(definition, settings)
-
-
 def delete_schedules(definition_id: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     scheduler = aws.client("scheduler", settings)

@@ -26,6 +26,14 @@ def _table() -> type[JobRecord]:
     return bound(JobRecord)  # type: ignore[return-value]
 
 
+def draft(job_id: str, **fields: Any) -> DescribeJob:
+    """A new job, not yet stored: stamped with its times and where its files will go."""
+    from shiftwork.store.files import output_prefix
+
+    now = now_ms()
+    return DescribeJob(job_id=job_id, create_time=now, update_time=now, output_prefix=output_prefix(job_id), **fields)
+
+
 def _to_dto(record: JobRecord) -> DescribeJob:
     return DescribeJob.model_validate(record.attribute_values)
 
