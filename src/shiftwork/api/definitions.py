@@ -28,6 +28,7 @@ from shiftwork.store import definitions, files, jobs
 
 if TYPE_CHECKING:
     from shiftwork.api.service import Service
+    from shiftwork.models.definition import ListJobDefinitionsQuery
 
 
 RESERVED_PREFIXES = ("jobs/", "definitions/", "inbox/")  # written by Shiftwork itself, or run as notebooks
@@ -124,8 +125,18 @@ class Definitions:
     def get(self, definition_id: str) -> DescribeJobDefinition:
         return definitions.get(definition_id)
 
-    def list(self, max_items: int = 100, next_token: str | None = None) -> ListJobDefinitionsResponse:
-        return definitions.list_definitions(max_items, next_token)
+    def list(
+        self,
+        max_items: int | None = None,
+        next_token: str | None = None,
+        *,
+        query: ListJobDefinitionsQuery | None = None,
+    ) -> ListJobDefinitionsResponse:
+        """One page of the definitions `query` selects (default: all, newest first, 100 a page).
+
+        max_items and next_token, when given, replace the query's.
+        """
+        return definitions.list_definitions(max_items, next_token, query=query)
 
     def update(self, definition_id: str, request: UpdateJobDefinition) -> DescribeJobDefinition:
         """A new version with the given fields changed; the schedules follow in the same call."""

@@ -102,12 +102,26 @@ class Service:
     def list_jobs(self, query: ListJobsQuery | None = None) -> ListJobsResponse:
         return jobs.list_jobs(query or ListJobsQuery())
 
-    def iter_jobs(self, status: Status | None = None, job_definition_id: str | None = None) -> Iterator[DescribeJob]:
-        """Every job (newest first), following next_token."""
+    def iter_jobs(
+        self,
+        status: Status | None = None,
+        job_definition_id: str | None = None,
+        *,
+        query: ListJobsQuery | None = None,
+    ) -> Iterator[DescribeJob]:
+        """Every job `query` selects in its order (default: all, newest first), following next_token.
+
+        status and job_definition_id, when given, replace the query's.
+        """
+        base = (query or ListJobsQuery()).model_dump()
+        if status is not None:
+            base["status"] = status
+        if job_definition_id is not None:
+            base["job_definition_id"] = job_definition_id
         token = None
         while True:
-            query = ListJobsQuery(status=status, job_definition_id=job_definition_id, next_token=token, max_items=200)
-            page = jobs.list_jobs(query)
+            # large pages: a list sorted by anything but create_time rereads every match for each page
+            page = jobs.list_jobs(ListJobsQuery.model_validate({**base, "next_token": token, "max_items": 1000}))
             yield from page.jobs
             token = page.next_token
             if not token:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shiftwork.models.job import CreateJob
+from shiftwork.models.job import DEFAULT_SORT, CreateJob, SortField, check_sort_by
 
 
 class CoalescePolicy(StrEnum):
@@ -101,6 +101,44 @@ class DescribeJobDefinition(BaseModel):
     create_time: int
     update_time: int
     active_since: int  # ms: fires before this (creation or resume) are not owed
+
+
+# What a definition list can be ordered by; names and schedules sort as text, paused (active false) first
+# when ascending by active. Definitions without a schedule come last in either direction.
+DEFINITION_SORT_FIELDS = (
+    "create_time",
+    "update_time",
+    "name",
+    "schedule",
+    "active",
+    "version",
+    "job_definition_id",
+    "input_filename",
+)
+
+
+class ListJobDefinitionsQuery(BaseModel):
+    """Which definitions, in which order, one page: Jupyter Scheduler's ListJobDefinitionsQuery.
+
+    Filters combine (AND): name is a prefix (case-sensitive), schedule matches the schedule text exactly,
+    paused true keeps paused definitions and false active ones, tags keeps definitions carrying every tag
+    given, create_time keeps those created at or after it (ms).
+    """
+
+    name: str | None = None
+    schedule: str | None = None
+    paused: bool | None = None
+    tags: list[str] = Field(default_factory=list)
+    create_time: int | None = None
+    sort_by: list[SortField] = Field(default_factory=lambda: list(DEFAULT_SORT))
+    max_items: int = Field(default=100, ge=1, le=1000)
+    next_token: str | None = None
+
+    @field_validator("sort_by")
+    @classmethod
+    def _sortable(cls, value: list[SortField]) -> list[SortField]:
+        check_sort_by(value, DEFINITION_SORT_FIELDS)
+        return value or list(DEFAULT_SORT)
 
 
 class ListJobDefinitionsResponse(BaseModel):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shiftwork.errors import InvalidSpec
 from shiftwork.models.formats import OUTPUT_FORMATS
 from shiftwork.models.parameters import check_parameter_name
 
@@ -107,11 +110,126 @@ class DescribeJob(BaseModel):
         return self.status in TERMINAL_STATUSES
 
 
+class SortDirection(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class SortField(BaseModel):
+    """One key of a list's order, as Jupyter Scheduler's SortField."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    direction: SortDirection = SortDirection.ASC
+
+
+DEFAULT_SORT = (SortField(name="create_time", direction=SortDirection.DESC),)
+SORT_SYNTAX = "name, -name (descending), name:desc or desc(name), comma-separated"
+
+# What a job list can be ordered by; timestamps are ms, status and names sort as text. Jobs missing a value
+# (not started, not ended, no definition) come last in either direction.
+JOB_SORT_FIELDS = (
+    "create_time",
+    "update_time",
+    "start_time",
+    "end_time",
+    "name",
+    "status",
+    "job_id",
+    "job_definition_id",
+    "input_filename",
+)
+
+
+def check_sort_by(sort_by: Sequence[SortField], allowed: Sequence[str]) -> None:
+    """Raise InvalidSpec unless every field is one of `allowed`, each at most once."""
+    seen: set[str] = set()
+    for field in sort_by:
+        if field.name not in allowed:
+            raise InvalidSpec("sort_by", field.name, f"sort by one of {', '.join(allowed)}")
+        if field.name in seen:
+            raise InvalidSpec("sort_by", field.name, "name each sort field once")
+        seen.add(field.name)
+
+
+def parse_sort_by(text: str | Sequence[str] | None, allowed: Sequence[str]) -> list[SortField]:
+    """Sort fields from a query string's value or repeated values, e.g. `-update_time,name`; none: newest first.
+
+    Each comma-separated term is `name` (ascending, as Jupyter Scheduler), `-name`, `name:asc|desc` or
+    Jupyter Scheduler's `asc(name)|desc(name)`.
+    """
+    terms = parse_csv(text)
+    if not terms:
+        return list(DEFAULT_SORT)
+    fields = []
+    for term in terms:
+        name, direction = term, SortDirection.ASC
+        if term.startswith("-"):
+            name, direction = term[1:], SortDirection.DESC
+        elif ":" in term:
+            name, _, given = term.partition(":")
+            direction = _direction(given, term)
+        elif term.endswith(")") and "(" in term:
+            given, _, name = term[:-1].partition("(")
+            direction = _direction(given, term)
+        fields.append(SortField(name=name.strip(), direction=direction))
+    check_sort_by(fields, allowed)
+    return fields
+
+
+def _direction(given: str, term: str) -> SortDirection:
+    try:
+        return SortDirection(given.strip().lower())
+    except ValueError:
+        raise InvalidSpec("sort_by", term, f"the direction is asc or desc; write {SORT_SYNTAX}") from None
+
+
+def parse_time_ms(field: str, text: str | None) -> int | None:
+    """A query string's time: milliseconds since the epoch, or ISO 8601 (UTC unless it has an offset)."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidSpec(
+            field, text, "give milliseconds since the epoch or an ISO 8601 time such as 2026-03-27T09:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def parse_csv(text: str | Sequence[str] | None) -> list[str]:
+    """`a,b` (a query string's value) or ["a", "b,c"] (its repeated values) as ["a", "b", "c"]; blanks dropped."""
+    values = [text] if isinstance(text, str) else list(text or [])
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
 class ListJobsQuery(BaseModel):
+    """Which jobs, in which order, one page: Jupyter Scheduler's ListJobsQuery.
+
+    Filters combine (AND): status and job_definition_id match exactly, name is a prefix (case-sensitive),
+    start_time keeps jobs started at or after it (ms), tags keeps jobs that carry every tag given.
+    """
+
     status: Status | None = None
     job_definition_id: str | None = None
+    name: str | None = None
+    start_time: int | None = None
+    tags: list[str] = Field(default_factory=list)
+    sort_by: list[SortField] = Field(default_factory=lambda: list(DEFAULT_SORT))
     max_items: int = Field(default=100, ge=1, le=1000)
     next_token: str | None = None
+
+    @field_validator("sort_by")
+    @classmethod
+    def _sortable(cls, value: list[SortField]) -> list[SortField]:
+        check_sort_by(value, JOB_SORT_FIELDS)
+        return value or list(DEFAULT_SORT)
 
 
 class ListJobsResponse(BaseModel):

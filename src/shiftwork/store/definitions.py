@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobDefinitionsResponse
-from shiftwork.store.jobs import _decode_token, _encode_token, now_ms
+from shiftwork.models.definition import ListJobDefinitionsQuery
+from shiftwork.store.jobs import Listing, now_ms, read_page
 from shiftwork.store.tables import ALL_DEFINITIONS, DefinitionRecord, bound
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -71,14 +75,41 @@ def delete(definition_id: str) -> None:
         raise
 
 
-def list_definitions(max_items: int = 100, next_token: str | None = None) -> ListJobDefinitionsResponse:
-    """Newest first, one page; a Query on the by-create-time index."""
-    result = _table().by_create_time.query(
-        ALL_DEFINITIONS,
-        scan_index_forward=False,
-        limit=max_items,
-        page_size=max_items,
-        last_evaluated_key=_decode_token(next_token),
+def list_definitions(
+    max_items: int | None = None, next_token: str | None = None, *, query: ListJobDefinitionsQuery | None = None
+) -> ListJobDefinitionsResponse:
+    """One page of the definitions `query` selects (default: all, newest first): a Query on the by-create-time
+    index, never a Scan. max_items and next_token, when given, replace the query's.
+
+    See shiftwork.store.jobs.read_page for how sorting and next_token work.
+    """
+    query = query or ListJobDefinitionsQuery()
+    paging = {"max_items": max_items, "next_token": next_token}
+    query = ListJobDefinitionsQuery.model_validate(
+        {**query.model_dump(), **{key: value for key, value in paging.items() if value is not None}}
     )
-    items = [_to_dto(record) for record in result]
-    return ListJobDefinitionsResponse(job_definitions=items, next_token=_encode_token(result.last_evaluated_key))
+    table = _table()
+    conditions: list[Condition] = []
+    if query.name:
+        conditions.append(table.name.startswith(query.name))
+    if query.schedule is not None:
+        conditions.append(table.schedule == query.schedule)
+    if query.paused is not None:
+        conditions.append(table.active == (not query.paused))
+    # tags are stored as one JSON string: `contains` finds the quoted tag, `matches` checks exactly
+    conditions += [table.tags.contains(tag) for tag in query.tags]
+    listing: Listing[DescribeJobDefinition] = Listing(
+        kind="job definitions",
+        index=table.by_create_time,
+        hash_name="list_pk",
+        hash_value=ALL_DEFINITIONS,
+        id_name="job_definition_id",
+        to_dto=_to_dto,
+        query=query,
+        filters="name, schedule, paused, tags, create_time",
+        filter_condition=reduce(operator.and_, conditions) if conditions else None,
+        range_key_condition=table.create_time >= query.create_time if query.create_time is not None else None,
+        matches=lambda definition: all(tag in definition.tags for tag in query.tags),
+    )
+    items, token = read_page(listing, query.max_items, query.next_token)
+    return ListJobDefinitionsResponse(job_definitions=items, next_token=token)

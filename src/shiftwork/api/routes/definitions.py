@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 
 from shiftwork.api.service import Service
 from shiftwork.models import UpdateJobDefinition
+from shiftwork.models.definition import DEFINITION_SORT_FIELDS, ListJobDefinitionsQuery
+from shiftwork.models.job import parse_csv, parse_sort_by, parse_time_ms
+from shiftwork.store.jobs import MAX_SORTED_ITEMS
 
 router = Router()
 
@@ -26,12 +29,50 @@ def _service() -> Service:
     return Service()
 
 
-@router.get("/")
+LIST_DEFINITIONS_HELP = f"""One page of job definitions: `{{"job_definitions": [...], "next_token": ...}}`.
+
+Filters combine. `sort_by` is a comma-separated list (repeated `sort_by` parameters work too) of fields, each
+`field` (ascending), `-field`, `field:desc` or `desc(field)` (descending): {", ".join(DEFINITION_SORT_FIELDS)}.
+Definitions without a schedule come last either way; ties go to the next field, then to job_definition_id.
+Sorted by create_time alone the list pages through any number of definitions; any other order sorts at most
+{MAX_SORTED_ITEMS:,} matching definitions (more is a 400 naming sort_by: add filters). Send next_token back with
+the same filters and sort_by for the next page; it is null after the last page.
+"""
+
+
+@router.get("/", description=LIST_DEFINITIONS_HELP)
 def list_definitions(
+    name: Annotated[
+        str | None, Query(description="Only definitions whose name starts with this (case-sensitive).")
+    ] = None,
+    schedule: Annotated[str | None, Query(description="Only definitions with exactly this schedule text.")] = None,
+    paused: Annotated[bool | None, Query(description="true: only paused definitions; false: only active.")] = None,
+    tags: Annotated[
+        list[str] | None,
+        Query(description="Only definitions with every one of these tags (comma-separated or repeated)."),
+    ] = None,
+    create_time: Annotated[
+        str | None, Query(description="Only definitions created at or after this: ms since the epoch, or ISO 8601.")
+    ] = None,
+    sort_by: Annotated[
+        list[str] | None,
+        Query(description="Order, e.g. `name` or `-update_time` (default `-create_time`: newest first)."),
+    ] = None,
     max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next_token: Annotated[str | None, Query()] = None,
+    next_token: Annotated[str | None, Query(description="The previous page's next_token, with the same query.")] = None,
 ) -> dict[str, Any]:
-    return _service().definitions.list(max_items, next_token).model_dump(mode="json")
+    """One page of job definitions, filtered and sorted: see LIST_DEFINITIONS_HELP (in /openapi.json)."""
+    query = ListJobDefinitionsQuery(
+        name=name or None,
+        schedule=schedule or None,
+        paused=paused,
+        tags=parse_csv(tags),
+        create_time=parse_time_ms("create_time", create_time),
+        sort_by=parse_sort_by(sort_by, DEFINITION_SORT_FIELDS),
+        max_items=max_items,
+        next_token=next_token or None,
+    )
+    return _service().definitions.list(query=query).model_dump(mode="json")
 
 
 @router.get("/<definition_id>")

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 
 from shiftwork.api.service import Service, parse_status
 from shiftwork.models import CreateJob, ListJobsQuery
+from shiftwork.models.job import JOB_SORT_FIELDS, parse_csv, parse_sort_by, parse_time_ms
+from shiftwork.store.jobs import MAX_SORTED_ITEMS
 
 router = Router()
 
@@ -45,15 +47,44 @@ def create_job(request: CreateJobRequest) -> dict[str, Any]:
     return job.model_dump(mode="json")
 
 
-@router.get("/")
+LIST_JOBS_HELP = f"""One page of jobs, as Jupyter Scheduler's GET /jobs: `{{"jobs": [...], "next_token": ...}}`.
+
+Filters combine. `sort_by` is a comma-separated list (repeated `sort_by` parameters work too) of fields, each
+`field` (ascending), `-field`, `field:desc` or `desc(field)` (descending): {", ".join(JOB_SORT_FIELDS)}. Jobs
+missing a value (not started yet) come last either way; ties go to the next field, then to job_id.
+Sorted by create_time alone the list pages through any number of jobs; any other order sorts at most
+{MAX_SORTED_ITEMS:,} matching jobs (more is a 400 naming sort_by: add filters). Send next_token back with the same
+filters and sort_by for the next page; it is null after the last page.
+"""
+
+
+@router.get("/", description=LIST_JOBS_HELP)
 def list_jobs(
-    status: Annotated[str | None, Query()] = None,
-    job_definition_id: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query(description="Only jobs with this status, e.g. FAILED.")] = None,
+    job_definition_id: Annotated[str | None, Query(description="Only the jobs of this definition.")] = None,
+    name: Annotated[str | None, Query(description="Only jobs whose name starts with this (case-sensitive).")] = None,
+    start_time: Annotated[
+        str | None, Query(description="Only jobs started at or after this: ms since the epoch, or ISO 8601.")
+    ] = None,
+    tags: Annotated[
+        list[str] | None, Query(description="Only jobs with every one of these tags (comma-separated or repeated).")
+    ] = None,
+    sort_by: Annotated[
+        list[str] | None, Query(description="Order, e.g. `-start_time,name` (default `-create_time`: newest first).")
+    ] = None,
     max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next_token: Annotated[str | None, Query()] = None,
+    next_token: Annotated[str | None, Query(description="The previous page's next_token, with the same query.")] = None,
 ) -> dict[str, Any]:
+    """One page of jobs, filtered and sorted: see LIST_JOBS_HELP (the description in /openapi.json)."""
     query = ListJobsQuery(
-        status=parse_status(status), job_definition_id=job_definition_id, max_items=max_items, next_token=next_token
+        status=parse_status(status),
+        job_definition_id=job_definition_id or None,
+        name=name or None,
+        start_time=parse_time_ms("start_time", start_time),
+        tags=parse_csv(tags),
+        sort_by=parse_sort_by(sort_by, JOB_SORT_FIELDS),
+        max_items=max_items,
+        next_token=next_token or None,
     )
     return _service().list_jobs(query).model_dump(mode="json")
 
