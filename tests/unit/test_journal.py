@@ -26,6 +26,10 @@ def test_only_state_changing_requests_are_journaled():
     assert is_mutating(_environ("s3", method="DELETE"))
     assert not is_mutating(_environ("s3", method="GET"))
     assert not is_mutating(_environ("sqs", target="AmazonSQS.SendMessage"))
+    assert is_mutating(_environ("sns"), b"Action=Subscribe&TopicArn=arn&Protocol=email&Endpoint=a%40b.c")
+    assert is_mutating(_environ("sns"), b"Action=Unsubscribe&SubscriptionArn=arn")
+    assert not is_mutating(_environ("sns"), b"Action=Publish&TopicArn=arn&Message=hi")
+    assert not is_mutating(_environ("sns"), b"Action=ListSubscriptionsByTopic&TopicArn=arn")
     assert not is_mutating(_environ("ecs", target="AmazonEC2ContainerServiceV20141113.RunTask"))
 
 

@@ -1,7 +1,8 @@
 """Durable state for the embedded stack: a snapshot plus a journal of every successful mutating AWS request.
 
-moto keeps state in memory. Every request that changes DynamoDB, S3 or CloudWatch Logs state is appended to the
-journal and fsynced before its response is returned, so whatever a command was told succeeded is on disk.
+moto keeps state in memory. Every request that changes DynamoDB, S3, CloudWatch Logs or SNS subscription state
+is appended to the journal and fsynced before its response is returned, so whatever a command was told succeeded
+is on disk.
 Start-up loads the snapshot and replays the journal; compaction folds the journal into a new snapshot.
 """
 
@@ -22,6 +23,8 @@ _CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 _READ_ACTIONS = ("Get", "Query", "Scan", "BatchGet", "Describe", "List", "TransactGet", "Filter", "Test")
 _TARGET_SERVICES = {"dynamodb": "DynamoDB_", "logs": "Logs_"}
 _METHOD_SERVICES = {"s3"}  # EventBridge Scheduler is rebuilt from the definitions at start instead
+# Query-protocol services name the action in the form body; SNS topics come from bootstrap, subscriptions from users.
+_BODY_ACTIONS = {"sns": ("Subscribe", "Unsubscribe", "SetSubscriptionAttributes", "ConfirmSubscription")}
 
 
 def service_of(environ: dict[str, Any]) -> str | None:
@@ -34,9 +37,19 @@ def service_of(environ: dict[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
-def is_mutating(environ: dict[str, Any]) -> bool:
+def action_in_body(environ: dict[str, Any]) -> bool:
+    """Whether is_mutating needs the request's body (the service names its action there)."""
+    return service_of(environ) in _BODY_ACTIONS
+
+
+def is_mutating(environ: dict[str, Any], body: bytes = b"") -> bool:
     """Whether a request changes state the embedded stack must keep."""
     service = service_of(environ)
+    if service in _BODY_ACTIONS:
+        from urllib.parse import parse_qs
+
+        action = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+        return action in _BODY_ACTIONS[service]
     if service in _TARGET_SERVICES:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         action = target.split(".", 1)[-1]

@@ -17,7 +17,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
-from shiftwork.local.journal import Journal, Request, is_mutating
+from shiftwork.local.journal import Journal, Request, action_in_body, is_mutating
 
 log = logging.getLogger(__name__)
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise in a CLI
@@ -38,12 +38,16 @@ class JournalingApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         journal = self.journal
-        if journal is None or not is_mutating(environ):
+        if journal is None:
             return self.app(environ, start_response)
-        body = _read_body(environ)
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        body = None
+        if action_in_body(environ):
+            body = self._buffer_body(environ)
+            if not is_mutating(environ, body):
+                return self.app(environ, start_response)
+        elif not is_mutating(environ):
+            return self.app(environ, start_response)
+        body = self._buffer_body(environ) if body is None else body
         captured: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -60,6 +64,15 @@ class JournalingApp:
                 journal.append(Request.from_environ(environ, body))
         start_response(*captured)
         return [content]
+
+    @staticmethod
+    def _buffer_body(environ: dict[str, Any]) -> bytes:
+        """The request's body, read once; the app reads it again from the buffer."""
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return body
 
     def replay(self, journal: Journal) -> int:
         """Apply the journal's records to the (empty, bootstrapped) backends; returns how many."""

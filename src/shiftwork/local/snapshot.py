@@ -1,4 +1,5 @@
-"""Write and load the embedded stack's snapshot: DynamoDB items, S3 objects and CloudWatch log events."""
+"""Write and load the embedded stack's snapshot: DynamoDB items, S3 objects, CloudWatch log events and SNS
+subscriptions."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def write_snapshot(target: Path) -> None:
                         events = _all_events(logs, name, stream["logStreamName"])
                         record = {"group": name, "stream": stream["logStreamName"], "events": events}
                         out.write(json.dumps(record) + "\n")
+
+    sns = aws.client("sns")
+    with (target / "sns.jsonl").open("w") as out:
+        for page in sns.get_paginator("list_subscriptions").paginate():
+            for subscription in page["Subscriptions"]:
+                record = {k: subscription[k] for k in ("TopicArn", "Protocol", "Endpoint")}
+                out.write(json.dumps(record) + "\n")
 
 
 def _all_events(logs: Any, group: str, stream: str) -> list[dict[str, Any]]:
@@ -105,3 +113,9 @@ def load_snapshot(source: Path) -> None:
                     logStreamName=record["stream"],
                     logEvents=record["events"][start : start + 5000],
                 )
+    sns = aws.client("sns")
+    if (source / "sns.jsonl").exists():  # snapshots from before subscriptions were kept have none
+        with (source / "sns.jsonl").open() as lines:
+            for line in lines:
+                record = json.loads(line)
+                sns.subscribe(**record, ReturnSubscriptionArn=True)
