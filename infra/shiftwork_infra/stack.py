@@ -107,7 +107,9 @@ class ShiftworkStack(cdk.Stack):
             )
             scheduling.role.grant_pass_role(function)
             function.add_to_role_policy(
-                iam.PolicyStatement(actions=["sns:Subscribe"], resources=[notifications.topic.topic_arn])
+                iam.PolicyStatement(
+                    actions=["sns:Subscribe", "sns:ListSubscriptionsByTopic"], resources=[notifications.topic.topic_arn]
+                )
             )
         functions.dispatch.grant_invoke(scheduling.role)
         state.jobs.grant_read_write_data(runner.task_definition.task_role)

@@ -30,10 +30,12 @@ def clean_environment(state_dir: Path) -> dict[str, str]:
 class Cli:
     state_dir: Path
 
-    def __call__(self, *args: str, timeout: float = 180, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, timeout: float = 180, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [SHIFTWORK, *args],
-            env=clean_environment(self.state_dir),
+            env={**clean_environment(self.state_dir), **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,

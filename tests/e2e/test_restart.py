@@ -25,6 +25,7 @@ def test_state_survives_sigkill_of_up(tmp_path):
         assert cli.json("job", "show", queued["job_id"])["status"] == "QUEUED"
         logs_before = cli("job", "logs", done["job_id"]).stdout
         assert "Hello, Durable!" in logs_before
+        assert cli("notify", "subscribe", "analyst@example.com").returncode == 0
     finally:
         os.killpg(up.pid, signal.SIGKILL)  # no chance to clean up: not the stack, not its runners
         up.wait()
@@ -35,6 +36,7 @@ def test_state_survives_sigkill_of_up(tmp_path):
     try:
         jobs = {j["job_id"]: j for j in cli.json("jobs")}
         assert jobs[done["job_id"]] == done  # every field as it was reported
+        assert [s["endpoint"] for s in cli.json("notify", "list")] == ["analyst@example.com"]
         lost = jobs[running["job_id"]]
         assert lost["status"] == "FAILED"
         assert "runner lost" in lost["status_message"]
@@ -51,6 +53,7 @@ def test_state_survives_sigkill_of_up(tmp_path):
         jobs = {j["job_id"]: j for j in cli.json("jobs")}
         assert jobs[done["job_id"]] == done
         assert jobs[queued["job_id"]]["status"] == "COMPLETED"
+        assert [s["endpoint"] for s in cli.json("notify", "list")] == ["analyst@example.com"]  # from the snapshot
         assert cli("job", "logs", done["job_id"]).stdout == logs_before
         assert "Hello, Patient!" in cli("job", "logs", queued["job_id"]).stdout
         out = tmp_path / "out"

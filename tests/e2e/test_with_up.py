@@ -152,3 +152,37 @@ def test_up_serves_the_rest_api_behind_its_token(up_cli):
         raise AssertionError("served without a token")
     except urllib.error.HTTPError as error:
         assert error.code == 401
+
+
+def test_the_cli_drives_the_rest_api_with_endpoint(up_cli, tmp_path):
+    """`--endpoint` (as for a deployed stack): no local stack is started; everything goes through the API."""
+    from tests.e2e.conftest import Cli
+
+    api_url = json.loads((up_cli.state_dir / "stack.json").read_text())["api_url"]
+    remote = Cli(tmp_path / "never-made")
+    env = {"SHIFTWORK_API_URL": api_url, "SHIFTWORK_API_TOKEN": (up_cli.state_dir / "api-token").read_text()}
+    (tmp_path / "data.txt").write_text("from the folder")
+    notebook = write_notebook(tmp_path / "remote.ipynb", "who = 'x'", "print(who, open('data.txt').read())")
+
+    result = remote("run", str(notebook), "-p", "who=remote", "--input-folder", "--wait", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "COMPLETED" in result.stdout
+    job_id = result.stdout.split("job ", 1)[1].split()[0]
+    listed = remote("jobs", "--json", env=env)
+    assert job_id in [j["job_id"] for j in json.loads(listed.stdout)]
+    assert remote("job", "download", job_id, str(tmp_path / "out"), env=env).returncode == 0
+    assert "remote from the folder\n" in cell_outputs(tmp_path / "out" / "remote.ipynb")
+
+    created = remote("definitions", "create", str(notebook), "--schedule", "0 6 * * *", "--json", env=env)
+    assert created.returncode == 0, created.stderr
+    definition_id = json.loads(created.stdout)["job_definition_id"]
+    shown = up_cli.json("definitions", "show", definition_id)  # the local stack has it: the API made it there
+    assert shown["schedule"] == "0 6 * * *"
+    assert remote("definitions", "delete", definition_id, env=env).returncode == 0
+
+    refused = remote("jobs", env={**env, "SHIFTWORK_API_TOKEN": "guess"})
+    assert refused.returncode == 1
+    assert "401" in refused.stderr and "--token" in refused.stderr
+    bad = remote("run", str(notebook), "-p", "who=1", "--format", "docx", env=env)
+    assert bad.returncode == 2 and "docx" in bad.stderr
+    assert not (tmp_path / "never-made").exists()  # no embedded stack was made for any of it

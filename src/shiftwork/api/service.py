@@ -169,22 +169,49 @@ class Service:
         )
         return str(response["SubscriptionArn"])
 
-    def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
-        """A presigned GET URL for each of the job's files."""
-        job = jobs.get(job_id)
-        s3 = aws.client("s3", self.settings)
+    def subscriptions(self) -> list[dict[str, str]]:
+        """Who gets the notifications: each subscription's protocol, endpoint and ARN (PendingConfirmation until
+        the address confirms)."""
+        if not self.settings.notifications_topic_arn:
+            return []
+        paginator = aws.client("sns", self.settings).get_paginator("list_subscriptions_by_topic")
         return [
-            {
-                "display_name": f.display_name,
-                "file_format": f.file_format,
-                "url": s3.generate_presigned_url(
-                    "get_object",
-                    Params={"Bucket": self.settings.bucket, "Key": f.file_path},
-                    ExpiresIn=expires_seconds,
-                ),
-            }
-            for f in job.job_files
+            {"protocol": s["Protocol"], "endpoint": s["Endpoint"], "subscription_arn": s["SubscriptionArn"]}
+            for page in paginator.paginate(TopicArn=self.settings.notifications_topic_arn)
+            for s in page["Subscriptions"]
         ]
+
+    def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
+        """A presigned GET URL for each of the job's files (outputs and side effects), with its relative path."""
+        job = jobs.get(job_id)
+        described = {f.file_path: f for f in job.job_files}
+        s3 = aws.client("s3", self.settings)
+        urls = []
+        for key in files.iter_keys(job.output_prefix, self.settings):
+            known = described.get(key)
+            relative = key[len(job.output_prefix) :]
+            urls.append(
+                {
+                    "path": relative,
+                    "display_name": known.display_name if known else relative,
+                    "file_format": known.file_format if known else "file",
+                    "url": s3.generate_presigned_url(
+                        "get_object", Params={"Bucket": self.settings.bucket, "Key": key}, ExpiresIn=expires_seconds
+                    ),
+                }
+            )
+        return urls
+
+    def upload_url(self, key: str, expires_seconds: int = 900) -> str:
+        """A presigned PUT URL for a file to land at `key` in the bucket (a notebook under inbox/ runs)."""
+        files.safe_relative(key)
+        if key.startswith(("jobs/", "definitions/")):
+            raise InvalidSpec("key", key, "jobs/ and definitions/ are Shiftwork's own: use inbox/ or a watched prefix")
+        return str(
+            aws.client("s3", self.settings).generate_presigned_url(
+                "put_object", Params={"Bucket": self.settings.bucket, "Key": key}, ExpiresIn=expires_seconds
+            )
+        )
 
     def job_logs(self, job_id: str, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
         """One batch of the job's log events, oldest first, and the token for the next batch."""

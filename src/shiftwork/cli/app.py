@@ -14,12 +14,15 @@ import typer
 from shiftwork.cli.common import (
     JsonOption,
     StateDirOption,
+    backend,
     console,
     err_console,
     fail,
     handle_errors,
+    is_remote,
     resolve_state_dir,
     stack,
+    use_endpoint,
 )
 from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.notify import notify_app
@@ -47,10 +50,29 @@ app.add_typer(notify_app, name="notify")
 POLL_SECONDS = 0.1
 
 
-def _service() -> Service:
-    from shiftwork.api.service import Service
-
-    return Service()
+@app.callback()
+def options(
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            envvar="SHIFTWORK_API_URL",
+            help="Call this REST API (a deployed stack's ApiUrl, or `shiftwork up`'s) instead of the local stack.",
+            show_default=False,
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="SHIFTWORK_API_TOKEN",
+            help="Bearer token for --endpoint \\[default: AWS SigV4 with your AWS credentials; for a local "
+            "`shiftwork up`, its state dir's api-token]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    use_endpoint(endpoint, token)
 
 
 @app.command()
@@ -87,7 +109,8 @@ def run(
     formats = output_format or ["ipynb"]
     check_notebook(notebook)  # refuse bad input before a stack is even started
     check_formats(formats)
-    check_kernel(kernel)
+    if not is_remote():  # a deployed stack's kernels are the runner image's: the API checks them
+        check_kernel(kernel)
     request = CreateJob(
         input_uri=str(notebook),
         name=name,
@@ -98,7 +121,7 @@ def run(
         package_input_folder=input_folder,
     )
     with stack(state_dir, run_jobs=True) as info:
-        service = _service()
+        service = backend(state_dir)
         job = service.create_job(request)
         out = err_console if as_json else console
         out.print(f"job [bold]{job.job_id}[/] created ({job.name})", highlight=False)
@@ -164,6 +187,9 @@ def up(
     """Run the embedded stack in the foreground until Ctrl-C."""
     import os
 
+    if is_remote():
+        raise fail("`shiftwork up` runs the local stack: leave out --endpoint (and SHIFTWORK_API_URL)", 2)
+
     from shiftwork.config import get_settings
     from shiftwork.local.stack import open_stack
 
@@ -204,27 +230,60 @@ def up(
         api.stop()
 
 
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="Order: fields comma-separated, -field descending (e.g. -start_time,name) \\[default: -create_time]",
+    ),
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only those from this time on (ISO 8601, UTC unless it has an offset).")
+]
+TagOption = Annotated[list[str] | None, typer.Option("--tag", help="Only those with this tag (repeat: all of them).")]
+
+
 @app.command("jobs")
 @handle_errors
 def list_jobs(
     status: Annotated[str | None, typer.Option("--status", help="Only jobs with this status.")] = None,
     definition: Annotated[str | None, typer.Option("--definition", help="Only jobs of this definition.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 100,
+    name: Annotated[str | None, typer.Option("--name", help="Only jobs whose name starts with this.")] = None,
+    tag: TagOption = None,
+    since: SinceOption = None,
+    sort: SortOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
 ) -> None:
-    """List jobs, newest first."""
-    from itertools import islice
-
+    """List jobs (newest first unless --sort), filtered by status, definition, name, tags, start time."""
     from shiftwork.api.service import parse_status
+    from shiftwork.models import ListJobsQuery, parse_sort_by, parse_time_ms
+    from shiftwork.models.job import JOB_SORT_FIELDS
 
-    wanted = parse_status(status)
+    query = ListJobsQuery(
+        status=parse_status(status),
+        job_definition_id=definition,
+        name=name,
+        tags=tag or [],
+        start_time=parse_time_ms("since", since),
+        sort_by=parse_sort_by(sort, JOB_SORT_FIELDS),
+        max_items=min(limit, 1000),
+    )
+    jobs: list[DescribeJob] = []
     with stack(state_dir):
-        jobs = list(islice(_service().iter_jobs(wanted, definition), limit))
+        service = backend(state_dir)
+        while len(jobs) < limit:
+            page = service.list_jobs(query)
+            jobs += page.jobs[: limit - len(jobs)]
+            if not page.next_token:
+                break
+            query = query.model_copy(update={"next_token": page.next_token})
     if as_json:
         print(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
     elif not jobs:
-        console.print("no jobs yet: try [bold]shiftwork run examples/hello.ipynb[/]")
+        filtered = any((status, definition, name, tag, since))
+        console.print("no jobs match" if filtered else "no jobs yet: try [bold]shiftwork run examples/hello.ipynb[/]")
     else:
         console.print(jobs_table(jobs))
 
@@ -238,7 +297,7 @@ def show(
 ) -> None:
     """Show one job."""
     with stack(state_dir):
-        service = _service()
+        service = backend(state_dir)
         job = service.get_job(job_id)
     if as_json:
         print(job.model_dump_json(indent=2))
@@ -255,7 +314,7 @@ def logs(
 ) -> None:
     """Print a job's output (the runner's stdout and stderr)."""
     with stack(state_dir):
-        service = _service()
+        service = backend(state_dir)
         token = None
         while True:
             job = service.get_job(job_id)
@@ -279,7 +338,7 @@ def download(
     """Download a job's output and side-effect files."""
     target = directory or Path(job_id)
     with stack(state_dir):
-        written = _service().download_job_files(job_id, target)
+        written = backend(state_dir).download_job_files(job_id, target)
     if not written:
         raise fail(f"job {job_id} has no files yet", 1)
     for path in written:
@@ -294,7 +353,7 @@ def stop(
 ) -> None:
     """Stop a queued or running job (STOPPING, then STOPPED)."""
     with stack(state_dir):
-        service = _service()
+        service = backend(state_dir)
         job = service.stop_job(job_id)
         deadline = time.monotonic() + service.settings.stop_timeout_seconds + 10
         while not job.is_terminal and time.monotonic() < deadline:
@@ -311,7 +370,7 @@ def delete(
 ) -> None:
     """Delete a finished job and its files."""
     with stack(state_dir):
-        _service().delete_job(job_id)
+        backend(state_dir).delete_job(job_id)
     console.print(f"job {job_id} deleted", highlight=False)
 
 
@@ -333,8 +392,11 @@ def upload(
     target = key or f"inbox/{file.name}"
     files.safe_relative(target)
     with stack(state_dir, run_jobs=True) as info:
-        service = _service()
-        files.upload_file(file, target, service.settings)
+        service = backend(state_dir)
+        if is_remote():
+            service.upload(file, target)
+        else:
+            files.upload_file(file, target, service.settings)
         console.print(f"uploaded s3://{service.settings.bucket}/{target}", highlight=False)
         if info.mode == "command" and target.startswith("inbox/") and target.endswith(".ipynb"):
             # the embedded stack ends with this command: wait for the job the upload starts, then follow it

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -40,13 +41,56 @@ def resolve_state_dir(state_dir: Path | None) -> Path:
     return Path(from_env) if from_env else default_state_dir()
 
 
+@dataclass
+class Remote:
+    """Set by `shiftwork --endpoint URL`: commands call that REST API instead of an embedded stack."""
+
+    endpoint: str | None = None
+    token: str | None = None
+    mode: str = "remote"
+
+
+REMOTE = Remote()
+
+
+def use_endpoint(endpoint: str | None, token: str | None) -> None:
+    REMOTE.endpoint, REMOTE.token = (endpoint.rstrip("/") if endpoint else None), token
+
+
+def is_remote() -> bool:
+    return REMOTE.endpoint is not None
+
+
 @contextmanager
 def stack(state_dir: Path | None, *, run_jobs: bool = False) -> Iterator[Any]:
-    """The stack for this command: the running one, or one embedded for the command's duration."""
+    """The stack for this command: the API given by --endpoint, the running one, or one embedded for the command."""
+    if REMOTE.endpoint is not None:
+        yield REMOTE
+        return
     from shiftwork.local.stack import open_stack
 
     with open_stack(resolve_state_dir(state_dir), run_jobs=run_jobs) as info:
         yield info
+
+
+def backend(state_dir: Path | None = None) -> Any:
+    """What commands call: a Client of the --endpoint API, else the library's Service on the stack.
+
+    Both have the same methods (create_job, get_job, list_jobs, iter_jobs, stop_job, ..., definitions.*).
+    """
+    if REMOTE.endpoint is None:
+        from shiftwork.api.service import Service
+
+        return Service()
+    from urllib.parse import urlsplit
+
+    from shiftwork.client import Client
+
+    token = REMOTE.token
+    if token is None and urlsplit(REMOTE.endpoint).hostname in ("127.0.0.1", "localhost"):
+        saved = resolve_state_dir(state_dir).expanduser() / "api-token"  # `shiftwork up`'s token, if it is ours
+        token = saved.read_text().strip() if saved.is_file() else None
+    return Client(REMOTE.endpoint, token=token)
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from shiftwork.cli.common import JsonOption, StateDirOption, console, handle_errors, stack
+from shiftwork.cli.common import JsonOption, StateDirOption, backend, console, handle_errors, is_remote, stack
 from shiftwork.cli.render import jobs_table, when
 
 if TYPE_CHECKING:
-    from shiftwork.api.service import Service
     from shiftwork.models import DescribeJobDefinition
 
 definitions_app = typer.Typer(help="Job definitions: what to run, how, and when.", no_args_is_help=True)
@@ -24,12 +23,6 @@ ParameterOption = Annotated[
 ]
 FormatOption = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format (repeat).")]
 IdArgument = Annotated[str, typer.Argument(help="The job definition's id.")]
-
-
-def _service() -> Service:
-    from shiftwork.api.service import Service
-
-    return Service()
 
 
 def _detail(definition: DescribeJobDefinition) -> Table:
@@ -141,26 +134,53 @@ def create(
     )
     check_notebook(notebook)  # everything a user can get wrong, before a stack starts
     check_formats(request.output_formats)
-    check_kernel(kernel)
+    if not is_remote():  # a deployed stack's kernels are the runner image's: the API checks them
+        check_kernel(kernel)
     if schedule is not None:
         compile_to_eventbridge(parse_trigger(schedule, tz))
     with stack(state_dir):
-        _print(_service().definitions.create(request, definition_id), as_json)
+        _print(backend(state_dir).definitions.create(request, definition_id), as_json)
 
 
 @definitions_app.command("list")
 @handle_errors
-def list_definitions(as_json: JsonOption = False, state_dir: StateDirOption = None) -> None:
-    """Job definitions, newest first."""
+def list_definitions(
+    name: Annotated[str | None, typer.Option("--name", help="Only those whose name starts with this.")] = None,
+    schedule: Annotated[str | None, typer.Option("--schedule", help="Only those with this schedule (exact).")] = None,
+    state: Annotated[
+        bool | None, typer.Option("--paused/--active", help="Only paused, or only active, definitions.")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only those with this tag (repeat: all).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only those created from this time on.")] = None,
+    sort: Annotated[
+        str | None, typer.Option("--sort", help="Order, e.g. name or -update_time \\[default: -create_time]")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 1000,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Job definitions (newest first unless --sort), filtered by name, schedule, state, tags, creation time."""
+    from shiftwork.models import ListJobDefinitionsQuery, parse_sort_by, parse_time_ms
+    from shiftwork.models.definition import DEFINITION_SORT_FIELDS
+
+    query = ListJobDefinitionsQuery(
+        name=name,
+        schedule=schedule,
+        paused=state,
+        tags=tag or [],
+        create_time=parse_time_ms("since", since),
+        sort_by=parse_sort_by(sort, DEFINITION_SORT_FIELDS),
+        max_items=min(limit, 1000),
+    )
+    found: list[DescribeJobDefinition] = []
     with stack(state_dir):
-        service = _service()
-        found, token = [], None
-        while True:
-            page = service.definitions.list(next_token=token)
-            found += page.job_definitions
-            token = page.next_token
-            if not token:
+        service = backend(state_dir)
+        while len(found) < limit:
+            page = service.definitions.list(query=query)
+            found += page.job_definitions[: limit - len(found)]
+            if not page.next_token:
                 break
+            query = query.model_copy(update={"next_token": page.next_token})
     if as_json:
         print(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
         return
@@ -186,7 +206,7 @@ def show(definition_id: IdArgument, as_json: JsonOption = False, state_dir: Stat
     from shiftwork.models import ListJobsQuery
 
     with stack(state_dir):
-        service = _service()
+        service = backend(state_dir)
         definition = service.definitions.get(definition_id)
         recent = service.list_jobs(ListJobsQuery(job_definition_id=definition_id, max_items=10)).jobs
     if as_json:
@@ -230,7 +250,7 @@ def update(
         }
     )
     with stack(state_dir):
-        _print(_service().definitions.update(definition_id, request), as_json)
+        _print(backend(state_dir).definitions.update(definition_id, request), as_json)
 
 
 @definitions_app.command("pause")
@@ -238,7 +258,7 @@ def update(
 def pause(definition_id: IdArgument, state_dir: StateDirOption = None) -> None:
     """Stop firing (its schedules are disabled)."""
     with stack(state_dir):
-        _service().definitions.pause(definition_id)
+        backend(state_dir).definitions.pause(definition_id)
     console.print(f"definition {definition_id} paused", highlight=False)
 
 
@@ -253,7 +273,7 @@ def resume(
 ) -> None:
     """Fire again."""
     with stack(state_dir):
-        _service().definitions.resume(definition_id, resume_from)
+        backend(state_dir).definitions.resume(definition_id, resume_from)
     console.print(f"definition {definition_id} resumed", highlight=False)
 
 
@@ -262,7 +282,7 @@ def resume(
 def delete(definition_id: IdArgument, state_dir: StateDirOption = None) -> None:
     """Delete a definition and its schedules (the jobs it ran stay)."""
     with stack(state_dir):
-        _service().definitions.delete(definition_id)
+        backend(state_dir).definitions.delete(definition_id)
     console.print(f"definition {definition_id} deleted", highlight=False)
 
 
@@ -278,7 +298,7 @@ def run(
     from shiftwork.models import parse_parameters
 
     with stack(state_dir, run_jobs=True) as info:
-        service = _service()
+        service = backend(state_dir)
         job = service.definitions.run(definition_id, parse_parameters(parameter or []))
         if info.mode == "command":  # the embedded stack lives as long as this command: follow the job
             from shiftwork.cli.app import _follow

@@ -1,5 +1,8 @@
 """`shiftwork up` serves the REST API on 127.0.0.1: HTTP requests become API Gateway (HTTP API, v2) events for
-the same Lambda handler AWS runs (functions.api), behind a bearer token kept in the state directory."""
+the same Lambda handler AWS runs (functions.api), behind a bearer token kept in the state directory.
+
+It can also check AWS Signature Version 4 as an HTTP API with IAM authorisation does (given the credentials it
+accepts), so that clients signing their requests are tested against a server that verifies them."""
 
 from __future__ import annotations
 
@@ -61,9 +64,51 @@ def to_event(request: Request) -> dict[str, Any]:
     }
 
 
+SIGV4_MAX_SKEW_SECONDS = 300  # API Gateway refuses a signature more than 5 minutes from its clock
+
+
+def sigv4_refusal(request: Request, access_key: str, secret_key: str) -> str | None:
+    """Why a SigV4-signed request is refused (None: the signature is good), as API Gateway IAM auth would check."""
+    from datetime import UTC, datetime
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    header = request.headers.get("Authorization", "")
+    parts = header.removeprefix("AWS4-HMAC-SHA256 ").split(",")
+    fields = dict(part.strip().split("=", 1) for part in parts if "=" in part)
+    try:
+        key_id, _day, region, service, _terminator = fields["Credential"].split("/")
+        signed = fields["SignedHeaders"].split(";")
+        offered = fields["Signature"]
+        stamp = request.headers["X-Amz-Date"]
+        when = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except (KeyError, ValueError):
+        return "malformed Authorization header"
+    if key_id != access_key or service != "execute-api":
+        return "The security token included in the request is invalid"
+    if abs((datetime.now(UTC) - when).total_seconds()) > SIGV4_MAX_SKEW_SECONDS:
+        return "Signature expired"
+    raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    copy = AWSRequest(
+        method=request.method,
+        url=f"http://{request.host}{raw_uri}",
+        headers={name: request.headers.get(name, "") for name in signed if name != "host"},
+        data=request.get_data(),
+    )
+    copy.context["timestamp"] = stamp
+    auth = SigV4Auth(Credentials(access_key, secret_key), "execute-api", region)
+    expected = auth.signature(auth.string_to_sign(copy, auth.canonical_request(copy)), copy)
+    if not hmac.compare_digest(expected, offered):
+        return "The request signature we calculated does not match the signature you provided"
+    return None
+
+
 class HttpApi:
-    def __init__(self, token: str, port: int = 0) -> None:
+    def __init__(self, token: str, port: int = 0, iam_credentials: tuple[str, str] | None = None) -> None:
         self.token = token
+        self.iam_credentials = iam_credentials
         self._server = make_server("127.0.0.1", port, self, threaded=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="http-api"
@@ -83,7 +128,12 @@ class HttpApi:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         offered = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(offered, f"Bearer {self.token}"):
+        if self.iam_credentials and offered.startswith("AWS4-HMAC-SHA256 "):
+            refusal = sigv4_refusal(request, *self.iam_credentials)
+            if refusal:
+                body = {"error": "Forbidden", "message": refusal}
+                return Response(json.dumps(body), status=403, mimetype="application/json")(environ, start_response)
+        elif not hmac.compare_digest(offered, f"Bearer {self.token}"):
             body = {"error": "Unauthorized", "message": "send Authorization: Bearer <the state dir's api-token>"}
             return Response(json.dumps(body), status=401, mimetype="application/json")(environ, start_response)
         from shiftwork.local.lambdas import invoke

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shiftwork.models.job import DEFAULT_SORT, CreateJob, SortField, check_sort_by
+from shiftwork.models.job import DEFAULT_SORT, CreateJob, JobSpec, SortField, check_sort_by
 
 
 class CoalescePolicy(StrEnum):
@@ -33,7 +33,9 @@ class Notify(StrEnum):
     SUCCESS = "success"
 
 
-class CreateJobDefinition(CreateJob):
+class DefinitionSpec(JobSpec):
+    """A job's settings plus when it runs and with which policies, whichever way the notebook is sent."""
+
     schedule: str | None = None  # None: runs only on demand or when a file lands under watch_prefix
     watch_prefix: str | None = None  # an S3 prefix: a file uploaded under it runs the definition
     timezone: str = "UTC"
@@ -47,12 +49,15 @@ class CreateJobDefinition(CreateJob):
     notify: list[Notify] = Field(default_factory=list)
 
 
-class UpdateJobDefinition(BaseModel):
+class CreateJobDefinition(DefinitionSpec, CreateJob):
+    """A definition of a notebook on the caller's disk."""
+
+
+class DefinitionChanges(BaseModel):
     """Only the fields given change; every update makes a new version."""
 
     model_config = ConfigDict(extra="forbid")
 
-    input_uri: str | None = None
     name: str | None = None
     parameters: dict[str, Any] | None = None
     output_formats: list[str] | None = None
@@ -72,6 +77,12 @@ class UpdateJobDefinition(BaseModel):
         if value is None:
             return None
         return CreateJob(input_uri="x.ipynb", output_formats=value).output_formats
+
+
+class UpdateJobDefinition(DefinitionChanges):
+    """Changes, and perhaps a new snapshot of a notebook on the caller's disk."""
+
+    input_uri: str | None = None
 
 
 class DescribeJobDefinition(BaseModel):

@@ -36,18 +36,17 @@ class JobFile(BaseModel):
     file_path: str  # the S3 key under the stack's bucket
 
 
-class CreateJob(BaseModel):
-    """What to run. Validated here so that bad input is refused before anything is created."""
+class JobSpec(BaseModel):
+    """How to run a notebook, whichever way it is sent. Validated here so that bad input is refused before anything
+    is created."""
 
     model_config = ConfigDict(extra="forbid")
 
-    input_uri: str  # local path of the notebook the caller submits
     name: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
     kernel_name: str = "python3"
     timeout_seconds: float | None = Field(default=None, gt=0)
-    package_input_folder: bool = False
     job_definition_id: str | None = None
     idempotency_token: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -72,6 +71,13 @@ class CreateJob(BaseModel):
         if "ipynb" not in seen:  # the output notebook is always kept
             seen.insert(0, "ipynb")
         return seen
+
+
+class CreateJob(JobSpec):
+    """A job from a notebook on the caller's disk."""
+
+    input_uri: str  # local path of the notebook the caller submits
+    package_input_folder: bool = False  # upload the notebook's folder with it
 
 
 class DescribeJob(BaseModel):

@@ -51,7 +51,9 @@ def build_app() -> APIGatewayHttpResolver:
     def malformed(error: RequestValidationError) -> Response:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
-        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"{field}: {first.get('msg')}", field=field)
+        # a value our validators refused is bad input (400), as from the library; a malformed request is 422
+        status = HTTPStatus.BAD_REQUEST if first.get("type") == "value_error" else HTTPStatus.UNPROCESSABLE_ENTITY
+        return _error(status, f"{field}: {first.get('msg')}", field=field)
 
     @app.exception_handler(ValidationError)
     def invalid_model(error: ValidationError) -> Response:

@@ -1,4 +1,7 @@
-"""/job_definitions: list, describe, update, pause, resume, delete, run now."""
+"""/job_definitions: create, list, describe, update, pause, resume, delete, run now.
+
+Notebooks come inline (their JSON), never as a path on the server's disk.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,22 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
+from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, OptionalInlineNotebook, materialised
 from shiftwork.api.service import Service
-from shiftwork.models import UpdateJobDefinition
+from shiftwork.models import CreateJobDefinition, DefinitionChanges, DefinitionSpec, UpdateJobDefinition
 from shiftwork.models.definition import DEFINITION_SORT_FIELDS, ListJobDefinitionsQuery
 from shiftwork.models.job import parse_csv, parse_sort_by, parse_time_ms
 from shiftwork.store.jobs import MAX_SORTED_ITEMS
 
 router = Router()
+
+
+class CreateDefinitionRequest(InlineNotebook, DefinitionSpec):
+    """A definition of a notebook sent inline; job_definition_id, if given, is its id (else a new UUID)."""
+
+
+class UpdateDefinitionRequest(OptionalInlineNotebook, DefinitionChanges):
+    """Changes, and perhaps a new notebook sent inline."""
 
 
 class RunRequest(BaseModel):
@@ -75,14 +87,32 @@ def list_definitions(
     return _service().definitions.list(query=query).model_dump(mode="json")
 
 
+@router.post("/")
+def create_definition(request: CreateDefinitionRequest) -> dict[str, Any]:
+    fields = request.model_dump(exclude={*INLINE_FIELDS, "job_definition_id"})
+    with materialised(request.input_filename, request.input_notebook, request.input_files) as notebook:
+        definition = CreateJobDefinition.model_validate(
+            {**fields, "input_uri": str(notebook), "package_input_folder": bool(request.input_files)}
+        )
+        created = _service().definitions.create(definition, request.job_definition_id)
+    return created.model_dump(mode="json")
+
+
 @router.get("/<definition_id>")
 def get_definition(definition_id: str) -> dict[str, Any]:
     return _service().definitions.get(definition_id).model_dump(mode="json")
 
 
 @router.patch("/<definition_id>")
-def update_definition(definition_id: str, request: UpdateJobDefinition) -> dict[str, Any]:
-    return _service().definitions.update(definition_id, request).model_dump(mode="json")
+def update_definition(definition_id: str, request: UpdateDefinitionRequest) -> dict[str, Any]:
+    changes = request.model_dump(exclude=INLINE_FIELDS, exclude_unset=True)
+    if request.input_notebook is None:
+        update = UpdateJobDefinition.model_validate(changes)
+        return _service().definitions.update(definition_id, update).model_dump(mode="json")
+    filename = request.input_filename or "notebook.ipynb"
+    with materialised(filename, request.input_notebook, request.input_files) as notebook:
+        update = UpdateJobDefinition.model_validate({**changes, "input_uri": str(notebook)})
+        return _service().definitions.update(definition_id, update).model_dump(mode="json")
 
 
 @router.post("/<definition_id>/pause")

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, Field
 
+from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, materialised
 from shiftwork.api.service import Service, parse_status
-from shiftwork.models import CreateJob, ListJobsQuery
+from shiftwork.models import CreateJob, JobSpec, ListJobsQuery
 from shiftwork.models.job import JOB_SORT_FIELDS, parse_csv, parse_sort_by, parse_time_ms
 from shiftwork.store.jobs import MAX_SORTED_ITEMS
 
 router = Router()
 
 
-class CreateJobRequest(BaseModel):
+class CreateJobRequest(InlineNotebook, JobSpec):
     """A job from a notebook sent inline (its nbformat JSON), as a front end without the server's disk would."""
-
-    input_filename: str = Field(pattern=r"^[^/\\]+\.ipynb$")
-    input_notebook: dict[str, Any]
-    name: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
-    kernel_name: str = "python3"
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    idempotency_token: str | None = None
-    tags: list[str] = Field(default_factory=list)
 
 
 def _service() -> Service:
@@ -39,11 +26,11 @@ def _service() -> Service:
 
 @router.post("/")
 def create_job(request: CreateJobRequest) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as scratch:
-        notebook = Path(scratch, request.input_filename)
-        notebook.write_text(json.dumps(request.input_notebook))
-        fields = request.model_dump(exclude={"input_filename", "input_notebook"})
-        job = _service().create_job(CreateJob(input_uri=str(notebook), **fields))
+    with materialised(request.input_filename, request.input_notebook, request.input_files) as notebook:
+        fields = request.model_dump(exclude=INLINE_FIELDS)
+        job = _service().create_job(
+            CreateJob(input_uri=str(notebook), package_input_folder=bool(request.input_files), **fields)
+        )
     return job.model_dump(mode="json")
 
 

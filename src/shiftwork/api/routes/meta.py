@@ -1,10 +1,11 @@
-"""Runtime environments, config and the OpenAPI document."""
+"""Runtime environments, config, uploads and notification subscriptions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, Field
 
 from shiftwork.models import OUTPUT_FORMATS
 
@@ -39,4 +40,37 @@ def config() -> dict[str, Any]:
         "bucket": settings.bucket,
         "region": settings.region,
         "schedule_group": settings.schedule_group,
+        "stop_timeout_seconds": settings.stop_timeout_seconds,
     }
+
+
+class UploadRequest(BaseModel):
+    key: str = Field(description="Where the file goes in the bucket; a notebook under inbox/ runs as a job.")
+
+
+@router.post("/uploads")
+def upload(request: UploadRequest) -> dict[str, Any]:
+    """A presigned PUT URL (valid 15 minutes) for a file to land in the bucket, as `shiftwork upload` sends it."""
+    from shiftwork.api.service import Service
+
+    return {"key": request.key, "url": Service().upload_url(request.key)}
+
+
+class SubscribeRequest(BaseModel):
+    email: str
+
+
+@router.post("/notifications/subscriptions")
+def subscribe(request: SubscribeRequest) -> dict[str, Any]:
+    """Email a definition's failure/success notifications (SNS asks the address to confirm)."""
+    from shiftwork.api.service import Service
+
+    return {"email": request.email, "subscription_arn": Service().subscribe(request.email)}
+
+
+@router.get("/notifications/subscriptions")
+def subscriptions() -> list[dict[str, str]]:
+    """Who gets notifications."""
+    from shiftwork.api.service import Service
+
+    return Service().subscriptions()

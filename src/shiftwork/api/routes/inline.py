@@ -1,0 +1,72 @@
+"""Notebooks sent inline: a client without the server's disk sends the notebook's JSON (and, for an input folder,
+its other files base64-encoded); the route writes them to a scratch folder and hands the library a path."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shiftwork.errors import InvalidSpec
+from shiftwork.store.files import safe_relative
+
+# A Lambda behind an HTTP API takes at most 6 MB of request; base64 grows files by a third.
+MAX_INLINE_BYTES = 4 * 1024 * 1024
+
+
+class InlineNotebook(BaseModel):
+    input_filename: str = Field(pattern=r"^[^/\\]+\.ipynb$", description="The notebook's file name.")
+    input_notebook: dict[str, Any] = Field(description="The notebook itself (nbformat JSON).")
+    input_files: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other files of its folder, {relative path: base64 content}; sent, the folder is packaged.",
+    )
+
+
+class OptionalInlineNotebook(BaseModel):
+    """An update may replace the notebook, or not."""
+
+    input_filename: str | None = Field(default=None, pattern=r"^[^/\\]+\.ipynb$")
+    input_notebook: dict[str, Any] | None = None
+    input_files: dict[str, str] = Field(default_factory=dict)
+
+
+INLINE_FIELDS = {"input_filename", "input_notebook", "input_files"}
+
+
+@contextmanager
+def materialised(filename: str, notebook: dict[str, Any], extra: dict[str, str]) -> Iterator[Path]:
+    """The notebook (and its folder's files) written to a scratch folder, for as long as the block runs."""
+    decoded: dict[str, bytes] = {}
+    total = 0
+    for relative, content in extra.items():
+        safe_relative(relative)
+        if relative == filename:
+            raise InvalidSpec("input_files", relative, "must not repeat the notebook itself (input_notebook)")
+        try:
+            decoded[relative] = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidSpec(f"input_files.{relative}", content[:20], "must be base64-encoded content") from None
+        total += len(decoded[relative])
+        if total > MAX_INLINE_BYTES:
+            raise InvalidSpec(
+                "input_files",
+                f"{total} bytes",
+                f"exceeds {MAX_INLINE_BYTES >> 20} MiB sent inline: put large data in S3 and read it from the notebook",
+            )
+    with tempfile.TemporaryDirectory(prefix="shiftwork-inline-") as scratch:
+        folder = Path(scratch)
+        path = folder / filename
+        path.write_text(json.dumps(notebook))
+        for relative, data in decoded.items():
+            target = folder.joinpath(*safe_relative(relative).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        yield path
