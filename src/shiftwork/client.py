@@ -170,6 +170,10 @@ class Client:
     def stop_job(self, job_id: str) -> DescribeJob:
         return DescribeJob.model_validate(self.request("POST", f"/jobs/{job_id}/stop"))
 
+    def update_job(self, job_id: str, name: str | None = None, status: Status | None = None) -> DescribeJob:
+        body = {k: v for k, v in {"name": name, "status": status.value if status else None}.items() if v is not None}
+        return DescribeJob.model_validate(self.request("PATCH", f"/jobs/{job_id}", body))
+
     def delete_job(self, job_id: str) -> None:
         self.request("DELETE", f"/jobs/{job_id}")
 

@@ -106,7 +106,7 @@ def test_definitions_through_the_api(client, tmp_path):
 
 def test_errors_are_the_library_errors_with_the_servers_words(client, tmp_path):
     from shiftwork.errors import Conflict, InvalidSpec, NotFound
-    from shiftwork.models import CreateJob, CreateJobDefinition
+    from shiftwork.models import CreateJob, CreateJobDefinition, Status
 
     notebook = write_notebook(tmp_path / "n.ipynb", "x = 1", "import time\ntime.sleep(30)")
     with pytest.raises(InvalidSpec, match="minute field '61': is out of range 0-59"):
@@ -119,8 +119,12 @@ def test_errors_are_the_library_errors_with_the_servers_words(client, tmp_path):
     wait_for(lambda: client.get_job(job.job_id).status.value == "IN_PROGRESS", timeout=60)
     with pytest.raises(Conflict, match="IN_PROGRESS"):
         client.delete_job(job.job_id)
-    client.stop_job(job.job_id)
-    assert _finished(client, job.job_id).status.value == "STOPPED"
+    with pytest.raises(InvalidSpec, match="can only be asked to stop"):
+        client.update_job(job.job_id, status=Status.COMPLETED)
+    assert client.update_job(job.job_id, name="renamed").name == "renamed"  # PATCH, as Jupyter Scheduler's UpdateJob
+    client.update_job(job.job_id, status=Status.STOPPED)
+    stopped = _finished(client, job.job_id)
+    assert (stopped.status.value, stopped.name) == ("STOPPED", "renamed")
 
 
 def test_folder_too_big_to_send_inline_is_refused_before_anything_is_made(client, tmp_path):

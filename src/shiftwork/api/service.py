@@ -142,6 +142,19 @@ class Service:
             FargateLauncher(self.settings).stop(job.task_arn, "Stopped by user (shiftwork job stop)")
         return job
 
+    def update_job(self, job_id: str, name: str | None = None, status: Status | None = None) -> DescribeJob:
+        """Jupyter Scheduler's UpdateJob: rename the job, or ask for it to stop (status STOPPED)."""
+        if status is not None and status != Status.STOPPED:
+            raise InvalidSpec("status", status.value, "a job can only be asked to stop: send STOPPED, or leave it out")
+        if name is not None:
+            if not name.strip():
+                raise InvalidSpec("name", name, "give a non-empty name")
+            job = jobs.get(job_id)
+            jobs.update(job_id, [job.status], name=name.strip())  # whatever its status, unless it just changed
+        if status == Status.STOPPED:
+            return self.stop_job(job_id)
+        return jobs.get(job_id)
+
     def delete_job(self, job_id: str) -> None:
         """Remove a finished job's record and files."""
         job = jobs.get(job_id)

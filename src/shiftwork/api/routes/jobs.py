@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, ConfigDict
 
 from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, materialised
 from shiftwork.api.service import Service, parse_status
@@ -79,6 +80,20 @@ def list_jobs(
 @router.get("/<job_id>")
 def get_job(job_id: str) -> dict[str, Any]:
     return _service().get_job(job_id).model_dump(mode="json")
+
+
+class UpdateJobRequest(BaseModel):
+    """Jupyter Scheduler's UpdateJob: a new name, and/or status STOPPED to stop the job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    status: str | None = None
+
+
+@router.patch("/<job_id>")
+def update_job(job_id: str, request: UpdateJobRequest) -> dict[str, Any]:
+    return _service().update_job(job_id, name=request.name, status=parse_status(request.status)).model_dump(mode="json")
 
 
 @router.post("/<job_id>/stop")
