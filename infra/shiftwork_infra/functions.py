@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -20,6 +21,11 @@ from shiftwork_infra.acknowledge import acknowledge
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HANDLERS = ("dispatch", "complete", "s3_trigger", "api")
+# what the asset is built from: the package's sources and the handlers (.dockerignore style: all out, these back in)
+SOURCES = ("pyproject.toml", "README.md", "src", "functions")
+EXCLUDE = ["*", *(f"!{source}" for source in SOURCES), "**/__pycache__", "**/*.egg-info"]
+# Lambda's Python 3.12 runtime is Amazon Linux 2023 (glibc 2.34); pip does not widen manylinux_2_x tags by itself
+PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -27,26 +33,37 @@ class PipForLambda:
     """pip install the project for Lambda's platform into the asset folder; no Docker needed."""
 
     def try_bundle(self, output_dir: str, *args: object, **kwargs: object) -> bool:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--target",
-            output_dir,
-            "--platform",
-            "manylinux2014_aarch64",
-            "--implementation",
-            "cp",
-            "--python-version",
-            "3.12",
-            "--only-binary=:all:",
-            f"{REPOSITORY}[aws]",
-        ]
-        if subprocess.run(command, check=False).returncode != 0:
-            return False
-        shutil.copytree(REPOSITORY / "functions", Path(output_dir) / "functions", dirs_exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="shiftwork-lambda-") as project:
+            # a copy: building in place would leave build/ and *.egg-info in the working tree, and a stale
+            # build/lib would put modules deleted from src/ back into the asset
+            for source in SOURCES:
+                path = REPOSITORY / source
+                if path.is_dir():
+                    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+                    shutil.copytree(path, Path(project) / source, ignore=ignore)
+                else:
+                    shutil.copy2(path, Path(project) / source)
+            platforms = [argument for platform in PLATFORMS for argument in ("--platform", platform)]
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-compile",  # this interpreter's .pyc files are no use to Python 3.12
+                "--target",
+                output_dir,
+                *platforms,
+                "--implementation",
+                "cp",
+                "--python-version",
+                "3.12",
+                "--only-binary=:all:",
+                f"{project}[aws]",  # the package ships functions/ too (pyproject's packages.find)
+            ]
+            if subprocess.run(command, check=False).returncode != 0:
+                return False
+        shutil.rmtree(Path(output_dir) / "bin", ignore_errors=True)  # console scripts for this machine's Python
         return True
 
 
@@ -55,9 +72,11 @@ class Functions(Construct):
         super().__init__(scope, construct_id)
         code = lambda_.Code.from_asset(
             str(REPOSITORY),
-            exclude=[".venv", ".git", "infra", "tests", "bench", "examples", "**/__pycache__"],
+            exclude=EXCLUDE,
+            ignore_mode=cdk.IgnoreMode.DOCKER,
             bundling=cdk.BundlingOptions(
                 image=lambda_.Runtime.PYTHON_3_12.bundling_image,
+                platform="linux/arm64",  # pydantic_core and friends built for the functions' architecture
                 command=["bash", "-c", "pip install '.[aws]' -t /asset-output && cp -r functions /asset-output/"],
                 local=PipForLambda(),
             ),
