@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -11,6 +12,10 @@ from constructs import Construct
 from shiftwork_infra.acknowledge import acknowledge
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+# the image's build context: what the Dockerfile COPYs (.dockerignore style: all out, these back in), so that caches
+# and other files in the working tree neither slow synth down nor change the image's hash
+BUILD_CONTEXT = ("Dockerfile", "pyproject.toml", "README.md", "src")
+EXCLUDE = ["*", *(f"!{path}" for path in BUILD_CONTEXT), "**/__pycache__", "**/*.egg-info"]
 
 
 class Runner(Construct):
@@ -32,7 +37,7 @@ class Runner(Construct):
             ecs.ContainerImage.from_registry(image_uri)
             if image_uri
             else ecs.ContainerImage.from_asset(
-                str(REPOSITORY), file="Dockerfile", exclude=[".venv", ".git", "infra/cdk.out", "tests", "bench"]
+                str(REPOSITORY), file="Dockerfile", exclude=EXCLUDE, ignore_mode=cdk.IgnoreMode.DOCKER
             )
         )
         self.container = self.task_definition.add_container(
