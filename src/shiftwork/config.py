@@ -1,20 +1,28 @@
-"""Settings read from SHIFTWORK_* environment variables, and the names infra/ shares with the library."""
+"""Settings read from SHIFTWORK_* environment variables, and the names infra/ shares with the library.
+
+A small reader of our own rather than pydantic-settings: every Lambda imports this module, and pydantic-settings
+(with the BaseSettings model it builds) cost more to import than the rest of a handler together.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from shiftwork.errors import InvalidSpec
 
 # Environment variables the runner container receives (ECS overrides, or the LocalLauncher's subprocess).
 ENV_JOB_ID = "SHIFTWORK_JOB_ID"
 ENV_ENDPOINT_URL = "SHIFTWORK_ENDPOINT_URL"
 ENV_STATE_DIR = "SHIFTWORK_STATE_DIR"
 ENV_WARM_KERNEL = "SHIFTWORK_WARM_KERNEL"  # the kernel a local warm runner starts ahead of its job
+ENV_PREFIX = "SHIFTWORK_"  # Settings.<field> is read from SHIFTWORK_<FIELD> (any case)
 
 # Default resource names; the CDK app passes the real (generated) names to functions and containers by env.
 JOBS_TABLE = "shiftwork-jobs"
@@ -34,33 +42,134 @@ def default_state_dir() -> Path:
     return Path(base) / "shiftwork"
 
 
-class Settings(BaseSettings):
-    """Everything configurable, from SHIFTWORK_<FIELD> environment variables."""
+def _text(raw: str) -> str:
+    return raw
 
-    model_config = SettingsConfigDict(env_prefix="SHIFTWORK_", extra="ignore")
 
-    state_dir: Path = Field(default_factory=default_state_dir)
-    endpoint_url: str | None = None  # the AWS endpoint: moto server locally, None for real AWS
-    region: str = "us-east-1"
-    jobs_table: str = JOBS_TABLE
-    definitions_table: str = DEFINITIONS_TABLE
-    bucket: str = BUCKET
-    cluster: str = CLUSTER
-    task_definition: str = TASK_FAMILY
-    container_name: str = CONTAINER_NAME
-    log_group: str = LOG_GROUP
-    subnets: list[str] = Field(default_factory=list)
-    security_groups: list[str] = Field(default_factory=list)
-    dispatch_queue_url: str | None = None  # locally, run-now requests go through this queue
-    schedule_group: str = SCHEDULE_GROUP
-    scheduler_target_arn: str | None = None  # what schedules invoke: the dispatch Lambda (its queue, locally)
-    scheduler_role_arn: str = "arn:aws:iam::123456789012:role/shiftwork-scheduler"
-    notifications_topic_arn: str | None = None  # SNS topic for job failure/success notifications
-    launcher: Literal["local", "fargate"] = "fargate"
-    max_parallel_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
-    stop_timeout_seconds: float = Field(default=10.0, gt=0)  # SIGTERM to SIGKILL, like ECS stopTimeout
-    moto_port: int = Field(default=0, ge=0, le=65535)  # the embedded stack's endpoint; 0 picks a free port
-    journal_compact_bytes: int = Field(default=16 << 20, ge=1)  # fold the journal into a snapshot past this
+def _integer(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _number(raw: str) -> float:
+    return float(raw.strip())
+
+
+def _string_list(raw: str) -> list[str]:
+    value = json.loads(raw)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("not a list of strings")
+    return value
+
+
+def _rule(valid: Callable[[Any], bool], fix: str, parse: Callable[[str], Any] = _text) -> dict[str, Any]:
+    """A field's metadata: how its environment variable parses, which values are valid, and how to fix a bad one."""
+    return {"parse": parse, "valid": valid, "fix": fix}
+
+
+def _between(low: float, high: float = math.inf) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _positive_seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _text_valid(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _optional_text_valid(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _strings_valid(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+_TEXT = _rule(_text_valid, "must be a string")
+_OPTIONAL_TEXT = _rule(_optional_text_valid, "must be a string or None")
+_STRINGS = _rule(
+    _strings_valid, 'must be a JSON list of strings, e.g. \'["subnet-0abc", "subnet-0def"]\'', parse=_string_list
+)
+
+
+@dataclass(frozen=True, init=False)
+class Settings:
+    """Everything configurable, from SHIFTWORK_<FIELD> environment variables; keyword arguments win over them.
+
+    An invalid value raises InvalidSpec naming the variable, the value and what would be valid.
+    """
+
+    state_dir: Path = field(
+        default_factory=default_state_dir,
+        metadata=_rule(lambda v: isinstance(v, Path), "must be a directory path", parse=Path),
+    )
+    endpoint_url: str | None = field(default=None, metadata=_OPTIONAL_TEXT)  # the AWS endpoint: moto locally
+    region: str = field(default="us-east-1", metadata=_TEXT)
+    jobs_table: str = field(default=JOBS_TABLE, metadata=_TEXT)
+    definitions_table: str = field(default=DEFINITIONS_TABLE, metadata=_TEXT)
+    bucket: str = field(default=BUCKET, metadata=_TEXT)
+    cluster: str = field(default=CLUSTER, metadata=_TEXT)
+    task_definition: str = field(default=TASK_FAMILY, metadata=_TEXT)
+    container_name: str = field(default=CONTAINER_NAME, metadata=_TEXT)
+    log_group: str = field(default=LOG_GROUP, metadata=_TEXT)
+    subnets: list[str] = field(default_factory=list, metadata=_STRINGS)
+    security_groups: list[str] = field(default_factory=list, metadata=_STRINGS)
+    dispatch_queue_url: str | None = field(default=None, metadata=_OPTIONAL_TEXT)  # locally, run-now goes here
+    schedule_group: str = field(default=SCHEDULE_GROUP, metadata=_TEXT)
+    scheduler_target_arn: str | None = field(default=None, metadata=_OPTIONAL_TEXT)  # what schedules invoke
+    scheduler_role_arn: str = field(default="arn:aws:iam::123456789012:role/shiftwork-scheduler", metadata=_TEXT)
+    notifications_topic_arn: str | None = field(default=None, metadata=_OPTIONAL_TEXT)  # SNS, job notifications
+    launcher: Literal["local", "fargate"] = field(
+        default="fargate", metadata=_rule(lambda v: v in ("local", "fargate"), "must be 'local' or 'fargate'")
+    )
+    max_parallel_jobs: int = field(
+        default_factory=lambda: os.cpu_count() or 1,
+        metadata=_rule(_between(1), "must be an integer >= 1, e.g. 4", parse=_integer),
+    )
+    stop_timeout_seconds: float = field(  # SIGTERM to SIGKILL, like ECS stopTimeout
+        default=10.0, metadata=_rule(_positive_seconds, "must be a number of seconds > 0, e.g. 10", parse=_number)
+    )
+    moto_port: int = field(  # the embedded stack's endpoint; 0 picks a free port
+        default=0,
+        metadata=_rule(_between(0, 65535), "must be a port from 0 to 65535 (0: any free one)", parse=_integer),
+    )
+    journal_compact_bytes: int = field(  # fold the journal into a snapshot past this
+        default=16 << 20, metadata=_rule(_between(1), "must be a number of bytes >= 1, e.g. 16777216", parse=_integer)
+    )
+
+    def __init__(self, environ: Mapping[str, str] | None = None, **values: Any) -> None:
+        """Each field from `values`, else SHIFTWORK_<FIELD> in `environ` (default os.environ), else its default."""
+        environ = os.environ if environ is None else environ
+        found = {name.upper(): raw for name, raw in environ.items() if name[:10].upper() == ENV_PREFIX}
+        for spec in fields(self):
+            variable = ENV_PREFIX + spec.name.upper()
+            if spec.name in values:
+                value = values.pop(spec.name)
+                if not spec.metadata["valid"](value):
+                    raise InvalidSpec(spec.name, value, spec.metadata["fix"])
+            elif variable in found:
+                value = _from_environment(spec, variable, found[variable])
+            else:
+                value = spec.default_factory() if spec.default_factory is not MISSING else spec.default
+            object.__setattr__(self, spec.name, value)
+        if values:
+            known = ", ".join(spec.name for spec in fields(self))
+            raise TypeError(f"Settings has no field {next(iter(values))!r}; the fields are: {known}")
+
+
+def _from_environment(spec: Field[Any], variable: str, raw: str) -> Any:
+    """The value of `variable` for `spec`, or InvalidSpec naming the variable, its value and the fix."""
+    try:
+        value = spec.metadata["parse"](raw)
+    except ValueError:  # json.JSONDecodeError is one
+        value = _INVALID
+    if value is _INVALID or not spec.metadata["valid"](value):
+        raise InvalidSpec(variable, raw, f"{spec.metadata['fix']}; or unset it for the default")
+    return value
+
+
+_INVALID = object()
 
 
 @lru_cache(maxsize=1)
