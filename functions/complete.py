@@ -6,8 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftwork.api.events import on_task_stopped
@@ -19,6 +17,10 @@ metrics = Metrics(namespace="Shiftwork", service="complete")
 @logger.inject_lambda_context(correlation_id_path="detail.taskArn")
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    # The parser (pydantic) loads on the first call, with the job models that call needs (pydantic) anyway.
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
     parsed = parse(event=event, model=EventBridgeModel)
     job = on_task_stopped(parsed.detail)  # idempotent: conditional writes on the job's status
     failed = bool(job and job["status"] == "FAILED")

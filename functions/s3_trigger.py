@@ -6,8 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftwork.api.events import on_object_created
@@ -19,6 +17,10 @@ metrics = Metrics(namespace="Shiftwork", service="s3_trigger")
 @logger.inject_lambda_context(correlation_id_path="id")
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
+    # The parser (pydantic) loads on the first call, with the job models that call needs (pydantic) anyway.
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+
     parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
     started: list[dict[str, Any]] = []
     if parsed.detail_type == "Object Created":  # S3 also sends "Object Tags Added" and others

@@ -6,20 +6,22 @@ import sys
 import pytest
 
 HEAVY = ("papermill", "nbconvert", "nbformat", "pandas", "streamlit", "moto")
+HANDLERS = ["functions.dispatch", "functions.complete", "functions.s3_trigger"]
+
+
+def _loaded(module: str, roots: tuple[str, ...]) -> str:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] in {roots!r}))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.mark.parametrize(
-    "module",
-    [
-        "functions.dispatch",
-        "functions.complete",
-        "functions.s3_trigger",
-        "shiftwork.dispatch.fire",
-        "shiftwork.dispatch.arrival",
-        "shiftwork.schedules",
-    ],
+    "module", [*HANDLERS, "shiftwork.dispatch.fire", "shiftwork.dispatch.arrival", "shiftwork.schedules"]
 )
 def test_handler_imports_load_no_heavy_module(module):
-    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+    assert _loaded(module, HEAVY) == "[]"
+
+
+@pytest.mark.parametrize("module", [*HANDLERS, "shiftwork.config", "shiftwork.aws"])
+def test_handler_imports_leave_pydantic_to_the_first_call(module):
+    """The job models a first call loads need pydantic; importing a handler (bench/cold_start.py) does not."""
+    assert _loaded(module, ("pydantic", "pydantic_settings", "pydantic_core")) == "[]"
