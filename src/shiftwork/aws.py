@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +45,13 @@ def client(service: str, settings: Settings | None = None) -> Any:
     """A boto3 client for `service`, shared per endpoint and region."""
     settings = settings or get_settings()
     return _client(service, settings.endpoint_url, settings.region)
+
+
+@contextmanager
+def botocore_session() -> Iterator[Any]:
+    """The shared botocore session, locked, for a library that makes its own clients (pynamodb, in store/)."""
+    with _session_lock:
+        yield _shared_session()._session
 
 
 def preload(services: list[str]) -> None:

@@ -13,6 +13,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from shiftwork import aws
 from shiftwork.config import DEFINITIONS_TABLE, JOBS_TABLE, Settings, get_settings
 
 # Every job carries this constant so one index lists all jobs newest first without a Scan.
@@ -148,8 +149,22 @@ def bound(model: type[Model], settings: Settings | None = None) -> type[Model]:
         model.Meta.host = settings.endpoint_url
         model.Meta.region = settings.region
         model._connection = None
+        _share_botocore_session(model)
         _bound[model] = key
     return model
+
+
+def _share_botocore_session(model: type[Model]) -> None:
+    """Have pynamodb make the model's client from shiftwork.aws's botocore session rather than a new one.
+
+    Each new botocore session loads the endpoint data and the DynamoDB service model again, tens of milliseconds
+    per table in a Lambda's cold start. pynamodb has no option for this, so it gets the session its connection
+    would otherwise make for itself.
+    """
+    connection = model._get_connection().connection
+    with aws.botocore_session() as session:
+        connection._local.session = session
+        connection.client  # noqa: B018 -- made now, under the lock: botocore sessions are not thread-safe
 
 
 def create_tables(settings: Settings | None = None) -> None:
