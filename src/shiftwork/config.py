@@ -115,6 +115,8 @@ class Settings:
     log_group: str = field(default=LOG_GROUP, metadata=_TEXT)
     subnets: list[str] = field(default_factory=list, metadata=_STRINGS)
     security_groups: list[str] = field(default_factory=list, metadata=_STRINGS)
+    # the kernels the runner image has (where jobs run is not where they are submitted); empty: this machine's
+    runner_kernels: list[str] = field(default_factory=list, metadata=_STRINGS)
     dispatch_queue_url: str | None = field(default=None, metadata=_OPTIONAL_TEXT)  # locally, run-now goes here
     schedule_group: str = field(default=SCHEDULE_GROUP, metadata=_TEXT)
     scheduler_target_arn: str | None = field(default=None, metadata=_OPTIONAL_TEXT)  # what schedules invoke

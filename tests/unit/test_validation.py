@@ -48,3 +48,22 @@ def test_folder_files_skips_checkpoints_and_caches(tmp_path):
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "mod.py").write_text("X = 1\n")
     assert sorted(folder_files(tmp_path)) == ["data.csv", "pkg/mod.py"]
+
+
+def test_on_aws_kernels_are_the_runner_images_not_the_apis(monkeypatch):
+    """The API's Lambda has no kernels; SHIFTWORK_RUNNER_KERNELS names those of the image jobs run in."""
+    from shiftwork.api.validation import installed_kernels
+    from shiftwork.config import get_settings
+
+    monkeypatch.setenv("SHIFTWORK_RUNNER_KERNELS", '["python3", "ir"]')
+    get_settings.cache_clear()
+    try:
+        check_kernel("ir")  # not installed here, but in the image
+        with pytest.raises(InvalidSpec, match="use one of ir, python3"):
+            check_kernel("julia-1.10")
+        assert list(installed_kernels()) == ["python3", "ir"]
+    finally:
+        monkeypatch.delenv("SHIFTWORK_RUNNER_KERNELS")
+        get_settings.cache_clear()
+    with pytest.raises(InvalidSpec, match="is not installed"):
+        check_kernel("ir")  # this machine's kernels again

@@ -31,11 +31,26 @@ def check_notebook(path: Path) -> None:
         ) from error
 
 
-def check_kernel(kernel_name: str) -> None:
-    """The kernel is installed where the runner runs (this machine, for the embedded stack)."""
-    from jupyter_client.kernelspec import find_kernel_specs
+def installed_kernels() -> dict[str, dict[str, str]]:
+    """{name: {display_name, language}} of the kernels jobs can use: the runner image's (SHIFTWORK_RUNNER_KERNELS,
+    set on AWS, where the API does not run where jobs do), else this machine's."""
+    from shiftwork.config import get_settings
 
-    installed = sorted(find_kernel_specs())
+    configured = get_settings().runner_kernels
+    if configured:
+        return {name: {"display_name": name, "language": "python"} for name in configured}
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().get_all_specs()
+    return {
+        name: {"display_name": spec["spec"].get("display_name", name), "language": spec["spec"].get("language")}
+        for name, spec in sorted(specs.items())
+    }
+
+
+def check_kernel(kernel_name: str) -> None:
+    """The kernel is installed where the runner runs (this machine for the embedded stack, the runner image on AWS)."""
+    installed = sorted(installed_kernels())
     if kernel_name not in installed:
         raise InvalidSpec(
             "kernel",

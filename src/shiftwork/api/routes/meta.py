@@ -15,17 +15,16 @@ router = Router()
 @router.get("/runtime_environments")
 def runtime_environments() -> list[dict[str, Any]]:
     """Jupyter Scheduler's environments: the kernels jobs can run with, and the formats they can make."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    from shiftwork.api.validation import installed_kernels
 
-    specs = KernelSpecManager().get_all_specs()
     return [
         {
             "name": name,
-            "label": spec["spec"].get("display_name", name),
-            "language": spec["spec"].get("language"),
+            "label": spec["display_name"],
+            "language": spec["language"],
             "output_formats": [{"name": f.name, "label": f.display_name} for f in OUTPUT_FORMATS.values()],
         }
-        for name, spec in sorted(specs.items())
+        for name, spec in installed_kernels().items()
     ]
 
 
