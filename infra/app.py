@@ -1,7 +1,8 @@
 """The CDK app: `cdk deploy` from here creates Shiftwork in an AWS account.
 
 Context (cdk deploy -c key=value): vpcId with subnetIds (comma-separated) to run in an existing VPC, else a small
-new one; runnerImage for a prebuilt runner image URI instead of building the Dockerfile at the repository root.
+new one; runnerImage for a prebuilt runner image URI instead of building the Dockerfile at the repository root, with
+runnerKernels (comma-separated, default python3) for the Jupyter kernels that image has.
 """
 
 from __future__ import annotations

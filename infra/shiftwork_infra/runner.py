@@ -33,6 +33,9 @@ class Runner(Construct):
             ),
         )
         image_uri = self.node.try_get_context("runnerImage")
+        # the kernels jobs can use: the Dockerfile installs "python3"; a prebuilt image names its own (runnerKernels)
+        kernels = str(self.node.try_get_context("runnerKernels") or "python3").split(",")
+        self.kernels = [kernel.strip() for kernel in kernels if kernel.strip()]
         image = (
             ecs.ContainerImage.from_registry(image_uri)
             if image_uri

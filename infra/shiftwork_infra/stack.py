@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -47,6 +49,7 @@ class ShiftworkStack(cdk.Stack):
                 "SHIFTWORK_LOG_GROUP": runner.log_group.log_group_name,
                 "SHIFTWORK_SUBNETS": self.to_json_string(subnets),
                 "SHIFTWORK_SECURITY_GROUPS": self.to_json_string([network.runner_security_group.security_group_id]),
+                "SHIFTWORK_RUNNER_KERNELS": json.dumps(runner.kernels),  # checked at submission, not on the Lambda
                 "SHIFTWORK_SCHEDULE_GROUP": scheduling.group.ref,
                 "SHIFTWORK_SCHEDULER_TARGET_ARN": self.format_arn(
                     service="lambda",

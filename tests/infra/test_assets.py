@@ -47,8 +47,8 @@ REMOVED_IN_312 = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}  # stdlib
 # imports the Lambda code path makes lazily of packages the asset does not hold; each fails there at call time
 KNOWN_GAPS = {
     "nbformat": "shiftwork.api.validation.check_notebook, when a job or definition is created through the API",
-    "jupyter_client": "check_kernel (job and definition create/update) and GET /runtime_environments look for "
-    "kernels where the API runs; on Lambda that is not where the runner runs",
+    "jupyter_client": "installed_kernels' fallback to this machine's kernels, which the deployed functions never "
+    "take: the stack sets SHIFTWORK_RUNNER_KERNELS (test_moto_deploy checks it)",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import uuid
 import zipfile
@@ -270,6 +271,8 @@ def test_each_function_has_its_handler_runtime_and_settings_naming_the_deployed_
     assert settings.cluster == deployed.one("AWS::ECS::Cluster")
     assert settings.task_definition == deployed.one("AWS::ECS::TaskDefinition")
     assert settings.notifications_topic_arn == deployed.one("AWS::SNS::Topic")
+    # the API checks a job's kernel against the runner image's, which the Dockerfile installs
+    assert settings.runner_kernels == re.findall(r"ipykernel install .*--name (\S+)", (ROOT / "Dockerfile").read_text())
     ec2 = aws.client("ec2")
     [vpc] = [deployed.physical[n] for n in deployed.logical_ids("AWS::EC2::VPC")]
     subnets = ec2.describe_subnets(SubnetIds=settings.subnets)["Subnets"]
