@@ -46,7 +46,6 @@ ELF_MACHINE_AARCH64 = 183
 REMOVED_IN_312 = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}  # stdlib here (3.11), not on Lambda
 # imports the Lambda code path makes lazily of packages the asset does not hold; each fails there at call time
 KNOWN_GAPS = {
-    "nbformat": "shiftwork.api.validation.check_notebook, when a job or definition is created through the API",
     "jupyter_client": "installed_kernels' fallback to this machine's kernels, which the deployed functions never "
     "take: the stack sets SHIFTWORK_RUNNER_KERNELS (test_moto_deploy checks it)",
 }
