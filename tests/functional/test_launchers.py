@@ -44,3 +44,21 @@ def test_stop_reaches_the_task(launcher, make_job):
     launcher.stop(launched.task_arn, "Stopped by user (test)")
     stopped = wait_for(lambda: (t := _task(launched.task_arn))["lastStatus"] == "STOPPED" and t)
     assert stopped["stoppedReason"] == "Stopped by user (test)"
+
+
+def test_a_runner_quicker_than_ecs_still_gets_its_task_and_logs_recorded(stack, make_job):
+    """A warm local runner can finish before ECS answers RunTask: the job must still name its task and log stream,
+    or its logs could never be found."""
+    from shiftwork.dispatch.dispatcher import launch_queued
+    from shiftwork.launchers import FargateLauncher
+    from shiftwork.store import jobs
+
+    job = make_job(Status.QUEUED)
+    jobs.update(job.job_id, [Status.QUEUED], status=Status.IN_PROGRESS)
+    jobs.update(job.job_id, [Status.IN_PROGRESS], status=Status.COMPLETED, end_time=jobs.now_ms())  # done already
+
+    recorded = launch_queued(job, FargateLauncher())  # ... and now RunTask answers
+
+    assert recorded.status == Status.COMPLETED  # untouched
+    assert recorded.task_arn and recorded.log_stream == f"runner/runner/{recorded.task_arn.rsplit('/', 1)[-1]}"
+    assert jobs.get(job.job_id).log_stream == recorded.log_stream

@@ -42,12 +42,6 @@ def launch_queued(job: DescribeJob, launcher: Launcher) -> DescribeJob:
             status_message=str(error),
             end_time=jobs.now_ms(),
         )
-    try:
-        return jobs.update(
-            job_id,
-            [Status.QUEUED, Status.IN_PROGRESS, Status.STOPPING],
-            task_arn=launched.task_arn,
-            log_stream=launched.log_stream,
-        )
-    except Conflict:
-        return jobs.get(job_id)  # it already finished: the runner was quicker than this write
+    # Whatever the status: a local runner may have finished before ECS answered this launch, and its logs are
+    # found through log_stream. Recording the task changes no status, so no transition is at stake.
+    return jobs.update(job_id, list(Status), task_arn=launched.task_arn, log_stream=launched.log_stream)
