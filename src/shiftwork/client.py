@@ -32,6 +32,7 @@ from shiftwork.models import (
     Status,
     UpdateJobDefinition,
 )
+from shiftwork.models.paging import pages, whole_query
 
 _EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
 
@@ -154,18 +155,9 @@ class Client:
     ) -> Iterator[DescribeJob]:
         """Every job `query` selects in its order, following next_token (status and job_definition_id replace
         the query's)."""
-        base = (query or ListJobsQuery()).model_dump()
-        if status is not None:
-            base["status"] = status
-        if job_definition_id is not None:
-            base["job_definition_id"] = job_definition_id
-        token = None
-        while True:
-            page = self.list_jobs(ListJobsQuery.model_validate({**base, "next_token": token, "max_items": 1000}))
+        query = whole_query(query, ListJobsQuery, status=status, job_definition_id=job_definition_id)
+        for page in pages(self.list_jobs, query):
             yield from page.jobs
-            token = page.next_token
-            if not token:
-                return
 
     def stop_job(self, job_id: str) -> DescribeJob:
         return DescribeJob.model_validate(self.request("POST", f"/jobs/{job_id}/stop"))

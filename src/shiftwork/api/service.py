@@ -21,6 +21,7 @@ from shiftwork.models import (
     ListJobsResponse,
     Status,
 )
+from shiftwork.models.paging import pages, whole_query
 from shiftwork.store import files, jobs
 
 if TYPE_CHECKING:
@@ -113,19 +114,10 @@ class Service:
 
         status and job_definition_id, when given, replace the query's.
         """
-        base = (query or ListJobsQuery()).model_dump()
-        if status is not None:
-            base["status"] = status
-        if job_definition_id is not None:
-            base["job_definition_id"] = job_definition_id
-        token = None
-        while True:
-            # large pages: a list sorted by anything but create_time rereads every match for each page
-            page = jobs.list_jobs(ListJobsQuery.model_validate({**base, "next_token": token, "max_items": 1000}))
+        query = whole_query(query, ListJobsQuery, status=status, job_definition_id=job_definition_id)
+        # large pages: a list sorted by anything but create_time rereads every match for each page
+        for page in pages(jobs.list_jobs, query):
             yield from page.jobs
-            token = page.next_token
-            if not token:
-                return
 
     def stop_job(self, job_id: str) -> DescribeJob:
         """QUEUED/IN_PROGRESS -> STOPPING and stop its task; the completion handler makes it STOPPED."""

@@ -260,6 +260,7 @@ def list_jobs(
     from shiftwork.api.service import parse_status
     from shiftwork.models import ListJobsQuery, parse_sort_by, parse_time_ms
     from shiftwork.models.job import JOB_SORT_FIELDS
+    from shiftwork.models.paging import pages
 
     query = ListJobsQuery(
         status=parse_status(status),
@@ -273,12 +274,10 @@ def list_jobs(
     jobs: list[DescribeJob] = []
     with stack(state_dir):
         service = backend(state_dir)
-        while len(jobs) < limit:
-            page = service.list_jobs(query)
+        for page in pages(service.list_jobs, query):
             jobs += page.jobs[: limit - len(jobs)]
-            if not page.next_token:
+            if len(jobs) >= limit:
                 break
-            query = query.model_copy(update={"next_token": page.next_token})
     if as_json:
         print(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
     elif not jobs:

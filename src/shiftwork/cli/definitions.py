@@ -162,6 +162,7 @@ def list_definitions(
     """Job definitions (newest first unless --sort), filtered by name, schedule, state, tags, creation time."""
     from shiftwork.models import ListJobDefinitionsQuery, parse_sort_by, parse_time_ms
     from shiftwork.models.definition import DEFINITION_SORT_FIELDS
+    from shiftwork.models.paging import pages
 
     query = ListJobDefinitionsQuery(
         name=name,
@@ -175,12 +176,10 @@ def list_definitions(
     found: list[DescribeJobDefinition] = []
     with stack(state_dir):
         service = backend(state_dir)
-        while len(found) < limit:
-            page = service.definitions.list(query=query)
+        for page in pages(lambda q: service.definitions.list(query=q), query):
             found += page.job_definitions[: limit - len(found)]
-            if not page.next_token:
+            if len(found) >= limit:
                 break
-            query = query.model_copy(update={"next_token": page.next_token})
     if as_json:
         print(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
         return
