@@ -121,5 +121,33 @@ def test_a_file_under_a_watched_prefix_runs_the_definition_with_its_key(fargate,
     assert job["parameters"] == {"region": "eu", "s3_key": key}
     with pytest.raises(InvalidSpec, match="watch prefix 'jobs/'"):
         service.definitions.create(CreateJobDefinition(input_uri=str(notebook), watch_prefix="jobs/"))
-    with pytest.raises(InvalidSpec, match="give a schedule, a watch prefix, or both"):
-        service.definitions.create(CreateJobDefinition(input_uri=str(notebook)))
+    on_demand = service.definitions.create(CreateJobDefinition(input_uri=str(notebook)))  # as Jupyter Scheduler's
+    assert on_demand.compiled == [] and on_demand.watch_prefix is None  # no schedule: it runs when asked to
+
+
+def test_api_answers_an_http_api_event_with_filtered_sorted_jobs(make_job):
+    import json
+
+    finished = [make_job(Status.COMPLETED, name=name, end_time=end) for name, end in (("b", 2), ("a", 2), ("c", 3))]
+    make_job(Status.FAILED, name="failed", end_time=9)
+    result = _invoke("api", load_event("api_list_jobs.json"))
+    assert result["statusCode"] == 200
+    page = json.loads(result["body"])
+    names = [j["name"] for j in page["jobs"] if j["job_id"] in {f.job_id for f in finished}]
+    assert names == ["c", "a", "b"]  # -end_time, then name
+    assert all(j["status"] == "COMPLETED" for j in page["jobs"]) and len(page["jobs"]) <= 5
+
+
+def test_api_runs_a_definition_now_from_an_http_api_event(fargate, service, tmp_path):
+    import json
+
+    from shiftwork.models import CreateJobDefinition
+
+    notebook = write_notebook(tmp_path / "n.ipynb", "who = 'x'", "print(who)")
+    definition = service.definitions.create(CreateJobDefinition(input_uri=str(notebook)))
+    event = load_event("api_run_definition.json", job_definition_id=definition.job_definition_id, who="from-api")
+    result = _invoke("api", event)
+    assert result["statusCode"] == 200, result["body"]
+    job = json.loads(result["body"])
+    assert job["parameters"] == {"who": "from-api"} and job["job_definition_id"] == definition.job_definition_id
+    assert wait_for(lambda: jobs.get(job["job_id"]).task_arn)  # dispatched: a Fargate task was asked for

@@ -70,8 +70,6 @@ class Definitions:
         check_formats(request.output_formats)
         check_kernel(request.kernel_name)
         now = datetime.now(UTC).replace(microsecond=0)
-        if request.schedule is None and request.watch_prefix is None:
-            raise InvalidSpec("schedule", None, "give a schedule, a watch prefix, or both")
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
         definition_id = job_definition_id or str(uuid.uuid4())

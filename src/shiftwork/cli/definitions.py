@@ -41,7 +41,7 @@ def _detail(definition: DescribeJobDefinition) -> Table:
         ("State", state),
         ("Version", str(definition.version)),
         ("Notebook", definition.input_filename),
-        ("Schedule", f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none"),
+        ("Schedule", f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none (on demand)"),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in definition.parameters.items()) or "-"),
         ("Formats", ", ".join(definition.output_formats)),
         (
@@ -191,7 +191,7 @@ def list_definitions(
             d.job_definition_id,
             d.name,
             "active" if d.active else "paused",
-            d.schedule or f"watches {d.watch_prefix}",
+            d.schedule or (f"watches {d.watch_prefix}" if d.watch_prefix else "on demand"),
             d.timezone,
             str(d.version),
         )
