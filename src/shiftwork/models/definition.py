@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from shiftwork.models.base import Model
 from shiftwork.models.job import DEFAULT_SORT, CreateJob, JobSpec, SortField, check_sort_by
 
 
@@ -53,7 +54,7 @@ class CreateJobDefinition(DefinitionSpec, CreateJob):
     """A definition of a notebook on the caller's disk."""
 
 
-class DefinitionChanges(BaseModel):
+class DefinitionChanges(Model):
     """Only the fields given change; every update makes a new version."""
 
     model_config = ConfigDict(extra="forbid")
@@ -85,7 +86,7 @@ class UpdateJobDefinition(DefinitionChanges):
     input_uri: str | None = None
 
 
-class DescribeJobDefinition(BaseModel):
+class DescribeJobDefinition(Model):
     job_definition_id: str
     name: str
     version: int
@@ -128,7 +129,7 @@ DEFINITION_SORT_FIELDS = (
 )
 
 
-class ListJobDefinitionsQuery(BaseModel):
+class ListJobDefinitionsQuery(Model):
     """Which definitions, in which order, one page: Jupyter Scheduler's ListJobDefinitionsQuery.
 
     Filters combine (AND): name is a prefix (case-sensitive), schedule matches the schedule text exactly,
@@ -152,12 +153,12 @@ class ListJobDefinitionsQuery(BaseModel):
         return value or list(DEFAULT_SORT)
 
 
-class ListJobDefinitionsResponse(BaseModel):
+class ListJobDefinitionsResponse(Model):
     job_definitions: list[DescribeJobDefinition]
     next_token: str | None = None
 
 
-class ScheduleFired(BaseModel):
+class ScheduleFired(Model):
     """What EventBridge Scheduler sends the dispatcher when a definition's schedule fires."""
 
     model_config = ConfigDict(extra="ignore")

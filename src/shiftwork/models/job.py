@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shiftwork.errors import InvalidSpec
+from shiftwork.models.base import Model
 from shiftwork.models.formats import OUTPUT_FORMATS
 from shiftwork.models.parameters import check_parameter_name
 
@@ -28,7 +29,7 @@ class Status(StrEnum):
 TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.STOPPED, Status.SKIPPED})
 
 
-class JobFile(BaseModel):
+class JobFile(Model):
     """One file a job produced: an output format or a side-effect file."""
 
     display_name: str
@@ -36,7 +37,7 @@ class JobFile(BaseModel):
     file_path: str  # the S3 key under the stack's bucket
 
 
-class JobSpec(BaseModel):
+class JobSpec(Model):
     """How to run a notebook, whichever way it is sent. Validated here so that bad input is refused before anything
     is created."""
 
@@ -80,7 +81,7 @@ class CreateJob(JobSpec):
     package_input_folder: bool = False  # upload the notebook's folder with it
 
 
-class DescribeJob(BaseModel):
+class DescribeJob(Model):
     """A job as every front end shows it (`job show --json`, the REST API)."""
 
     job_id: str
@@ -121,7 +122,7 @@ class SortDirection(StrEnum):
     DESC = "desc"
 
 
-class SortField(BaseModel):
+class SortField(Model):
     """One key of a list's order, as Jupyter Scheduler's SortField."""
 
     model_config = ConfigDict(frozen=True)
@@ -215,7 +216,7 @@ def parse_csv(text: str | Sequence[str] | None) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-class ListJobsQuery(BaseModel):
+class ListJobsQuery(Model):
     """Which jobs, in which order, one page: Jupyter Scheduler's ListJobsQuery.
 
     Filters combine (AND): status and job_definition_id match exactly, name is a prefix (case-sensitive),
@@ -238,6 +239,6 @@ class ListJobsQuery(BaseModel):
         return value or list(DEFAULT_SORT)
 
 
-class ListJobsResponse(BaseModel):
+class ListJobsResponse(Model):
     jobs: list[DescribeJob]
     next_token: str | None = None
