@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from shiftwork.models.base import Model
-from shiftwork.models.job import DEFAULT_SORT, CreateJob, JobSpec, SortField, check_sort_by
+from shiftwork.models.job import CreateJob, JobSpec, ListQuery
 
 
 class CoalescePolicy(StrEnum):
@@ -129,7 +129,7 @@ DEFINITION_SORT_FIELDS = (
 )
 
 
-class ListJobDefinitionsQuery(Model):
+class ListJobDefinitionsQuery(ListQuery):
     """Which definitions, in which order, one page: Jupyter Scheduler's ListJobDefinitionsQuery.
 
     Filters combine (AND): name is a prefix (case-sensitive), schedule matches the schedule text exactly,
@@ -137,20 +137,12 @@ class ListJobDefinitionsQuery(Model):
     given, create_time keeps those created at or after it (ms).
     """
 
+    SORT_FIELDS = DEFINITION_SORT_FIELDS
+
     name: str | None = None
     schedule: str | None = None
     paused: bool | None = None
-    tags: list[str] = Field(default_factory=list)
     create_time: int | None = None
-    sort_by: list[SortField] = Field(default_factory=lambda: list(DEFAULT_SORT))
-    max_items: int = Field(default=100, ge=1, le=1000)
-    next_token: str | None = None
-
-    @field_validator("sort_by")
-    @classmethod
-    def _sortable(cls, value: list[SortField]) -> list[SortField]:
-        check_sort_by(value, DEFINITION_SORT_FIELDS)
-        return value or list(DEFAULT_SORT)
 
 
 class ListJobDefinitionsResponse(Model):

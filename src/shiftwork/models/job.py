@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -216,17 +216,11 @@ def parse_csv(text: str | Sequence[str] | None) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-class ListJobsQuery(Model):
-    """Which jobs, in which order, one page: Jupyter Scheduler's ListJobsQuery.
+class ListQuery(Model):
+    """A page of a list in an order: what every list query has. SORT_FIELDS names what it can be sorted by."""
 
-    Filters combine (AND): status and job_definition_id match exactly, name is a prefix (case-sensitive),
-    start_time keeps jobs started at or after it (ms), tags keeps jobs that carry every tag given.
-    """
+    SORT_FIELDS: ClassVar[tuple[str, ...]] = ()
 
-    status: Status | None = None
-    job_definition_id: str | None = None
-    name: str | None = None
-    start_time: int | None = None
     tags: list[str] = Field(default_factory=list)
     sort_by: list[SortField] = Field(default_factory=lambda: list(DEFAULT_SORT))
     max_items: int = Field(default=100, ge=1, le=1000)
@@ -235,8 +229,23 @@ class ListJobsQuery(Model):
     @field_validator("sort_by")
     @classmethod
     def _sortable(cls, value: list[SortField]) -> list[SortField]:
-        check_sort_by(value, JOB_SORT_FIELDS)
+        check_sort_by(value, cls.SORT_FIELDS)
         return value or list(DEFAULT_SORT)
+
+
+class ListJobsQuery(ListQuery):
+    """Which jobs, in which order, one page: Jupyter Scheduler's ListJobsQuery.
+
+    Filters combine (AND): status and job_definition_id match exactly, name is a prefix (case-sensitive),
+    start_time keeps jobs started at or after it (ms), tags keeps jobs that carry every tag given.
+    """
+
+    SORT_FIELDS = JOB_SORT_FIELDS
+
+    status: Status | None = None
+    job_definition_id: str | None = None
+    name: str | None = None
+    start_time: int | None = None
 
 
 class ListJobsResponse(Model):
