@@ -119,12 +119,29 @@ class ShiftworkStack(cdk.Stack):
         state.definitions.grant_read_data(runner.task_definition.task_role)
         storage.bucket.grant_read_write(runner.task_definition.task_role)
         self._acknowledge_grants(state, storage, scheduling, functions)
+        self._drop_implied_dependencies()
 
         cdk.CfnOutput(self, "ApiUrl", value=api.http_api.api_endpoint)
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         cdk.CfnOutput(self, "JobsTable", value=state.jobs.table_name)
         cdk.CfnOutput(self, "DefinitionsTable", value=state.definitions.table_name)
         cdk.CfnOutput(self, "NotificationsTopic", value=notifications.topic.topic_arn)
+
+    def _drop_implied_dependencies(self) -> None:
+        """Each Lambda function references its role (GetAtt Arn), yet CDK also lists the role in DependsOn, which
+        cfn-lint flags (W3005). Keep only what the reference does not imply: the role's default policy, so that no
+        function runs before its permissions exist."""
+        for child in self.node.find_all():
+            if not (isinstance(child, cdk.CfnResource) and child.cfn_resource_type == "AWS::Lambda::Function"):
+                continue  # CfnFunction, and CDK's own bucket-notifications handler (a plain CfnResource)
+            role = child.node.scope.node.try_find_child("ServiceRole") or child.node.scope.node.try_find_child("Role")
+            if role is None:
+                continue
+            policy = role.node.try_find_child("DefaultPolicy")
+            if policy is None:
+                child.add_deletion_override("DependsOn")
+            else:
+                child.add_override("DependsOn", [self.get_logical_id(policy.node.default_child)])  # type: ignore[arg-type]
 
     def _acknowledge_grants(self, state: State, storage: Storage, scheduling: Scheduling, functions: Functions) -> None:
         """The wildcards CDK grants produce, each scoped to a resource of this stack."""
