@@ -48,20 +48,31 @@ class Cli:
         return json.loads(result.stdout)
 
     def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [SHIFTWORK, *args],
-            env={**clean_environment(self.state_dir), **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        """A long-running command (`up`); its output goes to a file beside the state dir, never to a pipe nobody
+        reads (a full pipe would block it)."""
+        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        output = self.state_dir.parent / f"{args[0]}-{time.monotonic_ns()}.log"
+        with output.open("w") as sink:
+            process = subprocess.Popen(
+                [SHIFTWORK, *args],
+                env={**clean_environment(self.state_dir), **env},
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        process.output = output  # type: ignore[attr-defined]
+        return process
+
+
+def output_of(process: subprocess.Popen[str]) -> str:
+    return Path(process.output).read_text()[-6000:]  # type: ignore[attr-defined]
 
 
 def wait_for_stack(state_dir: Path, process: subprocess.Popen[str], timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else "shiftwork up exited"
+        assert process.poll() is None, output_of(process)
         try:
             info = json.loads((state_dir / "stack.json").read_text())
             if info["pid"] == process.pid:
@@ -72,14 +83,19 @@ def wait_for_stack(state_dir: Path, process: subprocess.Popen[str], timeout: flo
     raise AssertionError("shiftwork up did not come up")
 
 
-def stop_up(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def stop_up(process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Ctrl-C, as a user stops it; if it does not end in time, what its threads were doing is the failure."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)  # `up` dumps every thread's stack (faulthandler)
+        time.sleep(1)
+        process.kill()
+        process.wait()
+        raise AssertionError(f"shiftwork up did not stop within {timeout} s:\n{output_of(process)}") from None
 
 
 @pytest.fixture

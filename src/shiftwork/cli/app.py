@@ -206,6 +206,9 @@ def up(
         stopping = True
 
     signal.signal(signal.SIGTERM, on_term)
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID` prints what every thread is doing
     with open_stack(directory, mode="up", port=port) as info:
         from shiftwork.local.http_api import HttpApi, api_token
         from shiftwork.local.stack import publish
