@@ -206,6 +206,9 @@ def up(
         stopping = True
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C too, explicitly: a process started in the background by a shell inherits SIGINT ignored, and Python
+    # then never turns it into KeyboardInterrupt, so `kill -INT` would not stop it
+    signal.signal(signal.SIGINT, on_term)
     import faulthandler
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID` prints what every thread is doing
@@ -224,11 +227,8 @@ def up(
         )
         console.print("Other shiftwork commands on this state directory use this stack. Ctrl-C stops it.")
         sys.stdout.flush()
-        try:
-            while not stopping:
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
+        while not stopping:
+            time.sleep(0.2)
         console.print("stopping...")
         api.stop()
 
