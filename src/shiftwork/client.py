@@ -82,11 +82,10 @@ class Client:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
             return headers
-        import boto3
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
-        session = boto3.Session()
+        session = self._aws_session
         credentials = session.get_credentials()
         if credentials is None:
             raise InvalidSpec(
@@ -98,6 +97,13 @@ class Client:
         request = AWSRequest(method=method, url=url, data=body or b"", headers=headers)
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
         return dict(request.headers.items())
+
+    @cached_property
+    def _aws_session(self) -> Any:
+        """The caller's AWS credentials and region, found once per client (environment, profile, SSO, IMDS)."""
+        import boto3
+
+        return boto3.Session()
 
     def request(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
         """One API call; errors become the library's exceptions (400 InvalidSpec, 404 NotFound, 409 Conflict)."""

@@ -198,9 +198,9 @@ def test_a_tampered_token_is_a_400_not_a_crash(api, make_job, prefix):
 
 
 def test_too_many_to_sort_in_memory_is_a_400_naming_sort_by(api, make_job, prefix, monkeypatch):
-    from shiftwork.store import jobs
+    from shiftwork.store import listing
 
-    monkeypatch.setattr(jobs, "MAX_SORTED_ITEMS", 3)
+    monkeypatch.setattr(listing, "MAX_SORTED_ITEMS", 3)
     for i in range(4):
         make_job(Status.COMPLETED, name=f"{prefix}{i}")
     status, error = get(api, "/jobs", name=prefix, sort_by="name")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from shiftwork.models.definition import ListJobDefinitionsQuery
 
 
-RESERVED_PREFIXES = ("jobs/", "definitions/", "inbox/")  # written by Shiftwork itself, or run as notebooks
+RESERVED_PREFIXES = (*files.OWN_PREFIXES, "inbox/")  # written by Shiftwork itself, or run as notebooks
 
 
 def check_watch_prefix(prefix: str | None) -> None:

@@ -138,14 +138,10 @@ class Service:
         """Jupyter Scheduler's UpdateJob: rename the job, or ask for it to stop (status STOPPED)."""
         if status is not None and status != Status.STOPPED:
             raise InvalidSpec("status", status.value, "a job can only be asked to stop: send STOPPED, or leave it out")
-        if name is not None:
-            if not name.strip():
-                raise InvalidSpec("name", name, "give a non-empty name")
-            job = jobs.get(job_id)
-            jobs.update(job_id, [job.status], name=name.strip())  # whatever its status, unless it just changed
-        if status == Status.STOPPED:
-            return self.stop_job(job_id)
-        return jobs.get(job_id)
+        if name is not None and not name.strip():
+            raise InvalidSpec("name", name, "give a non-empty name")
+        job = jobs.update(job_id, list(Status), name=name.strip()) if name is not None else jobs.get(job_id)
+        return self.stop_job(job_id) if status == Status.STOPPED else job
 
     def delete_job(self, job_id: str) -> None:
         """Remove a finished job's record and files."""
@@ -207,11 +203,17 @@ class Service:
             )
         return urls
 
+    def upload(self, path: Path, key: str) -> None:
+        """Put a local file in the bucket at `key` (a notebook under inbox/ runs), as Client.upload does remotely."""
+        files.safe_relative(key)
+        files.upload_file(path, key, self.settings)
+
     def upload_url(self, key: str, expires_seconds: int = 900) -> str:
         """A presigned PUT URL for a file to land at `key` in the bucket (a notebook under inbox/ runs)."""
         files.safe_relative(key)
-        if key.startswith(("jobs/", "definitions/")):
-            raise InvalidSpec("key", key, "jobs/ and definitions/ are Shiftwork's own: use inbox/ or a watched prefix")
+        if key.startswith(files.OWN_PREFIXES):
+            own = " and ".join(files.OWN_PREFIXES)
+            raise InvalidSpec("key", key, f"{own} are Shiftwork's own: use inbox/ or a watched prefix")
         return str(
             aws.client("s3", self.settings).generate_presigned_url(
                 "put_object", Params={"Bucket": self.settings.bucket, "Key": key}, ExpiresIn=expires_seconds

@@ -13,7 +13,10 @@ import typer
 
 from shiftwork.cli.common import (
     JsonOption,
+    SinceOption,
+    SortOption,
     StateDirOption,
+    TagOption,
     backend,
     console,
     err_console,
@@ -233,19 +236,6 @@ def up(
         api.stop()
 
 
-SortOption = Annotated[
-    str | None,
-    typer.Option(
-        "--sort",
-        help="Order: fields comma-separated, -field descending (e.g. -start_time,name) \\[default: -create_time]",
-    ),
-]
-SinceOption = Annotated[
-    str | None, typer.Option("--since", help="Only those from this time on (ISO 8601, UTC unless it has an offset).")
-]
-TagOption = Annotated[list[str] | None, typer.Option("--tag", help="Only those with this tag (repeat: all of them).")]
-
-
 @app.command("jobs")
 @handle_errors
 def list_jobs(
@@ -263,7 +253,7 @@ def list_jobs(
     from shiftwork.api.service import parse_status
     from shiftwork.models import ListJobsQuery, parse_sort_by, parse_time_ms
     from shiftwork.models.job import JOB_SORT_FIELDS
-    from shiftwork.models.paging import pages
+    from shiftwork.models.paging import take
 
     query = ListJobsQuery(
         status=parse_status(status),
@@ -274,13 +264,8 @@ def list_jobs(
         sort_by=parse_sort_by(sort, JOB_SORT_FIELDS),
         max_items=min(limit, 1000),
     )
-    jobs: list[DescribeJob] = []
     with stack(state_dir):
-        service = backend(state_dir)
-        for page in pages(service.list_jobs, query):
-            jobs += page.jobs[: limit - len(jobs)]
-            if len(jobs) >= limit:
-                break
+        jobs = take(backend(state_dir).list_jobs, query, lambda page: page.jobs, limit)
     if as_json:
         print(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
     elif not jobs:
@@ -395,10 +380,7 @@ def upload(
     files.safe_relative(target)
     with stack(state_dir, run_jobs=True) as info:
         service = backend(state_dir)
-        if is_remote():
-            service.upload(file, target)
-        else:
-            files.upload_file(file, target, service.settings)
+        service.upload(file, target)
         console.print(f"uploaded s3://{service.settings.bucket}/{target}", highlight=False)
         if info.mode == "command" and target.startswith("inbox/") and target.endswith(".ipynb"):
             # the embedded stack ends with this command: wait for the job the upload starts, then follow it

@@ -30,6 +30,18 @@ StateDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="Order: fields comma-separated, -field descending (e.g. -update_time,name) \\[default: -create_time]",
+    ),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="Only those from this time on (ISO 8601, UTC unless it has an offset)."),
+]
+TagOption = Annotated[list[str] | None, typer.Option("--tag", help="Only those with this tag (repeat: all of them).")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from shiftwork.cli.common import JsonOption, StateDirOption, backend, console, handle_errors, is_remote, stack
+from shiftwork.cli.common import (
+    JsonOption,
+    SinceOption,
+    SortOption,
+    StateDirOption,
+    TagOption,
+    backend,
+    console,
+    handle_errors,
+    is_remote,
+    stack,
+)
 from shiftwork.cli.render import jobs_table, when
 
 if TYPE_CHECKING:
@@ -150,11 +161,9 @@ def list_definitions(
     state: Annotated[
         bool | None, typer.Option("--paused/--active", help="Only paused, or only active, definitions.")
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only those with this tag (repeat: all).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only those created from this time on.")] = None,
-    sort: Annotated[
-        str | None, typer.Option("--sort", help="Order, e.g. name or -update_time \\[default: -create_time]")
-    ] = None,
+    tag: TagOption = None,
+    since: SinceOption = None,
+    sort: SortOption = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 1000,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
@@ -162,7 +171,7 @@ def list_definitions(
     """Job definitions (newest first unless --sort), filtered by name, schedule, state, tags, creation time."""
     from shiftwork.models import ListJobDefinitionsQuery, parse_sort_by, parse_time_ms
     from shiftwork.models.definition import DEFINITION_SORT_FIELDS
-    from shiftwork.models.paging import pages
+    from shiftwork.models.paging import take
 
     query = ListJobDefinitionsQuery(
         name=name,
@@ -173,13 +182,9 @@ def list_definitions(
         sort_by=parse_sort_by(sort, DEFINITION_SORT_FIELDS),
         max_items=min(limit, 1000),
     )
-    found: list[DescribeJobDefinition] = []
     with stack(state_dir):
-        service = backend(state_dir)
-        for page in pages(lambda q: service.definitions.list(query=q), query):
-            found += page.job_definitions[: limit - len(found)]
-            if len(found) >= limit:
-                break
+        definitions = backend(state_dir).definitions
+        found = take(lambda q: definitions.list(query=q), query, lambda page: page.job_definitions, limit)
     if as_json:
         print(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
         return

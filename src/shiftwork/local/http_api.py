@@ -105,6 +105,11 @@ def sigv4_refusal(request: Request, access_key: str, secret_key: str) -> str | N
     return None
 
 
+def _refused(status: int, message: str) -> Response:
+    error = {401: "Unauthorized", 403: "Forbidden"}[status]
+    return Response(json.dumps({"error": error, "message": message}), status=status, mimetype="application/json")
+
+
 class HttpApi:
     def __init__(self, token: str, port: int = 0, iam_credentials: tuple[str, str] | None = None) -> None:
         self.token = token
@@ -131,11 +136,9 @@ class HttpApi:
         if self.iam_credentials and offered.startswith("AWS4-HMAC-SHA256 "):
             refusal = sigv4_refusal(request, *self.iam_credentials)
             if refusal:
-                body = {"error": "Forbidden", "message": refusal}
-                return Response(json.dumps(body), status=403, mimetype="application/json")(environ, start_response)
+                return _refused(403, refusal)(environ, start_response)
         elif not hmac.compare_digest(offered, f"Bearer {self.token}"):
-            body = {"error": "Unauthorized", "message": "send Authorization: Bearer <the state dir's api-token>"}
-            return Response(json.dumps(body), status=401, mimetype="application/json")(environ, start_response)
+            return _refused(401, "send Authorization: Bearer <the state dir's api-token>")(environ, start_response)
         from shiftwork.local.lambdas import invoke
 
         result = invoke("api", to_event(request))

@@ -38,16 +38,12 @@ class JournalingApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         journal = self.journal
-        if journal is None:
+        # the body is read first only for services that name their action in it (SNS)
+        body = self._buffer_body(environ) if journal is not None and action_in_body(environ) else None
+        if journal is None or not is_mutating(environ, body or b""):
             return self.app(environ, start_response)
-        body = None
-        if action_in_body(environ):
+        if body is None:
             body = self._buffer_body(environ)
-            if not is_mutating(environ, body):
-                return self.app(environ, start_response)
-        elif not is_mutating(environ):
-            return self.app(environ, start_response)
-        body = self._buffer_body(environ) if body is None else body
         captured: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -14,6 +14,7 @@ class Page(Protocol):
 
 Q = TypeVar("Q", bound=BaseModel)
 P = TypeVar("P", bound=Page)
+T = TypeVar("T")
 
 
 def pages(fetch: Callable[[Q], P], query: Q) -> Iterator[P]:
@@ -24,6 +25,16 @@ def pages(fetch: Callable[[Q], P], query: Q) -> Iterator[P]:
         if not page.next_token:
             return
         query = query.model_copy(update={"next_token": page.next_token})
+
+
+def take(fetch: Callable[[Q], P], query: Q, items: Callable[[P], Sequence[T]], limit: int) -> list[T]:
+    """The first `limit` items of the pages `fetch` answers, reading no page more than it needs."""
+    found: list[T] = []
+    for page in pages(fetch, query):
+        found += items(page)[: limit - len(found)]
+        if len(found) >= limit:
+            break
+    return found
 
 
 def whole_query(query: Q | None, model: type[Q], **replacing: Any) -> Q:

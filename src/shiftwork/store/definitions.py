@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import operator
-from functools import reduce
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
@@ -13,7 +11,8 @@ from pynamodb.expressions.update import Action
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobDefinitionsResponse
 from shiftwork.models.definition import ListJobDefinitionsQuery
-from shiftwork.store.jobs import Listing, now_ms, read_page
+from shiftwork.store.jobs import now_ms
+from shiftwork.store.listing import Listing, all_of, read_page
 from shiftwork.store.tables import ALL_DEFINITIONS, DefinitionRecord, bound
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -81,7 +80,7 @@ def list_definitions(
     """One page of the definitions `query` selects (default: all, newest first): a Query on the by-create-time
     index, never a Scan. max_items and next_token, when given, replace the query's.
 
-    See shiftwork.store.jobs.read_page for how sorting and next_token work.
+    See shiftwork.store.listing.read_page for how sorting and next_token work.
     """
     query = query or ListJobDefinitionsQuery()
     paging = {"max_items": max_items, "next_token": next_token}
@@ -107,7 +106,7 @@ def list_definitions(
         to_dto=_to_dto,
         query=query,
         filters="name, schedule, paused, tags, create_time",
-        filter_condition=reduce(operator.and_, conditions) if conditions else None,
+        filter_condition=all_of(conditions),
         range_key_condition=table.create_time >= query.create_time if query.create_time is not None else None,
         matches=lambda definition: all(tag in definition.tags for tag in query.tags),
     )

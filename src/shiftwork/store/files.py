@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from shiftwork.config import Settings
 
 
+OWN_PREFIXES = ("jobs/", "definitions/")  # what Shiftwork writes to the bucket: jobs' files, definitions' snapshots
+
+
 def input_prefix(job_id: str) -> str:
     return f"jobs/{job_id}/input/"
 

@@ -16,7 +16,7 @@ from shiftwork.api.service import Service
 from shiftwork.models import CreateJobDefinition, DefinitionChanges, DefinitionSpec, UpdateJobDefinition
 from shiftwork.models.definition import DEFINITION_SORT_FIELDS, ListJobDefinitionsQuery
 from shiftwork.models.job import parse_csv, parse_sort_by, parse_time_ms
-from shiftwork.store.jobs import MAX_SORTED_ITEMS
+from shiftwork.store.listing import MAX_SORTED_ITEMS
 
 router = Router()
 

@@ -12,7 +12,7 @@ from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, materiali
 from shiftwork.api.service import Service, parse_status
 from shiftwork.models import CreateJob, JobSpec, ListJobsQuery
 from shiftwork.models.job import JOB_SORT_FIELDS, parse_csv, parse_sort_by, parse_time_ms
-from shiftwork.store.jobs import MAX_SORTED_ITEMS
+from shiftwork.store.listing import MAX_SORTED_ITEMS
 
 router = Router()
 

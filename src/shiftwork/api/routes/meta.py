@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
+from shiftwork.api.service import Service
 from shiftwork.models import OUTPUT_FORMATS
 
 router = Router()
@@ -50,8 +51,6 @@ class UploadRequest(BaseModel):
 @router.post("/uploads")
 def upload(request: UploadRequest) -> dict[str, Any]:
     """A presigned PUT URL (valid 15 minutes) for a file to land in the bucket, as `shiftwork upload` sends it."""
-    from shiftwork.api.service import Service
-
     return {"key": request.key, "url": Service().upload_url(request.key)}
 
 
@@ -62,14 +61,10 @@ class SubscribeRequest(BaseModel):
 @router.post("/notifications/subscriptions")
 def subscribe(request: SubscribeRequest) -> dict[str, Any]:
     """Email a definition's failure/success notifications (SNS asks the address to confirm)."""
-    from shiftwork.api.service import Service
-
     return {"email": request.email, "subscription_arn": Service().subscribe(request.email)}
 
 
 @router.get("/notifications/subscriptions")
 def subscriptions() -> list[dict[str, str]]:
     """Who gets notifications."""
-    from shiftwork.api.service import Service
-
     return Service().subscriptions()
