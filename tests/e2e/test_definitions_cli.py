@@ -46,7 +46,7 @@ def test_schedule_preview_and_compile(cli):
     ]
     compiled = cli("schedule", "compile", "0 9 * * mon-fri", "--tz", "Europe/London", "--json")
     assert json.loads(compiled.stdout) == [
-        {"kind": "cron", "expression": "cron(0 9 ? * 2,3,4,5,6 *)", "timezone": "Europe/London"}
+        {"kind": "cron", "expression": "cron(0 9 ? * 2-6 *)", "timezone": "Europe/London"}
     ]
     bad = cli("schedule", "preview", "0 25 * * *")
     assert bad.returncode == 2

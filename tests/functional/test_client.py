@@ -80,7 +80,7 @@ def test_definitions_through_the_api(client, tmp_path):
     created = client.definitions.create(
         CreateJobDefinition(input_uri=str(notebook), schedule="0 7 * * 1-5", timezone="Europe/London", name="daily")
     )
-    assert created.version == 1 and created.compiled[0]["expression"] == "cron(0 7 ? * 2,3,4,5,6 *)"
+    assert created.version == 1 and created.compiled[0]["expression"] == "cron(0 7 ? * 2-6 *)"
     assert created.job_definition_id in [d.job_definition_id for d in client.definitions.list().job_definitions]
 
     write_notebook(tmp_path / "v2.ipynb", "who = 'v2'", "print('hello again', who)")

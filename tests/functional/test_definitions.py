@@ -52,7 +52,7 @@ def test_create_makes_version_1_and_its_eventbridge_schedules(create):
     stored = definitions.get(definition.job_definition_id)
     assert stored.parameters == {"region": "us"}
     [schedule] = _schedules(definition.job_definition_id)
-    assert schedule["ScheduleExpression"] == "cron(0 9 ? * 2,3,4,5,6 *)"
+    assert schedule["ScheduleExpression"] == "cron(0 9 ? * 2-6 *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/London"
     assert schedule["State"] == "ENABLED"
     payload = json.loads(schedule["Target"]["Input"])

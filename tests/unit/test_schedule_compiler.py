@@ -100,8 +100,28 @@ def test_eventbridge_skips_wall_times_in_a_dst_gap():
 def test_compile_json_shape():
     compiled = compile_to_eventbridge(parse_trigger("0 9 * * mon-fri", "Europe/London", now=NOW), now=NOW)
     assert [c.to_dict() for c in compiled] == [
-        {"kind": "cron", "expression": "cron(0 9 ? * 2,3,4,5,6 *)", "timezone": "Europe/London"}
+        {"kind": "cron", "expression": "cron(0 9 ? * 2-6 *)", "timezone": "Europe/London"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expression"),
+    [
+        ("*/2 * * * *", "cron(0/2 * * * ? *)"),
+        ("5-59/10 * * * *", "cron(5/10 * * * ? *)"),
+        ("0 */6 * * *", "cron(0 0/6 * * ? *)"),
+        ("*/15 9-17 * * 1-5", "cron(0/15 9-17 ? * 2-6 *)"),
+        ("0,1,2,30 8,9 * * *", "cron(0-2,30 8,9 * * ? *)"),
+        ("0 9 * 1-3,6 *", "cron(0 9 * 1-3,6 ? *)"),
+        ("0-30/10 * * * *", "cron(0,10,20,30 * * * ? *)"),  # a progression that stops short stays a list
+    ],
+)
+def test_fields_are_written_as_eventbridge_would(text, expression):
+    (compiled,) = compile_to_eventbridge(parse_trigger(text, "UTC", now=NOW), now=NOW)
+    assert compiled.expression == expression
+    week = NOW + timedelta(days=7)
+    expected = list(itertools.takewhile(lambda t: t <= week, parse_trigger(text, "UTC", now=NOW).fire_times(NOW)))
+    assert list(fire_times(compiled.expression, "UTC", NOW, week)) == expected
 
 
 @pytest.mark.parametrize(

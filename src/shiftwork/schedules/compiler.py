@@ -94,9 +94,21 @@ def meets_dst_change(spec: CronSpec, timezone: str, start: datetime) -> bool:
 
 
 def _field(values: set[int] | frozenset[int] | tuple[int, ...], full: range, offset: int = 0) -> str:
-    if set(values) == set(full):
+    """A cron field as EventBridge writes it: `*`, `a/step` for a progression to the field's end, else a list of
+    values and `a-b` runs (`*/2` minutes is `0/2`, not thirty numbers)."""
+    chosen = sorted(values)
+    if set(chosen) == set(full):
         return "*"
-    return ",".join(str(v + offset) for v in sorted(values))
+    step = chosen[1] - chosen[0] if len(chosen) > 2 else 0
+    if step > 1 and chosen == list(range(chosen[0], full.stop, step)):
+        return f"{chosen[0] + offset}/{step}"
+    items, start = [], 0
+    for index in range(1, len(chosen) + 1):
+        if index == len(chosen) or chosen[index] != chosen[index - 1] + 1:
+            first, last = chosen[start] + offset, chosen[index - 1] + offset
+            items.append(str(first) if first == last else f"{first},{last}" if last == first + 1 else f"{first}-{last}")
+            start = index
+    return ",".join(items)
 
 
 def _aws_crons(spec: CronSpec) -> list[str] | None:
