@@ -153,6 +153,12 @@ class Client:
     def get_job(self, job_id: str) -> DescribeJob:
         return DescribeJob.model_validate(self.request("GET", f"/jobs/{job_id}"))
 
+    def wait_job(self, job_id: str, timeout: float | None = None) -> DescribeJob:
+        """The job once it has ended (COMPLETED, FAILED, STOPPED or SKIPPED); WaitTimeout after `timeout` s."""
+        from shiftwork.waiting import wait_for_job
+
+        return wait_for_job(self.get_job, job_id, timeout)
+
     def list_jobs(self, query: ListJobsQuery | None = None) -> ListJobsResponse:
         return ListJobsResponse.model_validate(self.request("GET", "/jobs", **query_params(query or ListJobsQuery())))
 

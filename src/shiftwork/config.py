@@ -21,6 +21,8 @@ from shiftwork.errors import InvalidSpec
 ENV_JOB_ID = "SHIFTWORK_JOB_ID"
 ENV_ENDPOINT_URL = "SHIFTWORK_ENDPOINT_URL"
 ENV_STATE_DIR = "SHIFTWORK_STATE_DIR"
+ENV_API_URL = "SHIFTWORK_API_URL"  # the CLI, connect() and the front ends use that REST API when it is set
+ENV_API_TOKEN = "SHIFTWORK_API_TOKEN"
 ENV_WARM_KERNEL = "SHIFTWORK_WARM_KERNEL"  # the kernel a local warm runner starts ahead of its job
 ENV_PREFIX = "SHIFTWORK_"  # Settings.<field> is read from SHIFTWORK_<FIELD> (any case)
 

@@ -55,3 +55,13 @@ class StackUnavailable(ShiftworkError, ConnectionError):
     def __init__(self, state_dir: str, reason: str) -> None:
         self.state_dir = state_dir
         super().__init__(f"embedded stack for {state_dir}: {reason}")
+
+
+class WaitTimeout(ShiftworkError, TimeoutError):
+    """A job did not end within the time a caller was willing to wait."""
+
+    def __init__(self, job_id: str, seconds: float, status: str) -> None:
+        self.job_id = job_id
+        self.seconds = seconds
+        self.status = status
+        super().__init__(f"job {job_id} is still {status} after {seconds:g} s; wait longer or stop it")

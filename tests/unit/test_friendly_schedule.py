@@ -51,3 +51,28 @@ def test_a_schedule_becomes_a_trigger_in_its_time_zone():
 def test_bad_fields_are_named(fields, says):
     with pytest.raises(InvalidSpec, match=says):
         Schedule(**fields).get_cron_string()
+
+
+@pytest.mark.parametrize("field", ["run_after_job_uuid", "run_after_job_name", "run_after_job_condition"])
+def test_run_after_is_refused_until_it_exists(field):
+    with pytest.raises(InvalidSpec, match=f"{field} 'x': running after another job is not supported yet"):
+        Schedule(**{field: "x"})
+
+
+def test_definitions_take_a_schedule_or_a_trigger_with_its_time_zone():
+    from datetime import UTC, datetime, timedelta
+
+    from shiftwork.models import CreateJobDefinition, UpdateJobDefinition
+    from shiftwork.schedules import IntervalTrigger, parse_trigger
+
+    friendly = CreateJobDefinition(input_uri="a.ipynb", schedule=Schedule(at_hours=[9], timezone="Europe/London"))
+    assert (friendly.schedule, friendly.timezone) == ("0 0 9 * * *", "Europe/London")
+    given = CreateJobDefinition(
+        input_uri="a.ipynb", schedule=Schedule(at_hours=[9], timezone="UTC"), timezone="Asia/Tokyo"
+    )
+    assert given.timezone == "Asia/Tokyo"  # an explicit timezone wins
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    trigger = IntervalTrigger(timedelta(hours=2), start, timezone="America/New_York")
+    changes = UpdateJobDefinition(schedule=trigger)
+    assert changes.timezone == "America/New_York"
+    assert parse_trigger(changes.schedule, "UTC").to_dict() == trigger.to_dict()

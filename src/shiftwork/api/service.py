@@ -103,6 +103,12 @@ class Service:
     def list_jobs(self, query: ListJobsQuery | None = None) -> ListJobsResponse:
         return jobs.list_jobs(query or ListJobsQuery())
 
+    def wait_job(self, job_id: str, timeout: float | None = None) -> DescribeJob:
+        """The job once it has ended (COMPLETED, FAILED, STOPPED or SKIPPED); WaitTimeout after `timeout` s."""
+        from shiftwork.waiting import wait_for_job
+
+        return wait_for_job(self.get_job, job_id, timeout)
+
     def iter_jobs(
         self,
         status: Status | None = None,

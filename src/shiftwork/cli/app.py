@@ -31,6 +31,7 @@ from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.notify import notify_app
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 from shiftwork.cli.schedule import schedule_app
+from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,7 +60,7 @@ def options(
         str | None,
         typer.Option(
             "--endpoint",
-            envvar="SHIFTWORK_API_URL",
+            envvar=ENV_API_URL,
             help="Call this REST API (a deployed stack's ApiUrl, or `shiftwork up`'s) instead of the local stack.",
             show_default=False,
         ),
@@ -68,7 +69,7 @@ def options(
         str | None,
         typer.Option(
             "--token",
-            envvar="SHIFTWORK_API_TOKEN",
+            envvar=ENV_API_TOKEN,
             help="Bearer token for --endpoint \\[default: AWS SigV4 with your AWS credentials; for a local "
             "`shiftwork up`, its state dir's api-token]",
             show_default=False,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 
 from shiftwork.config import ENV_STATE_DIR, default_state_dir
+from shiftwork.connection import state_dir_or_default
 from shiftwork.errors import InvalidSpec, ShiftworkError
 
 # Piped output is not cut to 80 columns: job ids must survive `| grep`.
@@ -47,10 +47,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def resolve_state_dir(state_dir: Path | None) -> Path:
-    if state_dir is not None:
-        return state_dir
-    from_env = os.environ.get(ENV_STATE_DIR)
-    return Path(from_env) if from_env else default_state_dir()
+    return state_dir_or_default(state_dir)
 
 
 @dataclass
@@ -94,15 +91,9 @@ def backend(state_dir: Path | None = None) -> Any:
         from shiftwork.api.service import Service
 
         return Service()
-    from urllib.parse import urlsplit
+    from shiftwork.connection import client_for
 
-    from shiftwork.client import Client
-
-    token = REMOTE.token
-    if token is None and urlsplit(REMOTE.endpoint).hostname in ("127.0.0.1", "localhost"):
-        saved = resolve_state_dir(state_dir).expanduser() / "api-token"  # `shiftwork up`'s token, if it is ours
-        token = saved.read_text().strip() if saved.is_file() else None
-    return Client(REMOTE.endpoint, token=token)
+    return client_for(REMOTE.endpoint, REMOTE.token, state_dir)
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shiftwork.models.base import Model
 from shiftwork.models.job import CreateJob, JobSpec, ListQuery
@@ -34,7 +35,33 @@ class Notify(StrEnum):
     SUCCESS = "success"
 
 
-class DefinitionSpec(JobSpec):
+def schedule_text(value: Any) -> tuple[Any, str | None]:
+    """A Schedule (Datatailr's friendly fields) or a trigger object as the schedule text definitions store, with
+    its time zone; any other value unchanged. Duck-typed: models do not import shiftwork.schedules."""
+    if hasattr(value, "get_cron_string"):
+        return value.get_cron_string(), getattr(value, "timezone", None)
+    if hasattr(value, "to_dict") and hasattr(value, "fire_times"):
+        spec = {key: item for key, item in value.to_dict().items() if item is not None}
+        return json.dumps(spec), spec.get("timezone")
+    return value, None
+
+
+class _TakesScheduleObjects:
+    """`schedule=` takes a Schedule or a trigger as well as text; its time zone applies unless one is given."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schedule_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "schedule" not in data:
+            return data
+        text, timezone = schedule_text(data["schedule"])
+        data = {**data, "schedule": text}
+        if timezone and not data.get("timezone"):
+            data["timezone"] = timezone
+        return data
+
+
+class DefinitionSpec(_TakesScheduleObjects, JobSpec):
     """A job's settings plus when it runs and with which policies, whichever way the notebook is sent."""
 
     schedule: str | None = None  # None: runs only on demand or when a file lands under watch_prefix
@@ -54,7 +81,7 @@ class CreateJobDefinition(DefinitionSpec, CreateJob):
     """A definition of a notebook on the caller's disk."""
 
 
-class DefinitionChanges(Model):
+class DefinitionChanges(_TakesScheduleObjects, Model):
     """Only the fields given change; every update makes a new version."""
 
     model_config = ConfigDict(extra="forbid")

@@ -54,6 +54,16 @@ class Schedule:
     run_after_job_name: str | None = None
     run_after_job_condition: str | None = None
 
+    def __post_init__(self) -> None:
+        for field in ("run_after_job_uuid", "run_after_job_name", "run_after_job_condition"):
+            if getattr(self, field) is not None:
+                raise InvalidSpec(
+                    field,
+                    getattr(self, field),
+                    "running after another job is not supported yet: schedule it by time, or have the other job "
+                    "write a file under a prefix this definition watches (--watch-prefix)",
+                )
+
     def get_cron_string(self) -> str:
         """The compiled cron string: second minute hour day-of-month month day-of-week."""
         if self.cron_expression:

@@ -1,0 +1,56 @@
+"""connect(): the one way a script reaches Shiftwork, as the CLI does: an API, the running stack, or one of its own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from shiftwork.config import ENV_API_TOKEN, ENV_API_URL, ENV_STATE_DIR, default_state_dir
+
+if TYPE_CHECKING:
+    from shiftwork.api.service import Service
+    from shiftwork.client import Client
+
+
+def state_dir_or_default(state_dir: Path | None) -> Path:
+    """--state-dir, else $SHIFTWORK_STATE_DIR, else ~/.local/share/shiftwork."""
+    if state_dir is not None:
+        return state_dir
+    from_env = os.environ.get(ENV_STATE_DIR)
+    return Path(from_env) if from_env else default_state_dir()
+
+
+def client_for(endpoint: str, token: str | None = None, state_dir: Path | None = None) -> Client:
+    """A Client of the API at `endpoint`: with `token`, else a local `shiftwork up`'s own token, else SigV4."""
+    from shiftwork.client import Client
+
+    if token is None and urlsplit(endpoint).hostname in ("127.0.0.1", "localhost"):
+        saved = state_dir_or_default(state_dir).expanduser() / "api-token"
+        token = saved.read_text().strip() if saved.is_file() else None
+    return Client(endpoint, token=token)
+
+
+@contextmanager
+def connect(
+    endpoint: str | None = None, token: str | None = None, state_dir: Path | None = None
+) -> Iterator[Service | Client]:
+    """Shiftwork for the duration of the block, with the same methods whichever it is.
+
+    - `endpoint` (or $SHIFTWORK_API_URL): a Client of that REST API (a deployed stack, or `shiftwork up`'s), with
+      `token` (or $SHIFTWORK_API_TOKEN) or SigV4 from your AWS credentials;
+    - else the stack `shiftwork up` runs over `state_dir`, or, when none runs, one embedded for the block that
+      runs the jobs made in it (as a CLI command does; its state is kept in `state_dir` for later).
+    """
+    endpoint = endpoint or os.environ.get(ENV_API_URL) or None
+    if endpoint:
+        yield client_for(endpoint.rstrip("/"), token or os.environ.get(ENV_API_TOKEN) or None, state_dir)
+        return
+    from shiftwork.api.service import Service
+    from shiftwork.local.stack import open_stack
+
+    with open_stack(state_dir_or_default(state_dir), run_jobs=True):
+        yield Service()
