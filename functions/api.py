@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shiftwork.api.routes import build_app
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 logger = Logger(service="shiftwork-api")
-app = build_app()
+
+
+@functools.cache
+def api() -> APIGatewayHttpResolver:
+    """The routes, built on the first request (with the models and the store they load), as the other handlers
+    load theirs: the import stays light and the first call pays once."""
+    from shiftwork.api.routes import build_app
+
+    return build_app()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return api().resolve(event, context)
