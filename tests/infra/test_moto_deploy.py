@@ -31,6 +31,7 @@ SUPPORTED = frozenset(
         "AWS::IAM::Policy",
         "AWS::Lambda::Function",
         "AWS::Lambda::Permission",
+        "AWS::Lambda::EventSourceMapping",
         "AWS::Events::Rule",
         "AWS::ECS::Cluster",
         "AWS::ECS::TaskDefinition",
@@ -156,16 +157,16 @@ class Deployed:
     def logical_ids(self, kind: str) -> list[str]:
         return [n for n, r in self.template["Resources"].items() if r["Type"] == kind and n in self.physical]
 
-    def one(self, kind: str, *, key: str | None = None, has: str | None = None) -> str:
-        """The physical id of the one deployed `kind` whose hash key is `key` / whose properties have `has`."""
+    def one(self, kind: str, *, key: str | None = None, has: str | None = None, lacks: str | None = None) -> str:
+        """The physical id of the deployed `kind` whose hash key is `key` / whose properties have `has`, not `lacks`."""
         for name in self.logical_ids(kind):
             properties = self.template["Resources"][name]["Properties"]
             if key is not None and properties["KeySchema"][0]["AttributeName"] != key:
                 continue
-            if has is not None and has not in properties:
+            if (has is not None and has not in properties) or (lacks is not None and lacks in properties):
                 continue
             return self.physical[name]
-        raise AssertionError(f"no {kind} {key or has or ''} deployed")
+        raise AssertionError(f"no {kind} {key or has or lacks or ''} deployed")
 
     def function(self, handler: str) -> str:
         for name in self.logical_ids("AWS::Lambda::Function"):
@@ -173,11 +174,15 @@ class Deployed:
                 return self.physical[name]
         raise AssertionError(f"no function for functions.{handler} deployed")
 
-    def rule(self, source: str) -> str:
+    def rule(self, source: str | None = None, *, schedule: str | None = None) -> str:
+        """The deployed rule for events from `source`, or the one on `schedule` (a rate or cron expression)."""
         for name in self.logical_ids("AWS::Events::Rule"):
-            if self.template["Resources"][name]["Properties"]["EventPattern"]["source"] == [source]:
+            properties = self.template["Resources"][name]["Properties"]
+            if source and properties.get("EventPattern", {}).get("source") == [source]:
                 return self.physical[name]
-        raise AssertionError(f"no rule for {source} deployed")
+            if schedule and properties.get("ScheduleExpression") == schedule:
+                return self.physical[name]
+        raise AssertionError(f"no rule for {source or schedule} deployed")
 
 
 @pytest.fixture(scope="module")
@@ -285,14 +290,38 @@ def test_each_function_has_its_handler_runtime_and_settings_naming_the_deployed_
     # EventBridge Scheduler targets the dispatch function by the name the stack gives it
     dispatch = aws.client("lambda").get_function(FunctionName=deployed.function("dispatch"))["Configuration"]
     assert settings.scheduler_target_arn == dispatch["FunctionArn"]
-    # its role lets it do its work on these resources: the grants resolved to what was deployed
-    allowed = _allowed(configuration["Role"].rsplit("/", 1)[-1])
+    # the dispatch queue: known to the functions that send to it (complete: retries; api: run-now requests)
+    dispatch_queue = deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
+    assert settings.dispatch_queue_url == (dispatch_queue if handler in ("complete", "api") else None)
+    # its role lets it do its work on these resources, and no more: the grants resolved to what was deployed
+    _assert_allowed(deployed, handler, settings, _allowed(configuration["Role"].rsplit("/", 1)[-1]))
+
+
+def _assert_allowed(deployed: Deployed, handler: str, settings: Any, allowed: dict[str, set[str]]) -> None:
+    from shiftwork import aws
+
     jobs_arn = aws.client("dynamodb").describe_table(TableName=settings.jobs_table)["Table"]["TableArn"]
+    queue_url = deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
+    queue_arn = aws.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    queue_arn = queue_arn["Attributes"]["QueueArn"]
     assert jobs_arn in allowed["dynamodb:UpdateItem"] and f"{jobs_arn}/index/*" in allowed["dynamodb:Query"]
-    assert f"arn:aws:s3:::{settings.bucket}/*" in allowed["s3:PutObject"]
-    assert allowed["ecs:RunTask"] == {settings.task_definition}
-    assert allowed["sns:Publish"] == {settings.notifications_topic_arn}
-    assert settings.scheduler_role_arn in allowed["iam:PassRole"]
+    bucket = f"arn:aws:s3:::{settings.bucket}"
+    expected = {
+        "dispatch": {"ecs:RunTask": {settings.task_definition}, "sqs:DeleteMessage": {queue_arn}},
+        "complete": {"sqs:SendMessage": {queue_arn}, "sns:Publish": {settings.notifications_topic_arn}},
+        "s3_trigger": {
+            "ecs:RunTask": {settings.task_definition},
+            "s3:PutObject": {f"{bucket}/jobs/*"},
+        },
+        "api": {"sqs:SendMessage": {queue_arn}, "s3:DeleteObject*": {bucket, f"{bucket}/*"}},
+    }[handler]
+    assert {action: allowed.get(action) for action in expected} == expected
+    launches = handler in ("dispatch", "s3_trigger")
+    assert ("ecs:RunTask" in allowed) == launches and ("sns:Publish" in allowed) == (handler == "complete")
+    if handler in ("dispatch", "api"):  # schedules: the API writes them, the dispatcher re-arms them
+        assert settings.scheduler_role_arn in allowed["iam:PassRole"]
+    else:
+        assert "scheduler:UpdateSchedule" not in allowed
 
 
 def _allowed(role: str) -> dict[str, set[str]]:
@@ -318,7 +347,9 @@ def test_the_event_rules_send_uploads_and_stopped_tasks_to_their_functions(deplo
     cluster_arn = aws.client("ecs").describe_clusters(clusters=[deployed.one("AWS::ECS::Cluster")])["clusters"][0][
         "clusterArn"
     ]
-    dead_letters = sqs.get_queue_attributes(QueueUrl=deployed.one("AWS::SQS::Queue"), AttributeNames=["QueueArn"])
+    dead_letters = sqs.get_queue_attributes(
+        QueueUrl=deployed.one("AWS::SQS::Queue", lacks="RedrivePolicy"), AttributeNames=["QueueArn"]
+    )
     rules = {"s3_trigger": deployed.rule("aws.s3"), "complete": deployed.rule("aws.ecs")}
     for handler, rule in rules.items():
         [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
