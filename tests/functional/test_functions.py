@@ -173,3 +173,8 @@ def test_dispatch_consumes_a_batch_from_the_dispatch_queue(fargate, make_job):
     failed = broken["Records"][1]["messageId"]
     assert _invoke("dispatch", broken) == {"batchItemFailures": [{"itemIdentifier": failed}]}  # comes back alone
     assert jobs.get(third.job_id).task_arn
+
+    gone = make_job(Status.CREATED)
+    jobs.delete(gone.job_id)  # deleted while its request waited (a retry's backoff): nothing to run, no failure
+    event = load_event("dispatch_sqs.json", job_id=gone.job_id, other_job_id=third.job_id)
+    assert _invoke("dispatch", event) == {"batchItemFailures": []}
