@@ -1,9 +1,10 @@
 """What each function may do: only what the code its handler runs calls, each on this stack's own resources.
 
-- dispatch (Scheduler fires, the dispatch queue): jobs and definitions (admission), ecs:RunTask, re-arming a
-  one-shot schedule (update, or delete when it never fires again); it consumes the queue (the event source's grant).
-- complete (ECS task stopped, the reconcile rule): jobs and definitions (releasing and reconciling counts), the
-  dispatch queue (a retry), the topic (notifications).
+- dispatch (Scheduler fires, the dispatch queue): jobs, definitions (written by the atomic admission that counts
+  a definition's active jobs), ecs:RunTask, re-arming a one-shot schedule (update, or delete when it never fires
+  again); it consumes the queue (the event source's grant).
+- complete (ECS task stopped, the reconcile rule): jobs, definitions (written: its active count released when a
+  job ends, and reconciled), the dispatch queue (a retry), the topic (notifications).
 - s3_trigger (S3 Object Created): jobs, definitions (read: the watchers), inbox/ copied to jobs/, ecs:RunTask.
 - api (the Service): jobs, definitions, the bucket, the runner's logs, schedules, the dispatch queue (run now),
   ecs:StopTask, subscribing to the topic. It launches nothing itself: run-now goes through the queue.
