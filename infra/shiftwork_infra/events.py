@@ -1,13 +1,17 @@
-"""Events: EventBridge rules for S3 Object Created (the bucket) and ECS task STOPPED (the cluster)."""
+"""Events: EventBridge rules for S3 Object Created (the bucket), ECS task STOPPED (the cluster), and a periodic
+reconciliation of the definitions' active-job counts (the complete function, on a "Scheduled Event")."""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+RECONCILE_EVERY = cdk.Duration.minutes(15)
 
 
 class Events(Construct):
@@ -45,4 +49,11 @@ class Events(Construct):
                 detail={"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"]},
             ),
             targets=[targets.LambdaFunction(complete, dead_letter_queue=dead_letters, retry_attempts=8)],
+        )
+        self.reconcile = events.Rule(
+            self,
+            "Reconcile",
+            description="Recount each definition's queued and running jobs, in case a count ever drifted",
+            schedule=events.Schedule.rate(RECONCILE_EVERY),
+            targets=[targets.LambdaFunction(complete, dead_letter_queue=dead_letters, retry_attempts=2)],
         )

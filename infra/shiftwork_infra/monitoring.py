@@ -20,7 +20,7 @@ class Monitoring(Construct):
             threshold=0,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
-            alarm_description="Events or schedule fires that could not be delivered",
+            alarm_description="Events, schedule fires or dispatch requests that could not be delivered",
         )
         self.failed_jobs = cloudwatch.Alarm(
             self,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.api import Api
+from shiftwork_infra.dispatching import Dispatching
 from shiftwork_infra.events import Events
 from shiftwork_infra.functions import Functions
+from shiftwork_infra.grants import GRANTS, Granted
 from shiftwork_infra.monitoring import Monitoring
 from shiftwork_infra.network import Network
 from shiftwork_infra.notifications import Notifications
@@ -62,6 +63,11 @@ class ShiftworkStack(cdk.Stack):
             },
         )
         functions.dispatch.node.default_child.add_property_override("FunctionName", dispatch_name)  # type: ignore[union-attr]
+        dispatching = Dispatching(
+            self, "Dispatching", dispatch=functions.dispatch, dead_letters=scheduling.dead_letters
+        )
+        for sender in (functions.complete, functions.api):  # retries; run-now requests (Service.request_dispatch)
+            sender.add_environment("SHIFTWORK_DISPATCH_QUEUE_URL", dispatching.queue.queue_url)
         Events(
             self,
             "Events",
@@ -74,51 +80,26 @@ class ShiftworkStack(cdk.Stack):
         api = Api(self, "Api", function=functions.api)
         Monitoring(self, "Monitoring", dead_letters=scheduling.dead_letters, topic=notifications.topic)
 
-        # grants: least privilege, scoped to this stack's resources
-        for function in functions.functions.values():
-            state.jobs.grant_read_write_data(function)
-            state.definitions.grant_read_write_data(function)
-            storage.bucket.grant_read_write(function)
-            runner.task_definition.grant_run(function)
-            runner.log_group.grant_read(function)
-            notifications.topic.grant_publish(function)
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["ecs:StopTask", "ecs:DescribeTasks"],
-                    resources=["*"],
-                    conditions={"ArnEquals": {"ecs:cluster": runner.cluster.cluster_arn}},
-                )
-            )
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=[
-                        "scheduler:CreateSchedule",
-                        "scheduler:UpdateSchedule",
-                        "scheduler:DeleteSchedule",
-                        "scheduler:GetSchedule",
-                        "scheduler:ListSchedules",
-                    ],
-                    resources=[
-                        self.format_arn(
-                            service="scheduler", resource="schedule", resource_name=f"{scheduling.group.ref}/*"
-                        ),
-                        self.format_arn(
-                            service="scheduler", resource="schedule-group", resource_name=scheduling.group.ref
-                        ),
-                    ],
-                )
-            )
-            scheduling.role.grant_pass_role(function)
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["sns:Subscribe", "sns:ListSubscriptionsByTopic"], resources=[notifications.topic.topic_arn]
-                )
-            )
+        # grants: each function only what its handler's code calls, on this stack's resources (grants.py)
+        granted = Granted(
+            jobs=state.jobs,
+            definitions=state.definitions,
+            bucket=storage.bucket,
+            cluster=runner.cluster,
+            task_definition=runner.task_definition,
+            runner_logs=runner.log_group,
+            schedule_group=scheduling.group,
+            scheduler_role=scheduling.role,
+            topic=notifications.topic,
+            dispatch_queue=dispatching.queue,
+        )
+        for name, grant in GRANTS.items():
+            grant(functions.functions[name], granted)
         functions.dispatch.grant_invoke(scheduling.role)
         state.jobs.grant_read_write_data(runner.task_definition.task_role)
         state.definitions.grant_read_data(runner.task_definition.task_role)
         storage.bucket.grant_read_write(runner.task_definition.task_role)
-        self._acknowledge_grants(state, storage, scheduling, functions)
+        self._acknowledge_grants(state, storage, scheduling, functions, runner)
         self._drop_implied_dependencies()
 
         cdk.CfnOutput(self, "ApiUrl", value=api.http_api.api_endpoint)
@@ -143,7 +124,9 @@ class ShiftworkStack(cdk.Stack):
             else:
                 child.add_override("DependsOn", [self.get_logical_id(policy.node.default_child)])  # type: ignore[arg-type]
 
-    def _acknowledge_grants(self, state: State, storage: Storage, scheduling: Scheduling, functions: Functions) -> None:
+    def _acknowledge_grants(
+        self, state: State, storage: Storage, scheduling: Scheduling, functions: Functions, runner: Runner
+    ) -> None:
         """The wildcards CDK grants produce, each scoped to a resource of this stack."""
 
         def logical(construct: Construct) -> str:
@@ -155,8 +138,13 @@ class ShiftworkStack(cdk.Stack):
             f"Resource::<{logical(storage.bucket)}.Arn>/*": f"{scoped}: the job files bucket's objects",
             f"Resource::<{logical(state.jobs)}.Arn>/index/*": f"{scoped}: the jobs table's indexes",
             f"Resource::<{logical(state.definitions)}.Arn>/index/*": f"{scoped}: the definitions table's indexes",
-            "Resource::*": "ecs:StopTask and ecs:DescribeTasks take task ARNs unknown in advance; the statement "
-            "is conditioned on this stack's cluster",
+            f"Resource::<{logical(storage.bucket)}.Arn>/inbox/*": f"{scoped}: uploads the s3_trigger copies to jobs",
+            f"Resource::<{logical(storage.bucket)}.Arn>/jobs/*": f"{scoped}: jobs' inputs, which the s3_trigger writes",
+            "Resource::*": "X-Ray's PutTraceSegments and PutTelemetryRecords take no resource (Lambda active tracing)",
+            f"Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{logical(runner.cluster)}>/*": (
+                "Tasks get their ARNs when they start: stopping them (api) and tagging them as RunTask creates them "
+                "(ecs:CreateAction RunTask) are scoped to this stack's cluster's tasks"
+            ),
             "Action::s3:List*": f"{scoped}: listing job files",
             "Action::s3:GetObject*": f"{scoped}: reading job files",
             "Action::s3:GetBucket*": f"{scoped}: bucket metadata for reads",

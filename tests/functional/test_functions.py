@@ -153,3 +153,28 @@ def test_api_runs_a_definition_now_from_an_http_api_event(fargate, service, tmp_
     job = json.loads(result["body"])
     assert job["parameters"] == {"who": "from-api"} and job["job_definition_id"] == definition.job_definition_id
     assert wait_for(lambda: jobs.get(job["job_id"]).task_arn)  # dispatched: a Fargate task was asked for
+
+
+def test_dispatch_consumes_a_batch_from_the_dispatch_queue(fargate, make_job):
+    """What the dispatch queue's event source mapping sends: each record's body is a dispatch payload."""
+    import json
+
+    first, second = make_job(Status.CREATED), make_job(Status.CREATED)
+    event = load_event("dispatch_sqs.json", job_id=first.job_id, other_job_id=second.job_id)
+    assert _invoke("dispatch", event) == {"batchItemFailures": []}
+    launched = [jobs.get(job.job_id) for job in (first, second)]
+    assert [(job.status, bool(job.task_arn)) for job in launched] == [(Status.QUEUED, True)] * 2
+    assert _invoke("dispatch", event) == {"batchItemFailures": []}  # delivered again: launched once
+    assert [jobs.get(job.job_id).task_arn for job in launched] == [job.task_arn for job in launched]
+
+    third = make_job(Status.CREATED)
+    broken = load_event("dispatch_sqs.json", job_id=third.job_id, other_job_id="x")
+    broken["Records"][1]["body"] = json.dumps({"job_id": third.job_id})[:-3]  # cut short: not JSON
+    failed = broken["Records"][1]["messageId"]
+    assert _invoke("dispatch", broken) == {"batchItemFailures": [{"itemIdentifier": failed}]}  # comes back alone
+    assert jobs.get(third.job_id).task_arn
+
+    gone = make_job(Status.CREATED)
+    jobs.delete(gone.job_id)  # deleted while its request waited (a retry's backoff): nothing to run, no failure
+    event = load_event("dispatch_sqs.json", job_id=gone.job_id, other_job_id=third.job_id)
+    assert _invoke("dispatch", event) == {"batchItemFailures": []}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import time
 import uuid
@@ -31,6 +32,7 @@ SUPPORTED = frozenset(
         "AWS::IAM::Policy",
         "AWS::Lambda::Function",
         "AWS::Lambda::Permission",
+        "AWS::Lambda::EventSourceMapping",
         "AWS::Events::Rule",
         "AWS::ECS::Cluster",
         "AWS::ECS::TaskDefinition",
@@ -156,16 +158,16 @@ class Deployed:
     def logical_ids(self, kind: str) -> list[str]:
         return [n for n, r in self.template["Resources"].items() if r["Type"] == kind and n in self.physical]
 
-    def one(self, kind: str, *, key: str | None = None, has: str | None = None) -> str:
-        """The physical id of the one deployed `kind` whose hash key is `key` / whose properties have `has`."""
+    def one(self, kind: str, *, key: str | None = None, has: str | None = None, lacks: str | None = None) -> str:
+        """The physical id of the deployed `kind` whose hash key is `key` / whose properties have `has`, not `lacks`."""
         for name in self.logical_ids(kind):
             properties = self.template["Resources"][name]["Properties"]
             if key is not None and properties["KeySchema"][0]["AttributeName"] != key:
                 continue
-            if has is not None and has not in properties:
+            if (has is not None and has not in properties) or (lacks is not None and lacks in properties):
                 continue
             return self.physical[name]
-        raise AssertionError(f"no {kind} {key or has or ''} deployed")
+        raise AssertionError(f"no {kind} {key or has or lacks or ''} deployed")
 
     def function(self, handler: str) -> str:
         for name in self.logical_ids("AWS::Lambda::Function"):
@@ -173,11 +175,15 @@ class Deployed:
                 return self.physical[name]
         raise AssertionError(f"no function for functions.{handler} deployed")
 
-    def rule(self, source: str) -> str:
+    def rule(self, source: str | None = None, *, schedule: str | None = None) -> str:
+        """The deployed rule for events from `source`, or the one on `schedule` (a rate or cron expression)."""
         for name in self.logical_ids("AWS::Events::Rule"):
-            if self.template["Resources"][name]["Properties"]["EventPattern"]["source"] == [source]:
+            properties = self.template["Resources"][name]["Properties"]
+            if source and properties.get("EventPattern", {}).get("source") == [source]:
                 return self.physical[name]
-        raise AssertionError(f"no rule for {source} deployed")
+            if schedule and properties.get("ScheduleExpression") == schedule:
+                return self.physical[name]
+        raise AssertionError(f"no rule for {source or schedule} deployed")
 
 
 @pytest.fixture(scope="module")
@@ -285,14 +291,38 @@ def test_each_function_has_its_handler_runtime_and_settings_naming_the_deployed_
     # EventBridge Scheduler targets the dispatch function by the name the stack gives it
     dispatch = aws.client("lambda").get_function(FunctionName=deployed.function("dispatch"))["Configuration"]
     assert settings.scheduler_target_arn == dispatch["FunctionArn"]
-    # its role lets it do its work on these resources: the grants resolved to what was deployed
-    allowed = _allowed(configuration["Role"].rsplit("/", 1)[-1])
+    # the dispatch queue: known to the functions that send to it (complete: retries; api: run-now requests)
+    dispatch_queue = deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
+    assert settings.dispatch_queue_url == (dispatch_queue if handler in ("complete", "api") else None)
+    # its role lets it do its work on these resources, and no more: the grants resolved to what was deployed
+    _assert_allowed(deployed, handler, settings, _allowed(configuration["Role"].rsplit("/", 1)[-1]))
+
+
+def _assert_allowed(deployed: Deployed, handler: str, settings: Any, allowed: dict[str, set[str]]) -> None:
+    from shiftwork import aws
+
     jobs_arn = aws.client("dynamodb").describe_table(TableName=settings.jobs_table)["Table"]["TableArn"]
+    queue_url = deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
+    queue_arn = aws.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    queue_arn = queue_arn["Attributes"]["QueueArn"]
     assert jobs_arn in allowed["dynamodb:UpdateItem"] and f"{jobs_arn}/index/*" in allowed["dynamodb:Query"]
-    assert f"arn:aws:s3:::{settings.bucket}/*" in allowed["s3:PutObject"]
-    assert allowed["ecs:RunTask"] == {settings.task_definition}
-    assert allowed["sns:Publish"] == {settings.notifications_topic_arn}
-    assert settings.scheduler_role_arn in allowed["iam:PassRole"]
+    bucket = f"arn:aws:s3:::{settings.bucket}"
+    expected = {
+        "dispatch": {"ecs:RunTask": {settings.task_definition}, "sqs:DeleteMessage": {queue_arn}},
+        "complete": {"sqs:SendMessage": {queue_arn}, "sns:Publish": {settings.notifications_topic_arn}},
+        "s3_trigger": {
+            "ecs:RunTask": {settings.task_definition},
+            "s3:PutObject": {f"{bucket}/jobs/*"},
+        },
+        "api": {"sqs:SendMessage": {queue_arn}, "s3:DeleteObject*": {bucket, f"{bucket}/*"}},
+    }[handler]
+    assert {action: allowed.get(action) for action in expected} == expected
+    launches = handler in ("dispatch", "s3_trigger")
+    assert ("ecs:RunTask" in allowed) == launches and ("sns:Publish" in allowed) == (handler == "complete")
+    if handler in ("dispatch", "api"):  # schedules: the API writes them, the dispatcher re-arms them
+        assert settings.scheduler_role_arn in allowed["iam:PassRole"]
+    else:
+        assert "scheduler:UpdateSchedule" not in allowed
 
 
 def _allowed(role: str) -> dict[str, set[str]]:
@@ -318,7 +348,9 @@ def test_the_event_rules_send_uploads_and_stopped_tasks_to_their_functions(deplo
     cluster_arn = aws.client("ecs").describe_clusters(clusters=[deployed.one("AWS::ECS::Cluster")])["clusters"][0][
         "clusterArn"
     ]
-    dead_letters = sqs.get_queue_attributes(QueueUrl=deployed.one("AWS::SQS::Queue"), AttributeNames=["QueueArn"])
+    dead_letters = sqs.get_queue_attributes(
+        QueueUrl=deployed.one("AWS::SQS::Queue", lacks="RedrivePolicy"), AttributeNames=["QueueArn"]
+    )
     rules = {"s3_trigger": deployed.rule("aws.s3"), "complete": deployed.rule("aws.ecs")}
     for handler, rule in rules.items():
         [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
@@ -437,6 +469,111 @@ def test_handlers_work_configured_as_the_deployed_functions(stack, deployed, mon
         [override] = task["overrides"]["containerOverrides"]
         assert override["name"] == "runner"
         assert {"name": "SHIFTWORK_JOB_ID", "value": started["job_id"]} in override["environment"]
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        use_launcher(stack.launcher)
+
+
+def test_the_dispatch_queue_feeds_the_dispatcher_and_the_reconcile_rule_the_completer(deployed):
+    from shiftwork import aws
+
+    queue_url = deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
+    sqs, functions = aws.client("sqs"), aws.client("lambda")
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    dead_letters = sqs.get_queue_attributes(
+        QueueUrl=deployed.one("AWS::SQS::Queue", lacks="RedrivePolicy"), AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dead_letters, "maxReceiveCount": 5}
+    dispatch = functions.get_function(FunctionName=deployed.function("dispatch"))["Configuration"]
+    assert int(attributes["VisibilityTimeout"]) >= 6 * dispatch["Timeout"]
+    [mapping] = functions.list_event_source_mappings(FunctionName=dispatch["FunctionName"])["EventSourceMappings"]
+    assert (mapping["EventSourceArn"], mapping["FunctionArn"]) == (attributes["QueueArn"], dispatch["FunctionArn"])
+    assert mapping["BatchSize"] == 10 and mapping["State"] == "Enabled"
+
+    events = aws.client("events")
+    rule = deployed.rule(schedule="rate(15 minutes)")
+    assert events.describe_rule(Name=rule)["State"] == "ENABLED"
+    [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
+    assert (
+        target["Arn"]
+        == functions.get_function(FunctionName=deployed.function("complete"))["Configuration"]["FunctionArn"]
+    )
+
+
+def _configure_as(deployed: Deployed, handler: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's settings: the deployed function's (its SHIFTWORK_* variables), moto's endpoint kept."""
+    from shiftwork.config import get_settings
+
+    for name in [n for n in os.environ if n.startswith("SHIFTWORK_") and n != "SHIFTWORK_ENDPOINT_URL"]:
+        monkeypatch.delenv(name)
+    for name, value in _function_settings(deployed, handler)[1].items():
+        if name.startswith("SHIFTWORK_"):
+            monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
+def test_a_retry_waits_in_the_deployed_dispatch_queue_then_the_dispatcher_launches_it(
+    stack, deployed, monkeypatch, tmp_path
+):
+    """complete (configured as deployed) delays the retry in the dispatch queue; the dispatcher takes it from there.
+
+    moto's event source mapping would run the function in Docker, so the test receives the message itself, once
+    due, and hands the dispatch handler the SQS event the mapping would.
+    """
+    from shiftwork import aws
+    from shiftwork.config import get_settings
+    from shiftwork.dispatch.aftermath import retry_job_id
+    from shiftwork.dispatch.fire import new_job
+    from shiftwork.launchers import FargateLauncher, use_launcher
+    from shiftwork.local.delivery import sqs_event
+    from shiftwork.local.lambdas import invoke
+    from shiftwork.models import DescribeJobDefinition, Status
+    from shiftwork.store import definitions, jobs
+
+    _configure_as(deployed, "complete", monkeypatch)
+    queue_url = get_settings().dispatch_queue_url
+    assert queue_url == deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
+    use_launcher(FargateLauncher())
+    try:
+        now = jobs.now_ms()
+        definition = DescribeJobDefinition(
+            job_definition_id=str(uuid.uuid4()),
+            name="deployed-retry",
+            version=1,
+            input_filename="x.ipynb",
+            input_prefix="definitions/x/v1/input/",
+            max_retries=1,
+            retry_backoff_seconds=2,
+            create_time=now,
+            update_time=now,
+            active_since=now,
+        )
+        definitions.put(definition)
+        task_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/{get_settings().cluster}/retry"
+        first = new_job(definition, str(uuid.uuid4()), None, status=Status.FAILED, task_arn=task_arn, end_time=now)
+        jobs.put_new(first)
+        invoke("complete", load_event("ecs_task_state_change_stopped.json", job_id=first.job_id, task_arn=task_arn))
+        retry = jobs.get(retry_job_id(first.job_id, 2))
+        assert retry.status == Status.CREATED
+        sqs = aws.client("sqs")
+        assert sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []) == []  # delayed
+        messages = []
+        deadline = time.monotonic() + 10
+        while not messages and time.monotonic() < deadline:
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+            ).get("Messages", [])
+        assert [json.loads(m["Body"]) for m in messages] == [{"job_id": retry.job_id}]
+        assert int(messages[0]["Attributes"]["SentTimestamp"]) + 2000 <= jobs.now_ms()
+
+        _configure_as(deployed, "dispatch", monkeypatch)
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        assert invoke("dispatch", sqs_event(messages, arn, REGION)) == {"batchItemFailures": []}
+        dispatched = jobs.get(retry.job_id)
+        assert dispatched.status == Status.QUEUED and dispatched.task_arn
+        [task] = aws.client("ecs").describe_tasks(cluster=get_settings().cluster, tasks=[dispatched.task_arn])["tasks"]
+        assert task["taskDefinitionArn"] == deployed.one("AWS::ECS::TaskDefinition")
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

@@ -160,3 +160,89 @@ def test_each_function_waits_for_its_permissions_but_lists_no_implied_dependency
         assert resources[policy]["Properties"]["Roles"] == [{"Ref": role}]
     for resource in functions.values():
         assert resource["Properties"]["Role"]["Fn::GetAtt"][0] not in resource.get("DependsOn", [])
+
+
+def _function(template_json: str, handler: str) -> tuple[str, dict]:
+    """The logical id and properties of the function whose handler is functions.<handler>."""
+    for name, resource in json.loads(template_json)["Resources"].items():
+        if resource.get("Properties", {}).get("Handler") == f"functions.{handler}.lambda_handler":
+            return name, resource["Properties"]
+    raise AssertionError(f"no function for functions.{handler}")
+
+
+def test_the_dispatcher_consumes_an_encrypted_ssl_only_queue_with_dead_letters(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, text = synthesized
+    [(queue, properties)] = [
+        (n, r["Properties"])
+        for n, r in template.find_resources("AWS::SQS::Queue").items()
+        if "RedrivePolicy" in r["Properties"]
+    ]
+    dispatch, function = _function(text, "dispatch")
+    # a batch in progress is never delivered twice: six times the dispatcher's timeout (Lambda's advice)
+    assert properties["VisibilityTimeout"] >= 6 * function["Timeout"]
+    assert properties["SqsManagedSseEnabled"] is True
+    dead_letters = properties["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert properties["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert template.find_resources("AWS::SQS::Queue")[dead_letters]["Properties"]["SqsManagedSseEnabled"] is True
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": queue}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [queue, "Arn"]},
+            "FunctionName": {"Ref": dispatch},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],  # a failed record comes back alone
+            "BatchSize": 10,
+        },
+    )
+    # the dead letters raise the alarm
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters, "QueueName"]}}]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler", "sends"), [("complete", True), ("api", True), ("dispatch", False), ("s3_trigger", False)]
+)
+def test_the_functions_that_hand_jobs_to_the_dispatcher_know_its_queue(synthesized, handler, sends):
+    """complete queues retries (delayed by their backoff), api queues run-now requests; the others send nothing."""
+    template, text = synthesized
+    [queue] = [n for n, r in template.find_resources("AWS::SQS::Queue").items() if "RedrivePolicy" in r["Properties"]]
+    _, function = _function(text, handler)
+    variables = function["Environment"]["Variables"]
+    assert variables.get("SHIFTWORK_DISPATCH_QUEUE_URL") == ({"Ref": queue} if sends else None)
+
+
+def test_the_complete_function_reconciles_every_15_minutes(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, text = synthesized
+    complete, _ = _function(text, "complete")
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(15 minutes)",
+            "State": "ENABLED",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [complete, "Arn"]}})],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "FunctionName": {"Fn::GetAtt": [complete, "Arn"]},
+            "Principal": "events.amazonaws.com",
+            "SourceArn": Match.object_like({"Fn::GetAtt": Match.array_with(["Arn"])}),
+        },
+    )

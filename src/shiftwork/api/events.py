@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from shiftwork.launchers import default_launcher
+
+log = logging.getLogger(__name__)
 
 
 def on_dispatch(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -15,8 +18,13 @@ def on_dispatch(event: dict[str, Any]) -> dict[str, Any] | None:
         job = handle_schedule_fired(event, default_launcher())
     else:
         from shiftwork.dispatch import dispatch_job
+        from shiftwork.errors import NotFound
 
-        job = dispatch_job(str(event["job_id"]), default_launcher())
+        try:
+            job = dispatch_job(str(event["job_id"]), default_launcher())
+        except NotFound:  # deleted while its request waited in the queue (a retry's backoff): nothing to run
+            log.info("job %s is gone; dispatch request ignored", event["job_id"])
+            return None
     return job.model_dump(mode="json") if job else None
 
 

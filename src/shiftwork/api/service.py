@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from shiftwork import aws
 from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
 from shiftwork.config import get_settings
+from shiftwork.dispatch import queue
 from shiftwork.errors import Conflict, InvalidSpec, NotFound
 from shiftwork.launchers import FargateLauncher
 from shiftwork.models import (
@@ -76,26 +77,12 @@ class Service:
         return job
 
     def request_dispatch(self, job_id: str) -> None:
-        """Hand the job to the dispatcher: the local dispatch queue, or ECS directly on AWS."""
-        if self.settings.dispatch_queue_url:
-            aws.client("sqs", self.settings).send_message(
-                QueueUrl=self.settings.dispatch_queue_url, MessageBody=json.dumps({"job_id": job_id})
-            )
-        else:
-            from shiftwork.dispatch import dispatch_job
-
-            dispatch_job(job_id, FargateLauncher(self.settings))
+        """Hand the job to the dispatcher (through the dispatch queue when there is one)."""
+        queue.request_dispatch(job_id, settings=self.settings)
 
     def deliver_fire(self, payload: dict[str, Any]) -> None:
         """A schedule fire for the dispatcher (what EventBridge Scheduler sends its target)."""
-        if self.settings.dispatch_queue_url:
-            aws.client("sqs", self.settings).send_message(
-                QueueUrl=self.settings.dispatch_queue_url, MessageBody=json.dumps(payload)
-            )
-        else:
-            from shiftwork.dispatch.fire import handle_schedule_fired
-
-            handle_schedule_fired(payload, FargateLauncher(self.settings))
+        queue.deliver_fire(payload, settings=self.settings)
 
     def get_job(self, job_id: str) -> DescribeJob:
         return jobs.get(job_id)

@@ -108,7 +108,13 @@ def create(
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
     max_retries: Annotated[int, typer.Option("--max-retries", min=0, max=10, help="Retries of a failed job.")] = 0,
     retry_backoff: Annotated[
-        float, typer.Option("--retry-backoff", min=0, max=900, help="Seconds before the first retry (doubles).")
+        float,
+        typer.Option(
+            "--retry-backoff",
+            min=0,
+            max=900,
+            help="Seconds before the first retry; doubled for each further one, at most 900 (SQS's longest delay).",
+        ),
     ] = 60,
     notify: Annotated[list[str] | None, typer.Option("--notify", help="failure and/or success (SNS).")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag")] = None,

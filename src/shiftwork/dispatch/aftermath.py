@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from shiftwork import aws
 from shiftwork.config import get_settings
+from shiftwork.dispatch.queue import MAX_DELAY_SECONDS, request_dispatch
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJob, Status
 from shiftwork.store import definitions, jobs
@@ -19,11 +20,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RETRY_NAMESPACE = uuid.UUID("9a6c2d4e-1f3b-4a5c-8d7e-6f5a4b3c2d1e")
-MAX_BACKOFF_SECONDS = 900  # SQS's longest delay
+MAX_BACKOFF_SECONDS = MAX_DELAY_SECONDS  # a retry waits in the dispatch queue, which delays a message 900 s at most
 
 
 def retry_job_id(first_job_id: str, attempt: int) -> str:
     return str(uuid.uuid5(_RETRY_NAMESPACE, f"{first_job_id}/{attempt}"))
+
+
+def retry_delay(definition: DescribeJobDefinition, failed_attempt: int) -> float:
+    """Seconds before the retry of `failed_attempt`: the backoff, doubled each attempt, at most 900 s."""
+    return min(MAX_BACKOFF_SECONDS, definition.retry_backoff_seconds * 2 ** (failed_attempt - 1))
 
 
 def after_job_ended(job: DescribeJob) -> DescribeJob | None:
@@ -59,19 +65,8 @@ def _retry(definition: DescribeJobDefinition, job: DescribeJob) -> DescribeJob:
         jobs.put_new(retry)
     except Conflict:
         return jobs.get(retry.job_id)  # this failure was handled already
-    delay = min(MAX_BACKOFF_SECONDS, definition.retry_backoff_seconds * 2 ** (job.attempt - 1))
-    settings = get_settings()
-    if settings.dispatch_queue_url:  # the dispatcher's queue delays it: the backoff
-        aws.client("sqs", settings).send_message(
-            QueueUrl=settings.dispatch_queue_url,
-            MessageBody=json.dumps({"job_id": retry.job_id}),
-            DelaySeconds=int(delay),
-        )
-    else:  # no queue configured: dispatch at once (no backoff)
-        from shiftwork.dispatch.dispatcher import dispatch_job
-        from shiftwork.launchers import default_launcher
-
-        dispatch_job(retry.job_id, default_launcher())
+    delay = retry_delay(definition, job.attempt)
+    request_dispatch(retry.job_id, delay)  # the dispatch queue holds it back: the backoff
     log.info("job %s failed (attempt %d): retry %s in %d s", job.job_id, job.attempt, retry.job_id, delay)
     return retry
 

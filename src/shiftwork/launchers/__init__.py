@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shiftwork.launchers.base import LaunchedTask, Launcher
 from shiftwork.launchers.fargate import FargateLauncher
+
+if TYPE_CHECKING:
+    from shiftwork.config import Settings
 
 _process_launcher: Launcher | None = None
 
@@ -14,9 +19,9 @@ def use_launcher(launcher: Launcher | None) -> None:
     _process_launcher = launcher
 
 
-def default_launcher() -> Launcher:
-    """The process's launcher: the embedded stack's, else Fargate (in a Lambda)."""
-    return _process_launcher or FargateLauncher()
+def default_launcher(settings: Settings | None = None) -> Launcher:
+    """The process's launcher: the embedded stack's, else Fargate (in a Lambda) with `settings`."""
+    return _process_launcher or FargateLauncher(settings)
 
 
 __all__ = ["FargateLauncher", "LaunchedTask", "Launcher", "default_launcher", "use_launcher"]

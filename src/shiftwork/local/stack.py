@@ -146,7 +146,9 @@ class EmbeddedStack:
         assert self.info is not None
         wait = 1 if self.mode == "up" else 0  # a command's stack should stop at once: short polling
         self.workers = [
-            QueueWorker("dispatch", self.info.dispatch_queue_url, lambda body: invoke("dispatch", body), wait),
+            QueueWorker(
+                "dispatch", self.info.dispatch_queue_url, lambda batch: invoke("dispatch", batch), wait, batch=True
+            ),
             QueueWorker("events", events_queue_url, on_event, wait),
         ]
         for worker in self.workers:
