@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from shiftwork import aws
 from shiftwork.dispatch import handle_task_state_change
 from shiftwork.dispatch.fire import handle_schedule_fired
 from shiftwork.dispatch.reconcile import Drift
-from shiftwork.errors import LaunchError, LimitReached
+from shiftwork.errors import LaunchError, LimitReached, NotFound
 from shiftwork.launchers import FargateLauncher, LaunchedTask, Launcher
 from shiftwork.models import CreateJob, CreateJobDefinition, ListJobsQuery, Status
 from shiftwork.store import definitions, files, jobs, slots
@@ -31,7 +32,11 @@ def notebook(tmp_path):
 
 @pytest.fixture
 def every_minute(service, notebook):
-    """A definition firing every minute, active for the last two hours (so 120 fires are owed), limit 2."""
+    """A definition firing every minute, active for the last two hours (so 120 fires are owed), limit 2.
+
+    Deleted afterwards, so that no clock another test ticks fires it.
+    """
+    made = []
 
     def make(max_running_jobs=2, **fields):
         definition = service.definitions.create(
@@ -44,10 +49,14 @@ def every_minute(service, notebook):
                 **fields,
             )
         )
+        made.append(definition.job_definition_id)
         since = int((datetime.now(UTC) - timedelta(hours=2)).timestamp() * 1000)
         return definitions.update(definition.job_definition_id, definition.version, active_since=since)
 
-    return make
+    yield make
+    for definition_id in made:
+        with contextlib.suppress(NotFound):
+            service.definitions.delete(definition_id)
 
 
 def _fire_times(count, offset=0):
@@ -175,7 +184,7 @@ def test_a_job_not_yet_started_stops_outright_and_a_deleted_definitions_job_stil
     assert service.stop_job(job.job_id).status == Status.STOPPED
     assert _counts(definition) == (0, 0, 0)
     orphan = _fire(definition, _fire_times(1)[0])
-    definitions.delete(definition.job_definition_id)
+    service.definitions.delete(definition.job_definition_id)
     _run(orphan.job_id, Status.COMPLETED)
     assert jobs.get(orphan.job_id).status == Status.COMPLETED
     assert slots.holders(definition.job_definition_id) == 0
@@ -232,6 +241,25 @@ def test_reconciliation_repairs_a_drifted_count(every_minute):
     assert _counts(definition) == (2, 2, 2)
     assert _fire(definition, _fire_times(1, offset=2)[0]).status == Status.QUEUED
     assert _fire(definition, _fire_times(1, offset=3)[0]).status == Status.SKIPPED
+
+
+def test_the_embedded_stacks_clock_reconciles_periodically(every_minute, tmp_path, monkeypatch):
+    from shiftwork.local import clock as clock_module
+
+    definition = every_minute(max_running_jobs=3)
+    _fire(definition, _fire_times(1)[0])
+    assert slots.set_taken(definition.job_definition_id, 1, 5)
+    monkeypatch.setattr(clock_module, "RECONCILE_EVERY_TICKS", 2)
+    monkeypatch.setattr(clock_module, "SWEEP_EVERY_TICKS", 10**9)
+    clock = clock_module.Clock(tmp_path / "clock.json", interval=0.05)
+    clock.tick = lambda: 0  # only its periodic chores: no schedule of another test fires
+    clock.start()
+    try:
+        wait_for(lambda: slots.taken(definition.job_definition_id) == 1, timeout=30)
+    finally:
+        clock.stop()
+        clock.join(timeout=30)
+    assert _counts(definition) == (1, 1, 1)
 
 
 def test_concurrent_replacements_each_get_their_own_version(service, tmp_path):
