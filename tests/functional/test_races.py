@@ -190,6 +190,21 @@ def test_a_job_not_yet_started_stops_outright_and_a_deleted_definitions_job_stil
     assert slots.holders(definition.job_definition_id) == 0
 
 
+def test_a_restarted_embedded_stack_settles_what_the_last_one_left_giving_each_slot_back_once(service, every_minute):
+    from shiftwork.local.stack import LOST_MESSAGE, settle_lost
+
+    definition = every_minute(max_running_jobs=3)
+    running, stopping, queued = _at_once(lambda fire: _fire(definition, fire), _fire_times(3))
+    _run(running.job_id, None)
+    service.stop_job(stopping.job_id)
+    left = [jobs.get(job.job_id) for job in (running, stopping, queued)]
+    _at_once(settle_lost, [left] * 3)  # as if recovery ran again, and again, at once
+    assert (jobs.get(running.job_id).status, jobs.get(running.job_id).status_message) == (Status.FAILED, LOST_MESSAGE)
+    assert jobs.get(stopping.job_id).status == Status.STOPPED
+    assert jobs.get(queued.job_id).task_arn is None  # to be launched again: it keeps its slot
+    assert _counts(definition) == (1, 1, 1)
+
+
 def _draft(definition):
     import uuid
 

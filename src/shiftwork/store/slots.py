@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 
 from pynamodb.exceptions import CancellationReason, DoesNotExist, TransactWriteError, UpdateError
@@ -23,7 +24,8 @@ from shiftwork.store.tables import DefinitionRecord, JobRecord, bound
 
 log = logging.getLogger(__name__)
 
-_CONDITION_FAILED = "ConditionalCheckFailed"
+_CONDITION_FAILED = "ConditionalCheckFailed"  # a transaction item's cancellation reason
+_CHECK_FAILED = "ConditionalCheckFailedException"  # a single write's error
 _IN_FLUX = ("TransactionConflict", "ThrottlingError")  # DynamoDB cancels racing transactions: try again
 _ATTEMPTS = 10
 
@@ -40,7 +42,10 @@ def _transact(write: Callable[[TransactWrite], None]) -> list[CancellationReason
     jobs_table, _ = _tables()
     for attempt in range(_ATTEMPTS):
         try:
-            with TransactWrite(connection=jobs_table._get_connection().connection) as transaction:
+            # the token makes botocore's own retry of a request that committed unseen succeed, not fail its condition
+            token = str(uuid.uuid4())
+            connection = jobs_table._get_connection().connection
+            with TransactWrite(connection=connection, client_request_token=token) as transaction:
                 write(transaction)
             return []
         except TransactWriteError as error:
@@ -123,7 +128,7 @@ def release(job_id: str, definition_id: str, actions: list[Action], condition: C
     try:
         jobs_table(job_id).update(actions=ending, condition=held)
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if error.cause_response_code != _CHECK_FAILED:
             raise
         return False
     return True
@@ -159,7 +164,7 @@ def set_taken(definition_id: str, expected: int, value: int) -> bool:
             actions=[count.set(value)], condition=definitions_table.job_definition_id.exists() & still
         )
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if error.cause_response_code != _CHECK_FAILED:
             raise
         return False
     return True
