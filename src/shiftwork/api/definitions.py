@@ -147,7 +147,7 @@ class Definitions:
                 continue
             self._schedule_latest(definition, now)
             return definition
-        raise Conflict(definition_id, "changing faster than it can be replaced", "a moment of calm: try again")
+        raise Conflict(definition_id, f"changed {REPLACE_ATTEMPTS} times while this replaced it", "a pause: try again")
 
     def _schedule_latest(self, definition: DescribeJobDefinition, now: datetime) -> None:
         """Put the schedules of the definition's latest version, whichever change of it wrote them last."""
