@@ -1,4 +1,7 @@
-"""Complete: ECS Task State Change (STOPPED) -> settle the job if its runner could not."""
+"""Complete: ECS Task State Change (STOPPED) -> settle the job if its runner could not.
+
+Its periodic EventBridge "Scheduled Event" (source aws.events) repairs drifted max_running_jobs counts instead.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shiftwork.api.events import on_task_stopped
+from shiftwork.api.events import on_reconcile, on_task_stopped
 
 logger = Logger(service="shiftwork-complete")
 metrics = Metrics(namespace="Shiftwork", service="complete")
@@ -22,6 +25,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
     parsed = parse(event=event, model=EventBridgeModel)
+    if parsed.source == "aws.events" and parsed.detail_type == "Scheduled Event":
+        found = on_reconcile()
+        metrics.add_metric(name="SlotCountsRepaired", unit=MetricUnit.Count, value=found["repaired"])
+        return found
     job = on_task_stopped(parsed.detail)  # idempotent: conditional writes on the job's status
     failed = bool(job and job["status"] == "FAILED")
     metrics.add_metric(name="JobsFailed" if failed else "TasksSettled", unit=MetricUnit.Count, value=1)

@@ -5,7 +5,8 @@
   again); it consumes the queue (the event source's grant).
 - complete (ECS task stopped, the reconcile rule): jobs, definitions (written: its active count released when a
   job ends, and reconciled), the dispatch queue (a retry), the topic (notifications).
-- s3_trigger (S3 Object Created): jobs, definitions (read: the watchers), inbox/ copied to jobs/, ecs:RunTask.
+- s3_trigger (S3 Object Created): jobs, definitions (written: a watcher's run is admitted under its active count),
+  inbox/ copied to jobs/, ecs:RunTask.
 - api (the Service): jobs, definitions, the bucket, the runner's logs, schedules, the dispatch queue (run now),
   ecs:StopTask, subscribing to the topic. It launches nothing itself: run-now goes through the queue.
 """
@@ -86,7 +87,7 @@ def grant_complete(function: lambda_.IFunction, granted: Granted) -> None:
 
 def grant_s3_trigger(function: lambda_.IFunction, granted: Granted) -> None:
     granted.jobs.grant_read_write_data(function)
-    granted.definitions.grant_read_data(function)
+    granted.definitions.grant_read_write_data(function)
     granted.bucket.grant_read(function, "inbox/*")  # the uploaded notebook, copied to its job's input
     granted.bucket.grant_put(function, "jobs/*")
     _launch(function, granted)

@@ -97,7 +97,8 @@ class ShiftworkStack(cdk.Stack):
             grant(functions.functions[name], granted)
         functions.dispatch.grant_invoke(scheduling.role)
         state.jobs.grant_read_write_data(runner.task_definition.task_role)
-        state.definitions.grant_read_data(runner.task_definition.task_role)
+        # written: a job's terminal status gives its definition's admission slot back in the same transaction
+        state.definitions.grant_read_write_data(runner.task_definition.task_role)
         storage.bucket.grant_read_write(runner.task_definition.task_role)
         self._acknowledge_grants(state, storage, scheduling, functions, runner)
         self._drop_implied_dependencies()

@@ -40,6 +40,28 @@ class Conflict(ShiftworkError):
         super().__init__(f"job {job_id} is {current}, expected {expected}")
 
 
+class LimitReached(Conflict):
+    """A definition already has max_running_jobs jobs queued or running: no slot for one more."""
+
+    def __init__(self, definition_id: str, limit: int, running: int) -> None:
+        self.job_id = definition_id
+        self.definition_id = definition_id
+        self.limit = limit
+        self.running = running
+        self.current = f"{running} queued or running"
+        self.expected = f"fewer than {limit}"
+        ShiftworkError.__init__(
+            self,
+            f"job definition {definition_id}: {self.reason}; wait for one to end, stop one "
+            "(shiftwork job stop ID), or raise it (shiftwork definitions update ID --max-running-jobs N)",
+        )
+
+    @property
+    def reason(self) -> str:
+        """What a SKIPPED job's status_message says."""
+        return f"max_running_jobs ({self.limit}) reached: {self.running} queued or running"
+
+
 class LaunchError(ShiftworkError, RuntimeError):
     """The launcher could not start the runner for a job."""
 

@@ -179,11 +179,11 @@ def test_coalesce_after_downtime(create, policy, runs):
     assert all(j.status_message.startswith(f"coalesced ({policy})") for j in skipped)
 
 
-def test_a_fire_while_max_running_jobs_run_is_skipped(create, make_job):
-    definition = _backdated(create, max_running_jobs=1)
-    make_job(Status.IN_PROGRESS, job_definition_id=definition.job_definition_id)
+def test_a_fire_while_max_running_jobs_run_is_skipped(create):
+    definition = _backdated(create, max_running_jobs=1, coalesce="all")
     now = datetime.now(UTC)
-    [fire] = _fires(definition, now, 1)
+    earlier, fire = _fires(definition, now, 2)
+    assert _fire(definition, earlier, now).status == Status.QUEUED  # launched on moto: it holds the one slot
     job = _fire(definition, fire, now)
     assert job.status == Status.SKIPPED
     assert job.status_message == "max_running_jobs (1) reached: 1 queued or running"

@@ -82,8 +82,7 @@ EXPECTED = {
     ),
     "s3_trigger": merged(
         on({"*"}, *XRAY),
-        on({"jobs", "definitions"}, *DDB_READ),
-        on({"jobs"}, *DDB_WRITE),
+        on({"jobs", "definitions"}, *DDB_READ, *DDB_WRITE),  # a watcher's run is admitted under its count
         on({"bucket"}, *S3_READ, *S3_PUT),
         LAUNCH,
     ),
@@ -166,7 +165,10 @@ def granted(template_json: str, handler: str) -> dict[str, set[str]]:
     [function] = [
         r for r in resources.values() if r.get("Properties", {}).get("Handler") == f"functions.{handler}.lambda_handler"
     ]
-    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    return _allowed_to(resources, names, function["Properties"]["Role"]["Fn::GetAtt"][0])
+
+
+def _allowed_to(resources: dict, names: dict[str, str], role: str) -> dict[str, set[str]]:
     allowed: dict[str, set[str]] = {}
     for policy in resources.values():
         if policy["Type"] != "AWS::IAM::Policy" or {"Ref": role} not in policy["Properties"]["Roles"]:
@@ -179,6 +181,16 @@ def granted(template_json: str, handler: str) -> dict[str, set[str]]:
             for action in actions:
                 allowed.setdefault(action, set()).update(on_what)
     return allowed
+
+
+def test_the_runner_may_end_a_job_and_give_its_slot_back(synthesized):  # noqa: F811
+    resources = json.loads(synthesized[1])["Resources"]
+    names = _names(resources)
+    [task_role] = [logical_id for logical_id, label in names.items() if label == "task role"]
+    allowed = _allowed_to(resources, names, task_role)
+    # a terminal status write is one transaction: the job's update and its definition's active count
+    assert {"jobs", "definitions"} <= allowed["dynamodb:UpdateItem"]
+    assert "ecs:RunTask" not in allowed and "sns:Publish" not in allowed
 
 
 @pytest.mark.parametrize("handler", sorted(EXPECTED))

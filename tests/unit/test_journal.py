@@ -19,6 +19,9 @@ def test_only_state_changing_requests_are_journaled():
     assert is_mutating(_environ("dynamodb", target="DynamoDB_20120810.UpdateItem"))
     assert is_mutating(_environ("dynamodb", target="DynamoDB_20120810.PutItem"))
     assert not is_mutating(_environ("dynamodb", target="DynamoDB_20120810.Query"))
+    # admission and release: journaled, and serialised with every other write
+    assert is_mutating(_environ("dynamodb", target="DynamoDB_20120810.TransactWriteItems"))
+    assert not is_mutating(_environ("dynamodb", target="DynamoDB_20120810.TransactGetItems"))
     assert not is_mutating(_environ("dynamodb", target="DynamoDB_20120810.GetItem"))
     assert is_mutating(_environ("logs", target="Logs_20140328.PutLogEvents"))
     assert not is_mutating(_environ("logs", target="Logs_20140328.GetLogEvents"))

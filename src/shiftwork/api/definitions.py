@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
-from shiftwork.errors import InvalidSpec, NotFound
+from shiftwork.errors import Conflict, InvalidSpec, NotFound
 from shiftwork.models import (
     ConflictPolicy,
     CreateJobDefinition,
@@ -24,7 +24,7 @@ from shiftwork.models import (
 )
 from shiftwork.schedules import compile_to_eventbridge, parse_trigger
 from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules
-from shiftwork.store import definitions, files, jobs
+from shiftwork.store import definitions, files, slots
 
 if TYPE_CHECKING:
     from shiftwork.api.service import Service
@@ -45,8 +45,55 @@ def check_watch_prefix(prefix: str | None) -> None:
         )
 
 
+REPLACE_ATTEMPTS = 20  # replacements of one id racing: each loss means another one got its version
+
+
 def definition_prefix(definition_id: str, version: int) -> str:
-    return f"definitions/{definition_id}/v{version}/input/"
+    """Where a version's notebook snapshot goes: its own prefix per attempt, so a writer that loses the race
+    for a version never overwrites the snapshot of the one that won it."""
+    return f"definitions/{definition_id}/v{version}-{uuid.uuid4().hex[:8]}/input/"
+
+
+def _version(
+    request: CreateJobDefinition,
+    notebook: Path,
+    definition_id: str,
+    existing: DescribeJobDefinition | None,
+    trigger: dict[str, Any],
+    compiled: list[dict[str, Any]],
+    now: datetime,
+) -> DescribeJobDefinition:
+    """The definition `request` describes: version 1, or the version after `existing`."""
+    version = existing.version + 1 if existing else 1
+    now_ms = int(now.timestamp() * 1000)
+    return DescribeJobDefinition(
+        job_definition_id=definition_id,
+        name=request.name or notebook.stem,
+        version=version,
+        input_filename=notebook.name,
+        input_prefix=definition_prefix(definition_id, version),
+        parameters=request.parameters,
+        output_formats=request.output_formats,
+        kernel_name=request.kernel_name,
+        timeout_seconds=request.timeout_seconds,
+        package_input_folder=request.package_input_folder,
+        schedule=request.schedule,
+        timezone=request.timezone,
+        watch_prefix=request.watch_prefix,
+        trigger=trigger,
+        compiled=compiled,
+        active=request.active,
+        max_running_jobs=request.max_running_jobs,
+        misfire_grace_time=request.misfire_grace_time,
+        coalesce=request.coalesce,
+        tags=request.tags,
+        max_retries=request.max_retries,
+        retry_backoff_seconds=request.retry_backoff_seconds,
+        notify=request.notify,
+        create_time=existing.create_time if existing else now_ms,
+        update_time=now_ms,
+        active_since=now_ms,
+    )
 
 
 class Definitions:
@@ -64,7 +111,12 @@ class Definitions:
         return trigger.to_dict(), [c.to_dict() for c in compiled]
 
     def create(self, request: CreateJobDefinition, job_definition_id: str | None = None) -> DescribeJobDefinition:
-        """Validate everything, snapshot the notebook, store version 1 and create its schedules."""
+        """Validate everything, snapshot the notebook, store version 1 and create its schedules.
+
+        With --conflict replace on an existing id it stores the next version instead. Replacements racing each
+        other each get a version of their own, in turn: the store takes a replacement only in place of the
+        version it read, so one that lost the race reads again and takes the next (each its own snapshot).
+        """
         notebook = Path(request.input_uri).expanduser()
         check_notebook(notebook)
         check_formats(request.output_formats)
@@ -73,52 +125,41 @@ class Definitions:
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
         definition_id = job_definition_id or str(uuid.uuid4())
-        existing = None
-        if job_definition_id:
-            with contextlib.suppress(NotFound):
-                existing = definitions.get(job_definition_id)
-        if existing is not None and request.conflict_policy == ConflictPolicy.KEEP:
-            return existing
-        if existing is not None and request.conflict_policy == ConflictPolicy.ERROR:
-            raise InvalidSpec(
-                "job definition id",
-                job_definition_id,
-                "exists already: choose --conflict replace or keep, or another id",
-            )
-        version = existing.version + 1 if existing else 1
-        now_ms = int(now.timestamp() * 1000)
-        definition = DescribeJobDefinition(
-            job_definition_id=definition_id,
-            name=request.name or notebook.stem,
-            version=version,
-            input_filename=notebook.name,
-            input_prefix=definition_prefix(definition_id, version),
-            parameters=request.parameters,
-            output_formats=request.output_formats,
-            kernel_name=request.kernel_name,
-            timeout_seconds=request.timeout_seconds,
-            package_input_folder=request.package_input_folder,
-            schedule=request.schedule,
-            timezone=request.timezone,
-            watch_prefix=request.watch_prefix,
-            trigger=trigger,
-            compiled=compiled,
-            active=request.active,
-            max_running_jobs=request.max_running_jobs,
-            misfire_grace_time=request.misfire_grace_time,
-            coalesce=request.coalesce,
-            tags=request.tags,
-            max_retries=request.max_retries,
-            retry_backoff_seconds=request.retry_backoff_seconds,
-            notify=request.notify,
-            create_time=existing.create_time if existing else now_ms,
-            update_time=now_ms,
-            active_since=now_ms,
-        )
-        self._snapshot(notebook, request.package_input_folder, definition.input_prefix)
-        definitions.put(definition, overwrite=existing is not None)
-        put_schedules(definition, self.settings, now)
-        return definition
+        for _ in range(REPLACE_ATTEMPTS):
+            existing = None
+            if job_definition_id:
+                with contextlib.suppress(NotFound):
+                    existing = definitions.get(job_definition_id)
+            if existing is not None and request.conflict_policy == ConflictPolicy.KEEP:
+                return existing
+            if existing is not None and request.conflict_policy == ConflictPolicy.ERROR:
+                raise InvalidSpec(
+                    "job definition id",
+                    job_definition_id,
+                    "exists already: choose --conflict replace or keep, or another id",
+                )
+            definition = _version(request, notebook, definition_id, existing, trigger, compiled, now)
+            self._snapshot(notebook, request.package_input_folder, definition.input_prefix)
+            try:
+                definitions.put(definition, replacing=existing.version if existing else None)
+            except Conflict:  # another create or update of this id won: read it again
+                files.delete_prefix(definition.input_prefix, self.settings)
+                continue
+            self._schedule_latest(definition, now)
+            return definition
+        raise Conflict(definition_id, f"changed {REPLACE_ATTEMPTS} times while this replaced it", "a pause: try again")
+
+    def _schedule_latest(self, definition: DescribeJobDefinition, now: datetime) -> None:
+        """Put the schedules of the definition's latest version, whichever change of it wrote them last."""
+        while True:
+            put_schedules(definition, self.settings, now)
+            try:
+                latest = definitions.get(definition.job_definition_id)
+            except NotFound:
+                return  # deleted meanwhile: its delete removed the schedules
+            if (latest.version, latest.update_time) == (definition.version, definition.update_time):
+                return
+            definition = latest
 
     def get(self, definition_id: str) -> DescribeJobDefinition:
         return definitions.get(definition_id)
@@ -161,13 +202,13 @@ class Definitions:
         if "coalesce" in changes:
             changes["coalesce"] = str(changes["coalesce"])
         updated = definitions.update(definition_id, current.version, version=version, **changes)
-        put_schedules(updated, self.settings, now)
+        self._schedule_latest(updated, now)
         return updated
 
     def pause(self, definition_id: str) -> DescribeJobDefinition:
         current = definitions.get(definition_id)
         paused = definitions.update(definition_id, current.version, active=False)
-        put_schedules(paused, self.settings)
+        self._schedule_latest(paused, datetime.now(UTC))
         return paused
 
     def resume(self, definition_id: str, resume_from: str = "now") -> DescribeJobDefinition:
@@ -185,7 +226,7 @@ class Definitions:
         resumed = definitions.update(
             definition_id, current.version, active=True, active_since=int(since.timestamp() * 1000)
         )
-        put_schedules(resumed, self.settings, now)
+        self._schedule_latest(resumed, now)
         if since < now:
             self.deliver_missed(resumed, since, now)
         return resumed
@@ -215,11 +256,16 @@ class Definitions:
         files.delete_prefix(f"definitions/{definition_id}/", self.settings)
 
     def run(self, definition_id: str, parameters: dict[str, Any] | None = None) -> DescribeJob:
-        """Run the current version now (Jupyter Scheduler's "Run Job"), parameters overriding its own."""
+        """Run the current version now (Jupyter Scheduler's "Run Job"), parameters overriding its own.
+
+        Over max_running_jobs it is refused (LimitReached, a Conflict: HTTP 409, nothing written), not queued or
+        SKIPPED: someone is waiting for this answer, a SKIPPED record would look like a run that happened, and
+        there is no waiting room to queue it in. The job takes its slot in the transaction that records it.
+        """
         from shiftwork.dispatch.fire import new_job
 
         definition = definitions.get(definition_id)
         job = new_job(definition, str(uuid.uuid4()), None, parameters=parameters or {})
-        jobs.put_new(job)
+        slots.admit(job)
         self.service.request_dispatch(job.job_id)
         return job

@@ -39,6 +39,16 @@ def on_task_stopped(detail: dict[str, Any]) -> dict[str, Any] | None:
     return job.model_dump(mode="json") if job else None
 
 
+def on_reconcile() -> dict[str, Any]:
+    """The periodic EventBridge "Scheduled Event": repair drifted slot counts; what it found."""
+    from dataclasses import asdict
+
+    from shiftwork.dispatch.reconcile import reconcile_active_counts
+
+    drifts = reconcile_active_counts()
+    return {"drifts": [asdict(drift) for drift in drifts], "repaired": sum(drift.repaired for drift in drifts)}
+
+
 def on_object_created(bucket: str, key: str, version: str) -> list[dict[str, Any]]:
     """An S3 Object Created event (through EventBridge): the jobs it started (inbox/, watched prefixes)."""
     from shiftwork.dispatch.arrival import on_object_created as arrived

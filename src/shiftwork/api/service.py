@@ -49,12 +49,16 @@ class Service:
         check_kernel(request.kernel_name)
         folder = notebook.resolve().parent
         inputs = folder_files(folder) if request.package_input_folder else {notebook.name: notebook}
+        prefix = None  # the default, jobs/<id>/input/
         if request.idempotency_token:
             job_id = str(uuid.uuid5(_TOKEN_NAMESPACE, request.idempotency_token))
             try:
                 return jobs.get(job_id)  # the same request again: the job it made
             except NotFound:
                 pass
+            # requests with one token may race: each uploads under its own prefix, so the loser's input never
+            # overwrites the job's
+            prefix = f"{files.input_prefix(job_id)}{uuid.uuid4().hex[:8]}/"
         else:
             job_id = str(uuid.uuid4())
         job = jobs.draft(
@@ -62,6 +66,7 @@ class Service:
             name=request.name or notebook.stem,
             status=Status.CREATED,
             input_filename=notebook.name,
+            input_prefix=prefix,
             parameters=request.parameters,
             output_formats=request.output_formats,
             kernel_name=request.kernel_name,
@@ -71,8 +76,14 @@ class Service:
             idempotency_token=request.idempotency_token,
             tags=request.tags,
         )
-        files.upload_tree(inputs, files.input_prefix(job_id), self.settings)
-        jobs.put_new(job)
+        files.upload_tree(inputs, prefix or files.input_prefix(job_id), self.settings)
+        try:
+            jobs.put_new(job)
+        except Conflict:
+            if prefix is None:
+                raise
+            files.delete_prefix(prefix, self.settings)
+            return jobs.get(job_id)  # a concurrent request with the same token made it first: that job
         self.request_dispatch(job_id)
         return job
 

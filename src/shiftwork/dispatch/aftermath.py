@@ -40,14 +40,18 @@ def after_job_ended(job: DescribeJob) -> DescribeJob | None:
         definition = definitions.get(job.job_definition_id)
     except NotFound:
         return None
+    retry = None
     if job.status == Status.FAILED and job.attempt <= definition.max_retries:
-        return _retry(definition, job)  # no notification yet: only the last attempt's failure is news
-    _notify(definition, job)
-    return None
+        retry = _retry(definition, job)  # no notification yet: only the last attempt's failure is news
+        if retry is not None and retry.status != Status.SKIPPED:
+            return retry
+    _notify(definition, job)  # (a retry SKIPPED for max_running_jobs runs nothing: this failure is the last)
+    return retry
 
 
-def _retry(definition: DescribeJobDefinition, job: DescribeJob) -> DescribeJob:
-    from shiftwork.dispatch.fire import new_job
+def _retry(definition: DescribeJobDefinition, job: DescribeJob) -> DescribeJob | None:
+    """A new attempt, holding a slot as any job of the definition (SKIPPED if max_running_jobs are running)."""
+    from shiftwork.dispatch.fire import admit_or_skip, new_job
 
     first = job.retry_of or job.job_id
     attempt = job.attempt + 1
@@ -62,9 +66,11 @@ def _retry(definition: DescribeJobDefinition, job: DescribeJob) -> DescribeJob:
         }
     )
     try:
-        jobs.put_new(retry)
-    except Conflict:
-        return jobs.get(retry.job_id)  # this failure was handled already
+        retry, admitted = admit_or_skip(retry)
+    except NotFound:
+        return None  # the definition was deleted meanwhile: no retry
+    if not admitted:
+        return retry  # this failure was handled already, or no slot is free
     delay = retry_delay(definition, job.attempt)
     request_dispatch(retry.job_id, delay)  # the dispatch queue holds it back: the backoff
     log.info("job %s failed (attempt %d): retry %s in %d s", job.job_id, job.attempt, retry.job_id, delay)

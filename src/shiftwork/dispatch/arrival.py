@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from shiftwork import aws
 from shiftwork.config import get_settings
-from shiftwork.errors import Conflict
+from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJob, DescribeJobDefinition, Status
 from shiftwork.store import definitions, files, jobs
 
@@ -32,7 +32,8 @@ def on_object_created(bucket: str, key: str, version: str, launcher: Launcher) -
     settings = get_settings()
     if bucket != settings.bucket:
         return []
-    started = [_watchers_run(definition, bucket, key, version, launcher) for definition in _watching(key)]
+    runs = (_watchers_run(definition, bucket, key, version, launcher) for definition in _watching(key))
+    started = [job for job in runs if job is not None]
     if key.startswith(INBOX) and key.endswith(".ipynb"):
         started.append(_inbox_run(bucket, key, version, launcher))
     return started
@@ -51,19 +52,20 @@ def _watching(key: str) -> list[DescribeJobDefinition]:
 
 def _watchers_run(
     definition: DescribeJobDefinition, bucket: str, key: str, version: str, launcher: Launcher
-) -> DescribeJob:
-    """Run the definition with the object's key as the s3_key parameter, once per upload."""
+) -> DescribeJob | None:
+    """Run the definition with the object's key as the s3_key parameter, once per upload (None: it is gone)."""
     from shiftwork.dispatch.dispatcher import launch_queued
-    from shiftwork.dispatch.fire import new_job
+    from shiftwork.dispatch.fire import admit_or_skip, new_job
 
     job_id = arrival_job_id(bucket, key, f"{version}/{definition.job_definition_id}")
     job = new_job(definition, job_id, None, status=Status.QUEUED, parameters={"s3_key": key})
     job = job.model_copy(update={"tags": [*job.tags, f"s3://{bucket}/{key}"]})
     try:
-        jobs.put_new(job)
-    except Conflict:
-        return jobs.get(job_id)
-    return launch_queued(job, launcher)
+        job, admitted = admit_or_skip(job)  # SKIPPED while max_running_jobs of its jobs are queued or running
+    except NotFound:
+        log.info("definition %s was deleted; s3://%s/%s ignored for it", definition.job_definition_id, bucket, key)
+        return None
+    return launch_queued(job, launcher) if admitted else job
 
 
 def _inbox_run(bucket: str, key: str, version: str, launcher: Launcher) -> DescribeJob:

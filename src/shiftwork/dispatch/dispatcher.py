@@ -43,5 +43,5 @@ def launch_queued(job: DescribeJob, launcher: Launcher) -> DescribeJob:
             end_time=jobs.now_ms(),
         )
     # Whatever the status: a local runner may have finished before ECS answered this launch, and its logs are
-    # found through log_stream. Recording the task changes no status, so no transition is at stake.
-    return jobs.update(job_id, list(Status), task_arn=launched.task_arn, log_stream=launched.log_stream)
+    # found through log_stream. Recording the task never writes the status, so no transition is at stake.
+    return jobs.record_task(job_id, launched.task_arn, launched.log_stream)

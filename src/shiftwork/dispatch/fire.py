@@ -3,7 +3,8 @@
 - misfire_grace_time: a fire handled later than this after its scheduled time is SKIPPED (missed start deadline).
 - coalesce, for fires that piled up (downtime): latest runs only the most recent due fire, earliest only the first
   of the pile, all runs each.
-- max_running_jobs: a fire while that many of the definition's jobs are queued or running is SKIPPED.
+- max_running_jobs: a fire while that many of the definition's jobs are queued or running is SKIPPED. The job
+  takes a slot in the same transaction that records it (store/slots.py), so the limit holds under any concurrency.
 - rearm-kind schedules are re-armed for the next fire before anything else.
 """
 
@@ -14,9 +15,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shiftwork.errors import Conflict, NotFound
+from shiftwork.errors import Conflict, LimitReached, NotFound
 from shiftwork.models import CoalescePolicy, DescribeJob, DescribeJobDefinition, ScheduleFired, Status
-from shiftwork.store import definitions, jobs
+from shiftwork.store import definitions, jobs, slots
 
 if TYPE_CHECKING:
     from shiftwork.launchers import Launcher
@@ -74,10 +75,29 @@ def skip_reason(definition: DescribeJobDefinition, trigger: Trigger, scheduled: 
                 handled_at = None
             if handled_at is None or handled_at > scheduled.timestamp() * 1000:
                 return f"coalesced (earliest): the fire at {previous.isoformat()} was missed too"
-    running = jobs.count_active(definition.job_definition_id)
-    if running >= definition.max_running_jobs:
-        return f"max_running_jobs ({definition.max_running_jobs}) reached: {running} queued or running"
     return None
+
+
+def admit_or_skip(job: DescribeJob) -> tuple[DescribeJob, bool]:
+    """Record a job of a definition holding one of its slots; SKIPPED if they are all taken.
+
+    Returns the stored job and whether this call admitted it (so should launch it): a duplicate delivery gets the
+    job the first one made, admitted or not.
+    """
+    try:
+        return slots.admit(job), True
+    except LimitReached as full:
+        skipped = job.model_copy(
+            update={"status": Status.SKIPPED, "status_message": full.reason, "end_time": jobs.now_ms()}
+        )
+        try:
+            jobs.put_new(skipped)
+        except Conflict:
+            return jobs.get(job.job_id), False  # a duplicate delivery got a slot meanwhile, or skipped it too
+        log.info("job %s of definition %s skipped: %s", job.job_id, job.job_definition_id, full.reason)
+        return skipped, False
+    except Conflict:
+        return jobs.get(job.job_id), False  # a duplicate delivery: the job the first one made
 
 
 def new_job(definition: DescribeJobDefinition, job_id: str, scheduled: datetime | None, **fields: Any) -> DescribeJob:
@@ -133,13 +153,16 @@ def handle_schedule_fired(event: dict[str, Any], launcher: Launcher, now: dateti
         job = new_job(
             definition, job_id, scheduled, status=Status.SKIPPED, status_message=reason, end_time=jobs.now_ms()
         )
-    else:
-        job = new_job(definition, job_id, scheduled, status=Status.QUEUED)  # the dispatcher is here already
-    try:
-        jobs.put_new(job)
-    except Conflict:
-        return jobs.get(job_id)  # a duplicate delivery of the same fire: the job the first one made
-    if reason is not None:
+        try:
+            jobs.put_new(job)
+        except Conflict:
+            return jobs.get(job_id)  # a duplicate delivery of the same fire: the job the first one made
         log.info("definition %s fire at %s skipped: %s", definition.job_definition_id, scheduled, reason)
         return job
-    return launch_queued(job, launcher)
+    job = new_job(definition, job_id, scheduled, status=Status.QUEUED)  # the dispatcher is here already
+    try:
+        job, admitted = admit_or_skip(job)
+    except NotFound:
+        log.info("definition %s was deleted; fire at %s ignored", definition.job_definition_id, scheduled)
+        return None
+    return launch_queued(job, launcher) if admitted else job

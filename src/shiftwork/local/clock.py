@@ -8,6 +8,9 @@ On start it also owes what fired while no stack ran: the fires of every active d
 (kept in the state directory) are delivered late, and the dispatcher's misfire and coalesce policies decide.
 It then re-creates every active definition's schedules (EventBridge Scheduler state is not journaled: the
 definitions are the truth), and sweeps rearm-kind definitions left without a future fire.
+
+Every 15 minutes it sends the completion function the "Scheduled Event" the AWS stack's rule sends it: the
+reconciliation of the definitions' max_running_jobs counts.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 Now = Callable[[], datetime]
 SWEEP_EVERY_TICKS = 60
 SWEEP_GRACE_SECONDS = 120  # a one-shot this far in the past was not re-armed by the dispatcher
+RECONCILE_EVERY_TICKS = 900  # 15 minutes at one tick a second, as the AWS stack's rule
 
 
 def _utc_now() -> datetime:
@@ -89,14 +93,18 @@ class Clock(threading.Thread):
         ticks = 0
         while not self._stopping.wait(self.interval):
             ticks += 1
-            try:
-                self.tick()
-                if ticks % SWEEP_EVERY_TICKS == 0:
-                    self.sweep()
-            except Exception:
-                if self._stopping.is_set():
-                    return
-                log.exception("scheduler clock tick failed")
+            chores = [self.tick]
+            if ticks % SWEEP_EVERY_TICKS == 0:
+                chores.append(self.sweep)
+            if ticks % RECONCILE_EVERY_TICKS == 0:
+                chores.append(self.reconcile)
+            for chore in chores:  # one failing does not keep the others from running
+                try:
+                    chore()
+                except Exception:
+                    if self._stopping.is_set():
+                        return
+                    log.exception("scheduler clock: %s failed", chore.__name__)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -154,6 +162,23 @@ class Clock(threading.Thread):
             token = page.next_token
             if not token:
                 return rearmed
+
+    def reconcile(self) -> Any:
+        """Send the completion function its periodic "Scheduled Event": it repairs drifted slot counts."""
+        from shiftwork.local.lambdas import invoke
+
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": get_settings().region,
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/shiftwork-reconcile-counts"],
+            "detail": {},
+        }
+        return invoke("complete", event)
 
     def _schedule(self, scheduler: Any, summary: dict[str, Any], group: str) -> dict[str, Any]:
         name = summary["Name"]

@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from shiftwork import aws
 from shiftwork.config import ENV_STATE_DIR, Settings, get_settings
 from shiftwork.errors import StackUnavailable
+
+if TYPE_CHECKING:
+    from shiftwork.models import DescribeJob
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +186,6 @@ class EmbeddedStack:
 
     def _recover(self) -> None:
         """No runner outlives its stack: kill leftovers, settle their jobs, forget their (in-memory) tasks."""
-        from shiftwork.errors import Conflict
         from shiftwork.launchers.local import kill_recorded_process
         from shiftwork.models import Status
         from shiftwork.store import jobs
@@ -191,21 +193,7 @@ class EmbeddedStack:
         for record in (self.state_dir / "tasks").glob("*.json"):
             if kill_recorded_process(record):
                 log.warning("killed runner process left by an earlier stack (%s)", record.stem)
-        now = jobs.now_ms()
-        for job in list(jobs.iter_with_status([Status.IN_PROGRESS, Status.STOPPING, Status.QUEUED])):
-            try:
-                if job.status == Status.IN_PROGRESS:
-                    jobs.update(
-                        job.job_id, [job.status], status=Status.FAILED, status_message=LOST_MESSAGE, end_time=now
-                    )
-                elif job.status == Status.STOPPING:
-                    jobs.update(
-                        job.job_id, [job.status], status=Status.STOPPED, status_message="stopped by user", end_time=now
-                    )
-                elif job.task_arn:
-                    jobs.update(job.job_id, [job.status], task_arn=None, log_stream=None)
-            except Conflict:
-                pass
+        settle_lost(list(jobs.iter_with_status([Status.IN_PROGRESS, Status.STOPPING, Status.QUEUED])))
 
     def close(self) -> None:
         """Stop runners, deliver their last events, stop the server; safe after a start that failed midway."""
@@ -234,6 +222,28 @@ class EmbeddedStack:
             if worker.name == "queue-events":
                 while worker.poll_once(sqs, wait_seconds=0):
                     pass
+
+
+def settle_lost(left: list[DescribeJob]) -> None:
+    """Jobs an earlier stack left: running ones FAILED (runner lost), stopping ones STOPPED, each giving its slot
+    back with that write; queued ones forget their task, to be launched again."""
+    from shiftwork.errors import Conflict
+    from shiftwork.models import Status
+    from shiftwork.store import jobs
+
+    now = jobs.now_ms()
+    for job in left:
+        try:
+            if job.status == Status.IN_PROGRESS:
+                jobs.update(job.job_id, [job.status], status=Status.FAILED, status_message=LOST_MESSAGE, end_time=now)
+            elif job.status == Status.STOPPING:
+                jobs.update(
+                    job.job_id, [job.status], status=Status.STOPPED, status_message="stopped by user", end_time=now
+                )
+            elif job.status == Status.QUEUED and job.task_arn:
+                jobs.update(job.job_id, [job.status], task_arn=None, log_stream=None)
+        except Conflict:
+            pass
 
 
 def publish(state_dir: Path, info: StackInfo) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -90,11 +91,15 @@ def put_schedules(
         request = _request(definition, index, schedule, now, settings)
         if request["Name"] in existing:
             scheduler.update_schedule(**request)
-        else:
+            continue
+        try:
             scheduler.create_schedule(**request)
+        except scheduler.exceptions.ConflictException:  # a concurrent change of the definition made it first
+            scheduler.update_schedule(**request)
     wanted = {schedule_name(definition.job_definition_id, i) for i in range(len(compiled))}
     for name in existing - wanted:
-        scheduler.delete_schedule(Name=name, GroupName=settings.schedule_group)
+        with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):  # or deleted it first
+            scheduler.delete_schedule(Name=name, GroupName=settings.schedule_group)
     return compiled
 
 

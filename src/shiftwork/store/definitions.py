@@ -26,12 +26,28 @@ def _to_dto(record: DefinitionRecord) -> DescribeJobDefinition:
     return DescribeJobDefinition.model_validate(record.attribute_values)
 
 
-def put(definition: DescribeJobDefinition, *, overwrite: bool = False) -> DescribeJobDefinition:
-    """Store a definition; without overwrite, an existing id is a Conflict."""
+def put(definition: DescribeJobDefinition, *, replacing: int | None = None) -> DescribeJobDefinition:
+    """Store a definition: a new id, or (replacing=N) in place of the stored version N; else a Conflict.
+
+    A replacement rewrites every field but the count of slots its jobs hold, so two replacements that read the
+    same version cannot both win, and a job admitted meanwhile keeps its slot.
+    """
     table = _table()
+    if replacing is not None:
+        fields = definition.model_dump(mode="json", exclude={"job_definition_id"})
+        actions = [
+            getattr(table, name).remove() if v is None else getattr(table, name).set(v) for name, v in fields.items()
+        ]
+        try:
+            table(definition.job_definition_id).update(actions=actions, condition=table.version == replacing)
+        except UpdateError as error:
+            if error.cause_response_code == _CONDITION_FAILED:
+                raise Conflict(definition.job_definition_id, "changed", f"version {replacing}") from error
+            raise
+        return definition
     record = table(**definition.model_dump(exclude_none=True, mode="json"))
     try:
-        record.save(condition=None if overwrite else table.job_definition_id.does_not_exist())
+        record.save(condition=table.job_definition_id.does_not_exist())
     except PutError as error:
         if error.cause_response_code == _CONDITION_FAILED:
             raise Conflict(definition.job_definition_id, "existing", "absent") from error

@@ -69,28 +69,81 @@ def update(
     """Apply `changes` (and `status`) only if the job's status is one of `expected`; else raise Conflict.
 
     A change whose value is None removes that attribute. `unless` names a boolean attribute that must not be
-    true yet (a claim, such as "notified").
+    true yet (a claim, such as "notified"). A terminal status gives the job's slot back in the same write.
     """
     table = _table()
     expected = [Status(s) for s in expected]
-    actions: list[Action] = [table.update_time.set(now_ms())]
+    if status is not None and set(expected) == set(Status):
+        raise ValueError(f"a status write to {status} must name the statuses it moves from, not all of them")
+    values: dict[str, Any] = {"update_time": now_ms(), **changes}
     if status is not None:
-        actions.append(table.status.set(Status(status).value))
-    for name, value in changes.items():
+        values["status"] = Status(status).value
+    actions: list[Action] = []
+    for name, value in values.items():
         attribute = getattr(table, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
-    record = table(job_id)
     condition = table.job_id.exists() & table.status.is_in(*[s.value for s in expected])
     if unless is not None:
         flag = getattr(table, unless)
         condition &= flag.does_not_exist() | (flag == False)  # noqa: E712 - a pynamodb condition, not a test
+    if status is not None and Status(status) in TERMINAL_STATUSES:
+        return _end(job_id, expected, values, actions, condition)
+    record = table(job_id)
     try:
         record.update(actions=actions, condition=condition)
     except UpdateError as error:
         if error.cause_response_code != _CONDITION_FAILED:
             raise
-        current = get(job_id)  # raises NotFound if it is gone
-        raise Conflict(job_id, current.status.value, "|".join(s.value for s in expected)) from error
+        raise _conflict(job_id, expected) from error
+    return _to_dto(record)
+
+
+def _conflict(job_id: str, expected: list[Status]) -> Conflict:
+    current = get(job_id)  # raises NotFound if it is gone
+    return Conflict(job_id, current.status.value, "|".join(s.value for s in expected))
+
+
+def _end(
+    job_id: str, expected: list[Status], values: dict[str, Any], actions: list[Action], condition: Condition
+) -> DescribeJob:
+    """A terminal write: one transaction with giving the job's slot back if it holds one, else a plain update."""
+    from shiftwork.store import slots
+
+    table = _table()
+    try:
+        record = table.get(job_id, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound("job", job_id) from error
+    if Status(record.status) not in expected:
+        raise Conflict(job_id, record.status, "|".join(s.value for s in expected))
+    if record.holds_slot and record.job_definition_id:
+        if not slots.release(job_id, record.job_definition_id, actions, condition):
+            raise _conflict(job_id, expected)  # another write ended it between the read and this one
+        for name, value in {**values, "holds_slot": None}.items():
+            setattr(record, name, value)
+        return _to_dto(record)
+    try:
+        record.update(actions=actions, condition=condition & table.holds_slot.does_not_exist())
+    except UpdateError as error:
+        if error.cause_response_code != _CONDITION_FAILED:
+            raise
+        raise _conflict(job_id, expected) from error
+    return _to_dto(record)
+
+
+def record_task(job_id: str, task_arn: str | None, log_stream: str | None) -> DescribeJob:
+    """Record (or, with None, forget) the task a job runs in, whatever its status; never writes the status."""
+    table = _table()
+    record = table(job_id)
+    actions: list[Action] = [table.update_time.set(now_ms())]
+    for attribute, value in ((table.task_arn, task_arn), (table.log_stream, log_stream)):
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    try:
+        record.update(actions=actions, condition=table.job_id.exists())
+    except UpdateError as error:
+        if error.cause_response_code != _CONDITION_FAILED:
+            raise
+        raise NotFound("job", job_id) from error
     return _to_dto(record)
 
 
@@ -155,13 +208,3 @@ def iter_with_status(statuses: Iterable[Status]) -> Iterable[DescribeJob]:
     for status in statuses:
         for record in table.by_status.query(Status(status).value):
             yield _to_dto(record)
-
-
-ACTIVE_STATUSES = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS, Status.STOPPING)
-
-
-def count_active(definition_id: str) -> int:
-    """How many of a definition's jobs are queued or running (one Query on the by-definition index)."""
-    table = _table()
-    active = table.status.is_in(*[status.value for status in ACTIVE_STATUSES])
-    return table.by_definition.count(definition_id, filter_condition=active)

@@ -86,6 +86,7 @@ class JobRecord(Model):
     task_arn = UnicodeAttribute(null=True)
     log_stream = UnicodeAttribute(null=True)
     output_prefix = UnicodeAttribute()
+    holds_slot = BooleanAttribute(null=True)  # present while the job holds one of its definition's slots
 
     by_create_time = JobsByCreateTime()
     by_status = JobsByStatus()
@@ -132,6 +133,7 @@ class DefinitionRecord(Model):
     create_time = NumberAttribute()
     update_time = NumberAttribute()
     active_since = NumberAttribute()
+    active_jobs = NumberAttribute(null=True)  # slots its jobs hold (store/slots.py); absent means 0
 
     by_create_time = DefinitionsByCreateTime()
 
