@@ -323,3 +323,17 @@ def test_a_status_write_always_names_the_statuses_it_moves_from(make_job):
     with pytest.raises(ValueError, match="must name the statuses it moves from"):
         jobs.update(job.job_id, list(Status), status=Status.FAILED)
     assert jobs.get(job.job_id).status == Status.IN_PROGRESS
+
+
+def test_a_fire_whose_dispatcher_died_before_launching_is_launched_by_its_redelivery(every_minute):
+    from shiftwork.dispatch.fire import fire_job_id, new_job
+
+    definition = every_minute(max_running_jobs=1)
+    (scheduled,) = _fire_times(1)
+    job_id = fire_job_id(definition.job_definition_id, scheduled)
+    slots.admit(new_job(definition, job_id, scheduled, status=Status.QUEUED))  # admitted; then the dispatcher died
+    assert jobs.get(job_id).task_arn is None
+    redelivered = _at_once(lambda fire: _fire(definition, fire), [scheduled] * 3)
+    assert {job.job_id for job in redelivered} == {job_id}
+    assert jobs.get(job_id).task_arn is not None  # launched, and the slot is still the one it held
+    assert _counts(definition) == (1, 1, 1)

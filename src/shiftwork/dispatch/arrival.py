@@ -54,18 +54,18 @@ def _watchers_run(
     definition: DescribeJobDefinition, bucket: str, key: str, version: str, launcher: Launcher
 ) -> DescribeJob | None:
     """Run the definition with the object's key as the s3_key parameter, once per upload (None: it is gone)."""
-    from shiftwork.dispatch.dispatcher import launch_queued
+    from shiftwork.dispatch.dispatcher import launch_unlaunched
     from shiftwork.dispatch.fire import admit_or_skip, new_job
 
     job_id = arrival_job_id(bucket, key, f"{version}/{definition.job_definition_id}")
     job = new_job(definition, job_id, None, status=Status.QUEUED, parameters={"s3_key": key})
     job = job.model_copy(update={"tags": [*job.tags, f"s3://{bucket}/{key}"]})
     try:
-        job, admitted = admit_or_skip(job)  # SKIPPED while max_running_jobs of its jobs are queued or running
+        job, _admitted = admit_or_skip(job)  # SKIPPED while max_running_jobs of its jobs are queued or running
     except NotFound:
         log.info("definition %s was deleted; s3://%s/%s ignored for it", definition.job_definition_id, bucket, key)
         return None
-    return launch_queued(job, launcher) if admitted else job
+    return launch_unlaunched(job, launcher)  # a duplicate delivery too, if the first died before launching
 
 
 def _inbox_run(bucket: str, key: str, version: str, launcher: Launcher) -> DescribeJob:
@@ -80,9 +80,9 @@ def _inbox_run(bucket: str, key: str, version: str, launcher: Launcher) -> Descr
     )
     try:
         jobs.put_new(job)
+        log.info("s3://%s/%s arrived: job %s", bucket, key, job_id)
     except Conflict:
-        return jobs.get(job_id)  # a duplicate delivery of the same upload
-    from shiftwork.dispatch.dispatcher import launch_queued
+        job = jobs.get(job_id)  # a duplicate delivery of the same upload
+    from shiftwork.dispatch.dispatcher import launch_unlaunched
 
-    log.info("s3://%s/%s arrived: job %s", bucket, key, job_id)
-    return launch_queued(job, launcher)
+    return launch_unlaunched(job, launcher)

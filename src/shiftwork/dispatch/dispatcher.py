@@ -23,8 +23,18 @@ def dispatch_job(job_id: str, launcher: Launcher) -> DescribeJob:
             job = jobs.update(job_id, [Status.CREATED], status=Status.QUEUED)
         except Conflict:
             job = jobs.get(job_id)  # another delivery got there first
+    return launch_unlaunched(job, launcher)
+
+
+def launch_unlaunched(job: DescribeJob, launcher: Launcher) -> DescribeJob:
+    """Launch the job if it is QUEUED with no task yet, else return it as it is.
+
+    Every delivery of a fire, upload or request ends here, the duplicates too: a dispatcher that died between
+    recording the job and launching it leaves it QUEUED, and the next delivery launches it. Two at once start one
+    task: ECS takes the job id as clientToken, the LocalLauncher dedupes by job id.
+    """
     if job.status != Status.QUEUED or job.task_arn:
-        log.info("job %s is %s%s: nothing to launch", job_id, job.status, " (launched)" if job.task_arn else "")
+        log.info("job %s is %s%s: nothing to launch", job.job_id, job.status, " (launched)" if job.task_arn else "")
         return job
     return launch_queued(job, launcher)
 

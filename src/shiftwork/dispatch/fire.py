@@ -123,7 +123,7 @@ def new_job(definition: DescribeJobDefinition, job_id: str, scheduled: datetime 
 
 def handle_schedule_fired(event: dict[str, Any], launcher: Launcher, now: datetime | None = None) -> DescribeJob | None:
     """Handle EventBridge Scheduler's payload; a duplicate delivery returns the job the first one made."""
-    from shiftwork.dispatch.dispatcher import launch_queued
+    from shiftwork.dispatch.dispatcher import launch_unlaunched
     from shiftwork.schedules import trigger_from_dict
     from shiftwork.schedules.scheduler_api import rearm_after
 
@@ -161,8 +161,8 @@ def handle_schedule_fired(event: dict[str, Any], launcher: Launcher, now: dateti
         return job
     job = new_job(definition, job_id, scheduled, status=Status.QUEUED)  # the dispatcher is here already
     try:
-        job, admitted = admit_or_skip(job)
+        job, _admitted = admit_or_skip(job)
     except NotFound:
         log.info("definition %s was deleted; fire at %s ignored", definition.job_definition_id, scheduled)
         return None
-    return launch_queued(job, launcher) if admitted else job
+    return launch_unlaunched(job, launcher)  # a duplicate delivery too, if the first died before launching
