@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
+from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files, resolve_kernel
 from shiftwork.errors import InvalidSpec, NotFound
 from shiftwork.models import (
     ConflictPolicy,
@@ -66,9 +66,8 @@ class Definitions:
     def create(self, request: CreateJobDefinition, job_definition_id: str | None = None) -> DescribeJobDefinition:
         """Validate everything, snapshot the notebook, store version 1 and create its schedules."""
         notebook = Path(request.input_uri).expanduser()
-        check_notebook(notebook)
+        kernel_name = resolve_kernel(check_notebook(notebook), request.kernel_name)
         check_formats(request.output_formats)
-        check_kernel(request.kernel_name)
         now = datetime.now(UTC).replace(microsecond=0)
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
@@ -95,8 +94,11 @@ class Definitions:
             input_prefix=definition_prefix(definition_id, version),
             parameters=request.parameters,
             output_formats=request.output_formats,
-            kernel_name=request.kernel_name,
+            kernel_name=kernel_name,
             timeout_seconds=request.timeout_seconds,
+            execution_timeout_seconds=request.execution_timeout_seconds,
+            start_timeout_seconds=request.start_timeout_seconds,
+            report_mode=request.report_mode,
             package_input_folder=request.package_input_folder,
             schedule=request.schedule,
             timezone=request.timezone,
@@ -154,7 +156,9 @@ class Definitions:
             changes["trigger"], changes["compiled"] = self._compile(schedule, timezone, now)
         if request.input_uri is not None:
             notebook = Path(request.input_uri).expanduser()
-            check_notebook(notebook)
+            snapshot = check_notebook(notebook)
+            if request.kernel_name is None:  # a new notebook brings its own kernelspec, unless --kernel is given
+                changes["kernel_name"] = resolve_kernel(snapshot, None)
             changes["input_filename"] = notebook.name
             changes["input_prefix"] = definition_prefix(definition_id, version)
             self._snapshot(notebook, current.package_input_folder, changes["input_prefix"])

@@ -64,6 +64,9 @@ class DefinitionChanges(Model):
     output_formats: list[str] | None = None
     kernel_name: str | None = None
     timeout_seconds: float | None = Field(default=None, gt=0)
+    execution_timeout_seconds: float | None = Field(default=None, gt=0)
+    start_timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
+    report_mode: bool | None = None
     schedule: str | None = None
     timezone: str | None = None
     watch_prefix: str | None = None
@@ -96,6 +99,9 @@ class DescribeJobDefinition(Model):
     output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
     kernel_name: str = "python3"
     timeout_seconds: float | None = None
+    execution_timeout_seconds: float | None = None
+    start_timeout_seconds: float = 60
+    report_mode: bool = False
     package_input_folder: bool = False
     schedule: str | None = None
     timezone: str = "UTC"

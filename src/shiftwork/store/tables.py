@@ -86,6 +86,11 @@ class JobRecord(Model):
     task_arn = UnicodeAttribute(null=True)
     log_stream = UnicodeAttribute(null=True)
     output_prefix = UnicodeAttribute()
+    # papermill's options, and a failure's traceback (capped by the runner well under DynamoDB's 400 KB)
+    execution_timeout_seconds = NumberAttribute(null=True)
+    start_timeout_seconds = NumberAttribute(default=60)
+    report_mode = BooleanAttribute(default=False)
+    error_traceback = UnicodeAttribute(null=True)
 
     by_create_time = JobsByCreateTime()
     by_status = JobsByStatus()
@@ -132,6 +137,10 @@ class DefinitionRecord(Model):
     create_time = NumberAttribute()
     update_time = NumberAttribute()
     active_since = NumberAttribute()
+    # papermill's options
+    execution_timeout_seconds = NumberAttribute(null=True)
+    start_timeout_seconds = NumberAttribute(default=60)
+    report_mode = BooleanAttribute(default=False)
 
     by_create_time = DefinitionsByCreateTime()
 
