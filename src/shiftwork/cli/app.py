@@ -29,6 +29,16 @@ from shiftwork.cli.common import (
 )
 from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.notify import notify_app
+from shiftwork.cli.parameters import (
+    ExecutionTimeoutOption,
+    PapermillCommand,
+    ParameterOption,
+    ParametersFileOption,
+    ParametersRawOption,
+    ParametersYamlOption,
+    StartTimeoutOption,
+    collect_parameters,
+)
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 from shiftwork.cli.schedule import schedule_app
 
@@ -78,22 +88,30 @@ def options(
     use_endpoint(endpoint, token)
 
 
-@app.command()
+@app.command(cls=PapermillCommand)
 @handle_errors
 def run(
     notebook: Annotated[Path, typer.Argument(help="The notebook to run (.ipynb).", show_default=False)],
-    parameter: Annotated[
-        list[str] | None,
-        typer.Option("--parameter", "-p", metavar="NAME=VALUE", help="A parameter; VALUE is JSON if it parses."),
-    ] = None,
+    parameter: ParameterOption = None,
+    parameters_file: ParametersFileOption = None,
+    parameters_yaml: ParametersYamlOption = None,
+    parameters_raw: ParametersRawOption = None,
     output_format: Annotated[
         list[str] | None,
-        typer.Option("--format", "-f", help="Output format: ipynb, html, markdown, script, latex, pdf (repeat)."),
+        typer.Option("--format", help="Output format: ipynb, html, markdown, script, latex, pdf (repeat)."),
     ] = None,
-    kernel: Annotated[str, typer.Option("--kernel", help="Jupyter kernel to run it with.")] = "python3",
+    kernel: Annotated[
+        str | None,
+        typer.Option("--kernel", help="Jupyter kernel to run it with \\[default: the notebook's, else python3]"),
+    ] = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.001, help="Fail the job after this many seconds.")
     ] = None,
+    execution_timeout: ExecutionTimeoutOption = None,
+    start_timeout: StartTimeoutOption = None,
+    report_mode: Annotated[
+        bool, typer.Option("--report-mode", help="Hide code cells' input in the outputs (papermill's).")
+    ] = False,
     input_folder: Annotated[
         bool, typer.Option("--input-folder", help="Package the notebook's folder with it (data files, modules).")
     ] = False,
@@ -105,15 +123,15 @@ def run(
     state_dir: StateDirOption = None,
 ) -> None:
     """Run a notebook as a job and show its status until it ends."""
-    from shiftwork.api.validation import check_formats, check_kernel, check_notebook
-    from shiftwork.models import CreateJob, parse_parameters
+    from shiftwork.api.validation import check_formats, check_notebook, resolve_kernel
+    from shiftwork.models import CreateJob
 
-    parameters = parse_parameters(parameter or [])
+    parameters = collect_parameters(parameters_file, parameters_yaml, parameter, parameters_raw)
     formats = output_format or ["ipynb"]
-    check_notebook(notebook)  # refuse bad input before a stack is even started
+    content = check_notebook(notebook)  # refuse bad input before a stack is even started
     check_formats(formats)
     if not is_remote():  # a deployed stack's kernels are the runner image's: the API checks them
-        check_kernel(kernel)
+        resolve_kernel(content, kernel)
     request = CreateJob(
         input_uri=str(notebook),
         name=name,
@@ -121,7 +139,10 @@ def run(
         output_formats=formats,
         kernel_name=kernel,
         timeout_seconds=timeout,
+        execution_timeout_seconds=execution_timeout,
+        report_mode=report_mode,
         package_input_folder=input_folder,
+        **({"start_timeout_seconds": start_timeout} if start_timeout else {}),
     )
     with stack(state_dir, run_jobs=True) as info:
         service = backend(state_dir)
