@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -206,3 +207,51 @@ def test_logs_outlive_their_cloudwatch_stream(service, tmp_path):
     events, token = service.job_logs(job.job_id)
     assert "kept for later" in [e["message"] for e in events]
     assert service.job_logs(job.job_id, token) == ([], token)
+
+
+@pytest.mark.parametrize("keep_warm", [True, False], ids=["warm", "cold"])
+def test_a_notebook_without_kernel_metadata_runs_on_python3_every_time(stack, service, tmp_path, keep_warm):
+    """nbformat.v4.new_notebook() names no kernel or language: papermill needs a language to write parameters
+    ("No language found in notebook"), so a job with parameters failed. Both runner paths, five times each."""
+    import nbformat
+
+    from shiftwork.dispatch import dispatch_job
+    from shiftwork.launchers.local import LocalLauncher
+    from shiftwork.store import files
+
+    notebook = nbformat.v4.new_notebook()
+    first = nbformat.v4.new_code_cell("n = 0")
+    first.metadata["tags"] = ["parameters"]
+    notebook.cells = [first, nbformat.v4.new_code_cell("print('n is', n)")]
+    path = tmp_path / "bare.ipynb"
+    nbformat.write(notebook, str(path))
+    launcher = LocalLauncher(
+        tasks_dir=tmp_path / "tasks", max_parallel=1, keep_warm=keep_warm, network=stack.ensure_ecs
+    )
+    try:
+        for n in range(1, 6):
+            job = jobs.draft(
+                str(uuid.uuid4()),
+                name="bare",
+                status=Status.CREATED,
+                input_filename=path.name,
+                parameters={"n": n},
+                output_formats=["ipynb"],
+            )
+            files.upload_file(path, files.input_prefix(job.job_id) + path.name)
+            jobs.put_new(job)
+            dispatch_job(job.job_id, launcher)
+            done = wait_for(lambda job=job: (j := jobs.get(job.job_id)).is_terminal and j, timeout=90)
+            assert (done.status, done.status_message) == (Status.COMPLETED, None)
+            assert done.kernel_name == "python3"
+            # the runner's output is all in once its task has stopped (the launcher drains it first)
+            wait_for(
+                lambda d=done: (
+                    aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[d.task_arn])["tasks"][0]["lastStatus"]
+                    == "STOPPED"
+                )
+            )
+            lines = wait_for(lambda job=job: [e["message"] for e in service.job_logs(job.job_id)[0]], timeout=20)
+            assert lines == [f"n is {n}"]  # the notebook's output and nothing else
+    finally:
+        launcher.close()
