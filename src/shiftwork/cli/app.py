@@ -125,6 +125,7 @@ def run(
     """Run a notebook as a job and show its status until it ends."""
     from shiftwork.api.validation import check_formats, check_notebook, resolve_kernel
     from shiftwork.models import CreateJob
+    from shiftwork.models.job import START_TIMEOUT_SECONDS
 
     parameters = collect_parameters(parameters_file, parameters_yaml, parameter, parameters_raw)
     formats = output_format or ["ipynb"]
@@ -140,9 +141,9 @@ def run(
         kernel_name=kernel,
         timeout_seconds=timeout,
         execution_timeout_seconds=execution_timeout,
+        start_timeout_seconds=start_timeout or START_TIMEOUT_SECONDS,
         report_mode=report_mode,
         package_input_folder=input_folder,
-        **({"start_timeout_seconds": start_timeout} if start_timeout else {}),
     )
     with stack(state_dir, run_jobs=True) as info:
         service = backend(state_dir)

@@ -133,6 +133,7 @@ def create(
     """Create a job definition: the notebook is snapshotted and its schedules created."""
     from shiftwork.api.validation import check_formats, check_notebook, resolve_kernel
     from shiftwork.models import CreateJobDefinition
+    from shiftwork.models.job import START_TIMEOUT_SECONDS
     from shiftwork.schedules import compile_to_eventbridge, parse_trigger
 
     request = CreateJobDefinition.model_validate(
@@ -144,7 +145,7 @@ def create(
             "kernel_name": kernel,
             "timeout_seconds": timeout,
             "execution_timeout_seconds": execution_timeout,
-            "start_timeout_seconds": start_timeout or 60,
+            "start_timeout_seconds": start_timeout or START_TIMEOUT_SECONDS,
             "report_mode": report_mode,
             "package_input_folder": input_folder,
             "schedule": schedule,

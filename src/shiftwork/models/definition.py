@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from shiftwork.models.base import Model
-from shiftwork.models.job import CreateJob, JobSpec, ListQuery
+from shiftwork.models.job import START_TIMEOUT_SECONDS, CreateJob, JobSpec, ListQuery
 
 
 class CoalescePolicy(StrEnum):
@@ -100,7 +100,7 @@ class DescribeJobDefinition(Model):
     kernel_name: str = "python3"
     timeout_seconds: float | None = None
     execution_timeout_seconds: float | None = None
-    start_timeout_seconds: float = 60
+    start_timeout_seconds: float = START_TIMEOUT_SECONDS
     report_mode: bool = False
     package_input_folder: bool = False
     schedule: str | None = None

@@ -29,6 +29,9 @@ class Status(StrEnum):
 TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.STOPPED, Status.SKIPPED})
 
 
+START_TIMEOUT_SECONDS = 60  # papermill's default wait for a kernel to start
+
+
 class JobFile(Model):
     """One file a job produced: an output format or a side-effect file."""
 
@@ -49,7 +52,9 @@ class JobSpec(Model):
     kernel_name: str | None = None  # None: the notebook's own kernelspec, else python3 (papermill's rule)
     timeout_seconds: float | None = Field(default=None, gt=0)
     execution_timeout_seconds: float | None = Field(default=None, gt=0)  # per cell, papermill's --execution-timeout
-    start_timeout_seconds: float = Field(default=60, gt=0, le=3600)  # for the kernel to start, papermill's
+    start_timeout_seconds: float = Field(
+        default=START_TIMEOUT_SECONDS, gt=0, le=3600
+    )  # for the kernel to start, papermill's
     report_mode: bool = False  # hide code cells' input in the outputs, papermill's --report-mode
     job_definition_id: str | None = None
     idempotency_token: str | None = None
@@ -97,7 +102,7 @@ class DescribeJob(Model):
     kernel_name: str = "python3"  # the kernel it resolved at submit time
     timeout_seconds: float | None = None
     execution_timeout_seconds: float | None = None
-    start_timeout_seconds: float = 60
+    start_timeout_seconds: float = START_TIMEOUT_SECONDS
     report_mode: bool = False
     error_traceback: str | None = None  # a failure's full traceback (its tail, colour codes stripped)
     package_input_folder: bool = False

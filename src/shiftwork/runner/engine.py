@@ -34,7 +34,7 @@ class ShiftworkEngine(NBClientEngine):
     """NBClientEngine whose client owns the kernel manager it is given (or makes one), so the run ends it."""
 
     @classmethod
-    def execute_managed_notebook(  # type: ignore[override]
+    def execute_managed_notebook(
         cls,
         nb_man: Any,
         kernel_name: str,
