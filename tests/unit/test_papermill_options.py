@@ -7,7 +7,14 @@ import pytest
 
 from shiftwork.cli.parameters import collect_parameters
 from shiftwork.errors import InvalidSpec
-from shiftwork.runner.failure import MAX_TRACEBACK_CHARS, CellFailed, failure_traceback, user_cell_number
+from shiftwork.runner.failure import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACEBACK_CHARS,
+    CellFailed,
+    describe_failure,
+    failure_traceback,
+    user_cell_number,
+)
 
 
 def test_later_sources_win_in_papermills_order(tmp_path):
@@ -61,3 +68,10 @@ def test_a_traceback_is_stripped_of_colour_and_keeps_its_tail():
     assert len(text) <= MAX_TRACEBACK_CHARS + 100
     assert text.startswith("[... ") and text.endswith("frame 19999\nValueError: end")
     assert failure_traceback(CellFailed(2, 3, "ValueError", "x", ["\x1b[0;31mshort\x1b[0m"])) == "short"
+
+
+def test_status_message_is_one_short_line():
+    message = describe_failure(CellFailed(4, 5, "ValueError", "first line\nsecond" + "x" * 10_000, []))
+    assert message == "cell 4 (In [5]) raised ValueError: first line"
+    long = describe_failure(CellFailed(4, 5, "ValueError", "y" * 10_000, []))
+    assert len(long) == MAX_MESSAGE_CHARS and long.endswith("...")

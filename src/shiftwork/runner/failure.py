@@ -11,8 +11,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-# DynamoDB items are at most 400 KB; the end of a traceback says where it failed, so that is what is kept
-MAX_TRACEBACK_CHARS = 64 * 1024
+# DynamoDB items are at most 400 KB (32 Ki characters are at most 128 KB of UTF-8); the end of a traceback says
+# where it failed, so that is what is kept
+MAX_TRACEBACK_CHARS = 32 * 1024
+MAX_MESSAGE_CHARS = 500  # status_message is one line in a table
 INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it adds
 
 
@@ -88,10 +90,13 @@ def record_timeout(output_path: Path, message: str) -> str:
 
 
 def describe_failure(error: BaseException) -> str:
-    """One line for status_message."""
+    """One line for status_message, at most MAX_MESSAGE_CHARS (the traceback has the rest)."""
     if isinstance(error, CellFailed | JobTimedOut | CellTimedOut | JobStopRequested):
-        return str(error).splitlines()[0] if str(error) else type(error).__name__
-    return f"{type(error).__name__}: {error}".splitlines()[0]
+        text = str(error) or type(error).__name__
+    else:
+        text = f"{type(error).__name__}: {error}"
+    line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return line if len(line) <= MAX_MESSAGE_CHARS else line[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
 def failure_traceback(error: BaseException) -> str:
