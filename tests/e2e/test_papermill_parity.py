@@ -60,11 +60,14 @@ def test_a_kernel_that_is_not_installed_is_refused_at_submit(up_cli, tmp_path):
 
 def test_a_notebook_naming_no_kernel_runs_on_python3_as_a_definition_too(up_cli, tmp_path):
     bare = _notebook(tmp_path / "bare.ipynb", _parameters("n = 0"), _code("print('n is', n)"))
-    created = up_cli.json("definitions", "create", str(bare), "-p", "n=4")
+    created = up_cli.json("definitions", "create", str(bare), "-p", "n=4", "--execution-timeout", "30")
     assert created["kernel_name"] == "python3"
+    updated = up_cli.json("definitions", "update", created["job_definition_id"], "--report-mode")
+    assert (updated["version"], updated["report_mode"], updated["execution_timeout_seconds"]) == (2, True, 30)
     result = up_cli("definitions", "run", created["job_definition_id"], "-r", "n", "five", "--json")
     job = wait_for_status(up_cli, json.loads(result.stdout)["job_id"], {"COMPLETED", "FAILED"})
     assert (job["status"], job["status_message"], job["kernel_name"]) == ("COMPLETED", None, "python3")
+    assert (job["execution_timeout_seconds"], job["report_mode"]) == (30, True)  # the definition's options
     assert job["parameters"] == {"n": "five"}  # -r is a string; it overrides the definition's -p
     assert "n is five\n" in cell_outputs(_download(up_cli, job["job_id"], tmp_path / "out") / "bare.ipynb")
 

@@ -67,7 +67,7 @@ def job_detail(job: DescribeJob, bucket: str) -> Table:
         rows.append(("Message", Text(job.status_message)))  # a cell's text, not rich markup
     rows += [
         ("Input", job.input_filename + (" (with its folder)" if job.package_input_folder else "")),
-        ("Kernel", job.kernel_name),
+        ("Kernel", job.kernel_name or "the notebook's (read when it starts)"),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in job.parameters.items()) or "-"),
         ("Formats", ", ".join(job.output_formats)),
         ("Created", when(job.create_time)),

@@ -99,7 +99,7 @@ class DescribeJob(Model):
     input_filename: str
     parameters: dict[str, Any] = Field(default_factory=dict)
     output_formats: list[str] = Field(default_factory=list)
-    kernel_name: str = "python3"  # the kernel it resolved at submit time
+    kernel_name: str | None = None  # resolved at submit; None: the notebook's, resolved when it starts (S3 inbox)
     timeout_seconds: float | None = None
     execution_timeout_seconds: float | None = None
     start_timeout_seconds: float = START_TIMEOUT_SECONDS

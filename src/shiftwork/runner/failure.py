@@ -91,7 +91,9 @@ def record_timeout(output_path: Path, message: str) -> str:
 
 def describe_failure(error: BaseException) -> str:
     """One line for status_message, at most MAX_MESSAGE_CHARS (the traceback has the rest)."""
-    if isinstance(error, CellFailed | JobTimedOut | CellTimedOut | JobStopRequested):
+    from shiftwork.errors import ShiftworkError
+
+    if isinstance(error, CellFailed | JobTimedOut | CellTimedOut | JobStopRequested | ShiftworkError):
         text = str(error) or type(error).__name__
     else:
         text = f"{type(error).__name__}: {error}"

@@ -24,6 +24,7 @@ from shiftwork.runner.failure import (
     failure_traceback,
     record_timeout,
 )
+from shiftwork.runner.kernels import kernel_language, resolve_kernel
 from shiftwork.runner.outputs import FileStamp, convert, side_effect_files, snapshot_tree
 from shiftwork.runner.warm import WarmKernel
 from shiftwork.store import files, jobs
@@ -33,17 +34,6 @@ log = logging.getLogger(__name__)
 
 def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise JobStopRequested()
-
-
-def kernel_language(kernel_name: str) -> str | None:
-    """The language of an installed kernel (papermill needs it to write the parameters of a notebook that names
-    none); None if the kernel is not installed, which papermill then reports as NoSuchKernel."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        return str(KernelSpecManager().get_kernel_spec(kernel_name).language) or None
-    except NoSuchKernel:
-        return None
 
 
 class NotebookRunner:
@@ -107,6 +97,11 @@ class NotebookRunner:
             raise FileNotFoundError(f"input notebook {self.job.input_filename} is missing from the job's files")
         self.output_path = self.out_dir / Path(self.job.input_filename).name
         self._before = snapshot_tree(self.workdir)
+        if self.job.kernel_name is None:  # nobody submitted it (an S3 inbox upload): the notebook's own kernel
+            import nbformat
+
+            kernel = resolve_kernel(nbformat.read(str(self.input_path), as_version=4), None)
+            self.job = jobs.update(self.job_id, [Status.IN_PROGRESS], kernel_name=kernel)
         return True
 
     def _cell_timeout(self, _cell: Any = None) -> float | None:
@@ -119,7 +114,7 @@ class NotebookRunner:
 
     def _kernel_manager(self) -> Any:
         """The warm runner's kernel if it is the one the job asks for; None lets the engine start one."""
-        assert self.job is not None
+        assert self.job is not None and self.job.kernel_name is not None
         if self.warm is None:
             return None
         self.warm.wait_adopted()
@@ -133,8 +128,8 @@ class NotebookRunner:
 
         from shiftwork.runner.engine import ENGINE_NAME
 
-        assert self.job is not None
-        job = self.job
+        assert self.job is not None and self.job.kernel_name is not None
+        job, kernel = self.job, self.job.kernel_name
         manager = self._kernel_manager()
         self._deadline = time.monotonic() + job.timeout_seconds if job.timeout_seconds else None
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -144,8 +139,8 @@ class NotebookRunner:
                 str(self.output_path),
                 parameters=job.parameters,
                 engine_name=ENGINE_NAME,
-                kernel_name=job.kernel_name,
-                language=kernel_language(job.kernel_name),
+                kernel_name=kernel,
+                language=kernel_language(kernel),
                 cwd=str(self.workdir),
                 progress_bar=False,
                 log_output=False,

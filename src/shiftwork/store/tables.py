@@ -66,7 +66,7 @@ class JobRecord(Model):
     input_filename = UnicodeAttribute()
     parameters = JSONAttribute(default=dict)
     output_formats = JSONAttribute(default=list)
-    kernel_name = UnicodeAttribute(default="python3")
+    kernel_name = UnicodeAttribute(null=True)  # absent: the notebook's own, resolved by the runner
     timeout_seconds = NumberAttribute(null=True)
     package_input_folder = BooleanAttribute(default=False)
     job_files = JSONAttribute(default=list)
