@@ -51,15 +51,19 @@ def user_cell_number(cells: list[Any], index: int) -> int:
     return index + 1 - injected
 
 
+def _without_markers(cells: list[Any]) -> list[Any]:
+    """The cells as papermill indexed them: before it added its two error marker cells."""
+    from papermill.execute import ERROR_MARKER_TAG
+
+    return [c for c in cells if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])]
+
+
 def cell_failed(error: Any, output_path: Path) -> CellFailed:
     """CellFailed for papermill's PapermillExecutionError, numbering the cell from the saved partial notebook."""
     import nbformat
-    from papermill.execute import ERROR_MARKER_TAG
 
     notebook = nbformat.read(str(output_path), as_version=4)
-    # papermill indexed the cells before it added its two error marker cells
-    cells = [c for c in notebook.cells if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])]
-    number = user_cell_number(cells, error.cell_index)
+    number = user_cell_number(_without_markers(notebook.cells), error.cell_index)
     return CellFailed(number, error.exec_count, error.ename, error.evalue, list(error.traceback or []))
 
 
@@ -85,7 +89,7 @@ def record_timeout(output_path: Path, message: str) -> str:
     try:
         raise_for_execution_errors(notebook, str(output_path))  # papermill's markers, and it saves the notebook
     except PapermillExecutionError as error:
-        return f"cell {user_cell_number(notebook.cells, error.cell_index)} (In [{error.exec_count}])"
+        return f"cell {user_cell_number(_without_markers(notebook.cells), error.cell_index)} (In [{error.exec_count}])"
     return ""
 
 
