@@ -31,11 +31,13 @@ from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.notify import notify_app
 from shiftwork.cli.parameters import (
     ExecutionTimeoutOption,
+    KernelOption,
     PapermillCommand,
     ParameterOption,
     ParametersFileOption,
     ParametersRawOption,
     ParametersYamlOption,
+    ReportModeOption,
     StartTimeoutOption,
     collect_parameters,
 )
@@ -100,18 +102,13 @@ def run(
         list[str] | None,
         typer.Option("--format", help="Output format: ipynb, html, markdown, script, latex, pdf (repeat)."),
     ] = None,
-    kernel: Annotated[
-        str | None,
-        typer.Option("--kernel", help="Jupyter kernel to run it with \\[default: the notebook's, else python3]"),
-    ] = None,
+    kernel: KernelOption = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.001, help="Fail the job after this many seconds.")
     ] = None,
     execution_timeout: ExecutionTimeoutOption = None,
     start_timeout: StartTimeoutOption = None,
-    report_mode: Annotated[
-        bool, typer.Option("--report-mode", help="Hide code cells' input in the outputs (papermill's).")
-    ] = False,
+    report_mode: ReportModeOption = False,
     input_folder: Annotated[
         bool, typer.Option("--input-folder", help="Package the notebook's folder with it (data files, modules).")
     ] = False,

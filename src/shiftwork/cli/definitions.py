@@ -23,11 +23,13 @@ from shiftwork.cli.common import (
 )
 from shiftwork.cli.parameters import (
     ExecutionTimeoutOption,
+    KernelOption,
     PapermillCommand,
     ParameterOption,
     ParametersFileOption,
     ParametersRawOption,
     ParametersYamlOption,
+    ReportModeOption,
     StartTimeoutOption,
     collect_parameters,
 )
@@ -39,9 +41,7 @@ if TYPE_CHECKING:
 definitions_app = typer.Typer(help="Job definitions: what to run, how, and when.", no_args_is_help=True)
 
 FormatOption = Annotated[list[str] | None, typer.Option("--format", help="Output format (repeat).")]
-KernelOption = Annotated[
-    str | None, typer.Option("--kernel", help="Jupyter kernel \\[default: the notebook's, else python3]")
-]
+
 IdArgument = Annotated[str, typer.Argument(help="The job definition's id.")]
 
 
@@ -64,6 +64,8 @@ def _detail(definition: DescribeJobDefinition) -> Table:
         ("Schedule", f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none (on demand)"),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in definition.parameters.items()) or "-"),
         ("Formats", ", ".join(definition.output_formats)),
+        ("Kernel", definition.kernel_name),
+        ("Execution", _execution(definition)),
         (
             "Policies",
             f"max_running_jobs={definition.max_running_jobs}, coalesce={definition.coalesce}, "
@@ -83,6 +85,15 @@ def _detail(definition: DescribeJobDefinition) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def _execution(definition: DescribeJobDefinition) -> str:
+    """papermill's options, as the job will run with them."""
+    limits = [f"timeout {definition.timeout_seconds:g} s"] if definition.timeout_seconds else []
+    if definition.execution_timeout_seconds:
+        limits.append(f"per cell {definition.execution_timeout_seconds:g} s")
+    limits.append(f"kernel start {definition.start_timeout_seconds:g} s")
+    return ", ".join(limits) + (", report mode" if definition.report_mode else "")
 
 
 def _print(definition: DescribeJobDefinition, as_json: bool) -> None:
@@ -113,7 +124,7 @@ def create(
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.001)] = None,
     execution_timeout: ExecutionTimeoutOption = None,
     start_timeout: StartTimeoutOption = None,
-    report_mode: Annotated[bool, typer.Option("--report-mode", help="Hide code cells' input in the outputs.")] = False,
+    report_mode: ReportModeOption = False,
     input_folder: Annotated[bool, typer.Option("--input-folder")] = False,
     max_running_jobs: Annotated[int, typer.Option("--max-running-jobs", min=1)] = 1,
     misfire_grace_time: Annotated[float | None, typer.Option("--misfire-grace-time", min=0.001)] = None,

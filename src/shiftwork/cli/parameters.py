@@ -48,6 +48,13 @@ StartTimeoutOption = Annotated[
     ),
 ]
 
+KernelOption = Annotated[
+    str | None, typer.Option("--kernel", help="Jupyter kernel \\[default: the notebook's kernelspec, else python3]")
+]
+ReportModeOption = Annotated[
+    bool, typer.Option("--report-mode", help="Hide code cells' input in the outputs (papermill's).")
+]
+
 
 class PapermillCommand(TyperCommand):
     """A command taking papermill's `-r NAME VALUE`: typer has no repeated two-value option, so the pair is
