@@ -75,3 +75,31 @@ def test_status_message_is_one_short_line():
     assert message == "cell 4 (In [5]) raised ValueError: first line"
     long = describe_failure(CellFailed(4, 5, "ValueError", "y" * 10_000, []))
     assert len(long) == MAX_MESSAGE_CHARS and long.endswith("...")
+
+
+def test_a_timeout_goes_into_the_cell_that_was_running(tmp_path):
+    from shiftwork.runner.failure import record_timeout
+
+    notebook = nbformat.v4.new_notebook()
+    cells = [nbformat.v4.new_markdown_cell("# t"), nbformat.v4.new_code_cell("n = 1")]
+    injected = nbformat.v4.new_code_cell("n = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    cells += [injected, nbformat.v4.new_code_cell("sleep()"), nbformat.v4.new_code_cell("after()")]
+    for index, cell in enumerate(cells):  # what papermill leaves: cells 1-3 started, the last one pending
+        cell.metadata["papermill"] = {"start_time": "2026-01-01T00:00:00" if index < 4 else None, "status": "completed"}
+        if cell.cell_type == "code":
+            cell.execution_count = index if index < 4 else None
+    notebook.cells = cells
+    path = tmp_path / "partial.ipynb"
+    nbformat.write(notebook, str(path))
+
+    assert (
+        record_timeout(path, "the job timed out after 3 s (--timeout)") == "cell 3 (In [3])"
+    )  # the injected cell is not counted
+    saved = nbformat.read(str(path), as_version=4)
+    assert saved.cells[0].metadata.get("tags") == ["papermill-error-cell-tag"]
+    running = next(c for c in saved.cells if c.source == "sleep()")
+    assert [(o.ename, o.evalue) for o in running.outputs] == [
+        ("TimeoutError", "the job timed out after 3 s (--timeout)")
+    ]
+    assert record_timeout(tmp_path / "missing.ipynb", "x") == ""

@@ -7,6 +7,7 @@ papermill's error markers in the partial notebook, as a cell that raised does.
 
 from __future__ import annotations
 
+import logging
 import traceback
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 MAX_TRACEBACK_CHARS = 32 * 1024
 MAX_MESSAGE_CHARS = 500  # status_message is one line in a table
 INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it adds
+
+log = logging.getLogger(__name__)
 
 
 class CellFailed(Exception):
@@ -62,14 +65,26 @@ def cell_failed(error: Any, output_path: Path) -> CellFailed:
     """CellFailed for papermill's PapermillExecutionError, numbering the cell from the saved partial notebook."""
     import nbformat
 
-    notebook = nbformat.read(str(output_path), as_version=4)
-    number = user_cell_number(_without_markers(notebook.cells), error.cell_index)
+    try:
+        notebook = nbformat.read(str(output_path), as_version=4)
+        number = user_cell_number(_without_markers(notebook.cells), error.cell_index)
+    except Exception:  # the notebook could not be read back: papermill's own position is the best there is
+        log.exception("numbering the failed cell from %s", output_path)
+        number = error.cell_index + 1
     return CellFailed(number, error.exec_count, error.ename, error.evalue, list(error.traceback or []))
 
 
 def record_timeout(output_path: Path, message: str) -> str:
     """Put the timeout in the partial notebook's running cell as papermill records an error; returns 'cell N
     (In [M])', or '' if no cell was running (papermill saved the notebook but never reached its error check)."""
+    try:
+        return _record_timeout(output_path, message)
+    except Exception:  # the timeout is still the job's failure, told without its cell
+        log.exception("recording the timeout in %s", output_path)
+        return ""
+
+
+def _record_timeout(output_path: Path, message: str) -> str:
     import nbformat
     from papermill.exceptions import PapermillExecutionError
     from papermill.execute import raise_for_execution_errors
