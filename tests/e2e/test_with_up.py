@@ -69,7 +69,7 @@ def test_failure_exits_1_and_keeps_the_partial_output(up_cli, tmp_path):
     job_id = result.stdout.split("job ", 1)[1].split()[0]
     job = up_cli.json("job", "show", job_id)
     assert "ValueError: bad data in row 7" in job["status_message"]
-    assert job["status_message"].startswith("cell In [3] (cell 3) raised")
+    assert job["status_message"].startswith("cell 3 (In [3]) raised")
     up_cli("job", "download", job_id, str(tmp_path / "out"))
     outputs = cell_outputs(tmp_path / "out" / "boom.ipynb")
     assert "made it here\n" in outputs
@@ -81,7 +81,7 @@ def test_timeout_fails_the_job_with_its_reason(up_cli, tmp_path):
     job = up_cli.json("run", str(notebook), "-p", "seconds=120", "--timeout", "3", "--wait")
     assert time.monotonic() - started < 60
     assert job["status"] == "FAILED"
-    assert job["status_message"] == "timed out after 3 s"
+    assert job["status_message"] == "timed out after 3 s in cell 2 (In [3])"  # In [2] is papermill's injected cell
     assert any(f["file_format"] == "ipynb" for f in job["job_files"])  # the partial notebook is kept
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
 from shiftwork import aws
 from shiftwork.errors import Conflict, NotFound
-from shiftwork.models import CreateJob, ListJobsQuery, Status
+from shiftwork.models import CreateJob, DescribeJob, ListJobsQuery, Status
 from shiftwork.store import jobs
 from tests.functional.conftest import wait_for
 from tests.helpers import cell_outputs, write_notebook
@@ -206,3 +207,109 @@ def test_logs_outlive_their_cloudwatch_stream(service, tmp_path):
     events, token = service.job_logs(job.job_id)
     assert "kept for later" in [e["message"] for e in events]
     assert service.job_logs(job.job_id, token) == ([], token)
+
+
+@pytest.mark.parametrize("keep_warm", [True, False], ids=["warm", "cold"])
+def test_a_notebook_without_kernel_metadata_runs_on_python3_every_time(stack, service, tmp_path, keep_warm):
+    """nbformat.v4.new_notebook() names no kernel or language: papermill needs a language to write parameters
+    ("No language found in notebook"), so a job with parameters failed. Both runner paths, five times each."""
+    import nbformat
+
+    from shiftwork.dispatch import dispatch_job
+    from shiftwork.launchers.local import LocalLauncher
+    from shiftwork.store import files
+
+    notebook = nbformat.v4.new_notebook()
+    first = nbformat.v4.new_code_cell("n = 0")
+    first.metadata["tags"] = ["parameters"]
+    notebook.cells = [first, nbformat.v4.new_code_cell("print('n is', n)")]
+    path = tmp_path / "bare.ipynb"
+    nbformat.write(notebook, str(path))
+    launcher = LocalLauncher(
+        tasks_dir=tmp_path / "tasks", max_parallel=1, keep_warm=keep_warm, network=stack.ensure_ecs
+    )
+    try:
+        for n in range(1, 6):
+            job = jobs.draft(
+                str(uuid.uuid4()),
+                name="bare",
+                status=Status.CREATED,
+                input_filename=path.name,
+                parameters={"n": n},
+                output_formats=["ipynb"],
+            )
+            files.upload_file(path, files.input_prefix(job.job_id) + path.name)
+            jobs.put_new(job)
+            dispatch_job(job.job_id, launcher)
+            done = wait_for(lambda job=job: (j := jobs.get(job.job_id)).is_terminal and j, timeout=90)
+            assert (done.status, done.status_message) == (Status.COMPLETED, None)
+            assert done.kernel_name == "python3"
+            # the runner's output is all in once its task has stopped (the launcher drains it first)
+            wait_for(
+                lambda d=done: (
+                    aws.client("ecs").describe_tasks(cluster="shiftwork", tasks=[d.task_arn])["tasks"][0]["lastStatus"]
+                    == "STOPPED"
+                )
+            )
+            lines = wait_for(lambda job=job: [e["message"] for e in service.job_logs(job.job_id)[0]], timeout=20)
+            assert lines == [f"n is {n}"]  # the notebook's output and nothing else
+    finally:
+        launcher.close()
+
+
+def test_the_service_refuses_a_kernel_the_runner_lacks_before_writing_anything(service, tmp_path):
+    """What the REST API does with a notebook whose kernelspec is not installed: papermill's NoSuchKernel, as a
+    400-class refusal, with no job record and no input snapshot left behind."""
+    import nbformat
+
+    from shiftwork.errors import InvalidSpec
+    from shiftwork.models import CreateJobDefinition
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1")]
+    path = tmp_path / "model.ipynb"
+    nbformat.write(notebook, str(path))
+    before = {j.job_id for j in service.iter_jobs()}
+    objects_before = _object_count(service.settings.bucket)
+    for create in (
+        lambda: service.create_job(CreateJob(input_uri=str(path))),
+        lambda: service.definitions.create(CreateJobDefinition(input_uri=str(path))),
+    ):
+        with pytest.raises(InvalidSpec) as refused:
+            create()
+        assert refused.value.field == "kernel" and refused.value.value == "ir"
+        assert "available: python3" in str(refused.value)
+    assert {j.job_id for j in service.iter_jobs()} == before
+    assert _object_count(service.settings.bucket) == objects_before
+    job = _finished(service, service.create_job(CreateJob(input_uri=str(path), kernel_name="python3")).job_id)
+    assert job.kernel_name == "python3"  # --kernel overrides the notebook's (x = 1 is valid Python too)
+
+
+def _object_count(bucket: str) -> int:
+    pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sum(page.get("KeyCount", 0) for page in pages)
+
+
+def test_a_notebook_dropped_in_the_inbox_runs_with_its_own_kernel(service, tmp_path):
+    """No submit step checks an S3 upload: the runner reads its kernelspec, records it, and refuses a missing one."""
+    import nbformat
+
+    def dropped(name: str, kernelspec: dict[str, str] | None) -> DescribeJob:
+        notebook = nbformat.v4.new_notebook()
+        if kernelspec:
+            notebook.metadata["kernelspec"] = kernelspec
+        notebook.cells = [nbformat.v4.new_code_cell("print('from the inbox')")]
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(notebook, str(path))
+        key = f"inbox/kernels-{uuid.uuid4().hex[:8]}/{path.name}"
+        service.upload(path, key)
+        tag = f"s3://{service.settings.bucket}/{key}"
+        job = wait_for(lambda: next((j for j in service.iter_jobs() if tag in j.tags), None), timeout=30)
+        return _finished(service, job.job_id)
+
+    bare = dropped("bare", None)
+    assert (bare.status, bare.kernel_name) == (Status.COMPLETED, "python3")
+    missing = dropped("r-model", {"name": "ir", "display_name": "R", "language": "R"})
+    assert missing.status == Status.FAILED
+    assert missing.status_message.startswith("kernel 'ir': is not installed (no such kernel, named by the notebook")

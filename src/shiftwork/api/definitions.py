@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
+from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files, resolve_kernel
 from shiftwork.errors import Conflict, InvalidSpec, NotFound
 from shiftwork.models import (
     ConflictPolicy,
@@ -62,8 +62,9 @@ def _version(
     trigger: dict[str, Any],
     compiled: list[dict[str, Any]],
     now: datetime,
+    kernel_name: str,
 ) -> DescribeJobDefinition:
-    """The definition `request` describes: version 1, or the version after `existing`."""
+    """The definition `request` describes (with the kernel resolved for it): version 1, or the one after `existing`."""
     version = existing.version + 1 if existing else 1
     now_ms = int(now.timestamp() * 1000)
     return DescribeJobDefinition(
@@ -74,8 +75,11 @@ def _version(
         input_prefix=definition_prefix(definition_id, version),
         parameters=request.parameters,
         output_formats=request.output_formats,
-        kernel_name=request.kernel_name,
+        kernel_name=kernel_name,
         timeout_seconds=request.timeout_seconds,
+        execution_timeout_seconds=request.execution_timeout_seconds,
+        start_timeout_seconds=request.start_timeout_seconds,
+        report_mode=request.report_mode,
         package_input_folder=request.package_input_folder,
         schedule=request.schedule,
         timezone=request.timezone,
@@ -118,9 +122,8 @@ class Definitions:
         version it read, so one that lost the race reads again and takes the next (each its own snapshot).
         """
         notebook = Path(request.input_uri).expanduser()
-        check_notebook(notebook)
+        kernel_name = resolve_kernel(check_notebook(notebook), request.kernel_name)
         check_formats(request.output_formats)
-        check_kernel(request.kernel_name)
         now = datetime.now(UTC).replace(microsecond=0)
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
@@ -138,7 +141,7 @@ class Definitions:
                     job_definition_id,
                     "exists already: choose --conflict replace or keep, or another id",
                 )
-            definition = _version(request, notebook, definition_id, existing, trigger, compiled, now)
+            definition = _version(request, notebook, definition_id, existing, trigger, compiled, now, kernel_name)
             self._snapshot(notebook, request.package_input_folder, definition.input_prefix)
             try:
                 definitions.put(definition, replacing=existing.version if existing else None)
@@ -195,7 +198,9 @@ class Definitions:
             changes["trigger"], changes["compiled"] = self._compile(schedule, timezone, now)
         if request.input_uri is not None:
             notebook = Path(request.input_uri).expanduser()
-            check_notebook(notebook)
+            snapshot = check_notebook(notebook)
+            if request.kernel_name is None:  # a new notebook brings its own kernelspec, unless --kernel is given
+                changes["kernel_name"] = resolve_kernel(snapshot, None)
             changes["input_filename"] = notebook.name
             changes["input_prefix"] = definition_prefix(definition_id, version)
             self._snapshot(notebook, current.package_input_folder, changes["input_prefix"])

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
-from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files
+from shiftwork.api.validation import check_formats, check_notebook, folder_files, resolve_kernel
 from shiftwork.config import get_settings
 from shiftwork.dispatch import queue
 from shiftwork.errors import Conflict, InvalidSpec, NotFound
@@ -44,9 +44,8 @@ class Service:
     def create_job(self, request: CreateJob) -> DescribeJob:
         """Validate, snapshot the input to S3, record the job (CREATED) and ask for it to be dispatched."""
         notebook = Path(request.input_uri).expanduser()
-        check_notebook(notebook)
+        kernel_name = resolve_kernel(check_notebook(notebook), request.kernel_name)
         check_formats(request.output_formats)
-        check_kernel(request.kernel_name)
         folder = notebook.resolve().parent
         inputs = folder_files(folder) if request.package_input_folder else {notebook.name: notebook}
         prefix = None  # the default, jobs/<id>/input/
@@ -69,8 +68,11 @@ class Service:
             input_prefix=prefix,
             parameters=request.parameters,
             output_formats=request.output_formats,
-            kernel_name=request.kernel_name,
+            kernel_name=kernel_name,
             timeout_seconds=request.timeout_seconds,
+            execution_timeout_seconds=request.execution_timeout_seconds,
+            start_timeout_seconds=request.start_timeout_seconds,
+            report_mode=request.report_mode,
             package_input_folder=request.package_input_folder,
             job_definition_id=request.job_definition_id,
             idempotency_token=request.idempotency_token,

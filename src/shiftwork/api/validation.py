@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shiftwork.errors import InvalidSpec
 from shiftwork.models import OUTPUT_FORMATS
+from shiftwork.runner.kernels import check_kernel, installed_kernels, resolve_kernel
+
+__all__ = ["check_formats", "check_kernel", "check_notebook", "folder_files", "installed_kernels", "resolve_kernel"]
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 MAX_FOLDER_FILES = 2000
 MAX_FOLDER_BYTES = 512 * 1024 * 1024
 SKIPPED_DIRS = {".git", ".ipynb_checkpoints", "__pycache__", ".venv", "node_modules", ".mypy_cache"}
 
 
-def check_notebook(path: Path) -> None:
-    """The file exists and is a Jupyter notebook that nbformat can read."""
+def check_notebook(path: Path) -> NotebookNode:
+    """The file exists and is a Jupyter notebook that nbformat can read; returns it."""
     if not path.exists():
         raise InvalidSpec("notebook", str(path), "does not exist: check the path")
     if not path.is_file():
@@ -29,35 +36,7 @@ def check_notebook(path: Path) -> None:
         raise InvalidSpec(
             "notebook", str(path), f"is not a Jupyter notebook ({reason}): give an .ipynb file"
         ) from error
-
-
-def installed_kernels() -> dict[str, dict[str, str]]:
-    """{name: {display_name, language}} of the kernels jobs can use: the runner image's (SHIFTWORK_RUNNER_KERNELS,
-    set on AWS, where the API does not run where jobs do), else this machine's."""
-    from shiftwork.config import get_settings
-
-    configured = get_settings().runner_kernels
-    if configured:
-        return {name: {"display_name": name, "language": "python"} for name in configured}
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    specs = KernelSpecManager().get_all_specs()
-    return {
-        name: {"display_name": spec["spec"].get("display_name", name), "language": spec["spec"].get("language")}
-        for name, spec in sorted(specs.items())
-    }
-
-
-def check_kernel(kernel_name: str) -> None:
-    """The kernel is installed where the runner runs (this machine for the embedded stack, the runner image on AWS)."""
-    installed = sorted(installed_kernels())
-    if kernel_name not in installed:
-        raise InvalidSpec(
-            "kernel",
-            kernel_name,
-            f"is not installed: use one of {', '.join(installed) or '(none)'} "
-            "or install it (python -m ipykernel install --user --name NAME)",
-        )
+    return notebook
 
 
 def check_formats(formats: list[str]) -> None:

@@ -29,6 +29,18 @@ from shiftwork.cli.common import (
 )
 from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.notify import notify_app
+from shiftwork.cli.parameters import (
+    ExecutionTimeoutOption,
+    KernelOption,
+    PapermillCommand,
+    ParameterOption,
+    ParametersFileOption,
+    ParametersRawOption,
+    ParametersYamlOption,
+    ReportModeOption,
+    StartTimeoutOption,
+    collect_parameters,
+)
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 from shiftwork.cli.schedule import schedule_app
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
@@ -79,22 +91,25 @@ def options(
     use_endpoint(endpoint, token)
 
 
-@app.command()
+@app.command(cls=PapermillCommand)
 @handle_errors
 def run(
     notebook: Annotated[Path, typer.Argument(help="The notebook to run (.ipynb).", show_default=False)],
-    parameter: Annotated[
-        list[str] | None,
-        typer.Option("--parameter", "-p", metavar="NAME=VALUE", help="A parameter; VALUE is JSON if it parses."),
-    ] = None,
+    parameter: ParameterOption = None,
+    parameters_file: ParametersFileOption = None,
+    parameters_yaml: ParametersYamlOption = None,
+    parameters_raw: ParametersRawOption = None,
     output_format: Annotated[
         list[str] | None,
-        typer.Option("--format", "-f", help="Output format: ipynb, html, markdown, script, latex, pdf (repeat)."),
+        typer.Option("--format", help="Output format: ipynb, html, markdown, script, latex, pdf (repeat)."),
     ] = None,
-    kernel: Annotated[str, typer.Option("--kernel", help="Jupyter kernel to run it with.")] = "python3",
+    kernel: KernelOption = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.001, help="Fail the job after this many seconds.")
     ] = None,
+    execution_timeout: ExecutionTimeoutOption = None,
+    start_timeout: StartTimeoutOption = None,
+    report_mode: ReportModeOption = False,
     input_folder: Annotated[
         bool, typer.Option("--input-folder", help="Package the notebook's folder with it (data files, modules).")
     ] = False,
@@ -106,15 +121,16 @@ def run(
     state_dir: StateDirOption = None,
 ) -> None:
     """Run a notebook as a job and show its status until it ends."""
-    from shiftwork.api.validation import check_formats, check_kernel, check_notebook
-    from shiftwork.models import CreateJob, parse_parameters
+    from shiftwork.api.validation import check_formats, check_notebook, resolve_kernel
+    from shiftwork.models import CreateJob
+    from shiftwork.models.job import START_TIMEOUT_SECONDS
 
-    parameters = parse_parameters(parameter or [])
+    parameters = collect_parameters(parameters_file, parameters_yaml, parameter, parameters_raw)
     formats = output_format or ["ipynb"]
-    check_notebook(notebook)  # refuse bad input before a stack is even started
+    content = check_notebook(notebook)  # refuse bad input before a stack is even started
     check_formats(formats)
     if not is_remote():  # a deployed stack's kernels are the runner image's: the API checks them
-        check_kernel(kernel)
+        resolve_kernel(content, kernel)
     request = CreateJob(
         input_uri=str(notebook),
         name=name,
@@ -122,6 +138,9 @@ def run(
         output_formats=formats,
         kernel_name=kernel,
         timeout_seconds=timeout,
+        execution_timeout_seconds=execution_timeout,
+        start_timeout_seconds=start_timeout or START_TIMEOUT_SECONDS,
+        report_mode=report_mode,
         package_input_folder=input_folder,
     )
     with stack(state_dir, run_jobs=True) as info:

@@ -21,6 +21,18 @@ from shiftwork.cli.common import (
     is_remote,
     stack,
 )
+from shiftwork.cli.parameters import (
+    ExecutionTimeoutOption,
+    KernelOption,
+    PapermillCommand,
+    ParameterOption,
+    ParametersFileOption,
+    ParametersRawOption,
+    ParametersYamlOption,
+    ReportModeOption,
+    StartTimeoutOption,
+    collect_parameters,
+)
 from shiftwork.cli.render import jobs_table, when
 
 if TYPE_CHECKING:
@@ -28,11 +40,8 @@ if TYPE_CHECKING:
 
 definitions_app = typer.Typer(help="Job definitions: what to run, how, and when.", no_args_is_help=True)
 
-ParameterOption = Annotated[
-    list[str] | None,
-    typer.Option("--parameter", "-p", metavar="NAME=VALUE", help="A parameter; VALUE is JSON if it parses."),
-]
-FormatOption = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format (repeat).")]
+FormatOption = Annotated[list[str] | None, typer.Option("--format", help="Output format (repeat).")]
+
 IdArgument = Annotated[str, typer.Argument(help="The job definition's id.")]
 
 
@@ -55,6 +64,8 @@ def _detail(definition: DescribeJobDefinition) -> Table:
         ("Schedule", f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none (on demand)"),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in definition.parameters.items()) or "-"),
         ("Formats", ", ".join(definition.output_formats)),
+        ("Kernel", definition.kernel_name),
+        ("Execution", _execution(definition)),
         (
             "Policies",
             f"max_running_jobs={definition.max_running_jobs}, coalesce={definition.coalesce}, "
@@ -76,6 +87,15 @@ def _detail(definition: DescribeJobDefinition) -> Table:
     return table
 
 
+def _execution(definition: DescribeJobDefinition) -> str:
+    """papermill's options, as the job will run with them."""
+    limits = [f"timeout {definition.timeout_seconds:g} s"] if definition.timeout_seconds else []
+    if definition.execution_timeout_seconds:
+        limits.append(f"per cell {definition.execution_timeout_seconds:g} s")
+    limits.append(f"kernel start {definition.start_timeout_seconds:g} s")
+    return ", ".join(limits) + (", report mode" if definition.report_mode else "")
+
+
 def _print(definition: DescribeJobDefinition, as_json: bool) -> None:
     if as_json:
         print(definition.model_dump_json(indent=2))
@@ -83,7 +103,7 @@ def _print(definition: DescribeJobDefinition, as_json: bool) -> None:
         console.print(_detail(definition))
 
 
-@definitions_app.command("create")
+@definitions_app.command("create", cls=PapermillCommand)
 @handle_errors
 def create(
     notebook: Annotated[Path, typer.Argument(help="The notebook to run (.ipynb).")],
@@ -95,10 +115,16 @@ def create(
     ] = None,
     tz: Annotated[str, typer.Option("--tz", help="IANA time zone of the schedule.")] = "UTC",
     parameter: ParameterOption = None,
+    parameters_file: ParametersFileOption = None,
+    parameters_yaml: ParametersYamlOption = None,
+    parameters_raw: ParametersRawOption = None,
     output_format: FormatOption = None,
     name: Annotated[str | None, typer.Option("--name", help="Its name.")] = None,
-    kernel: Annotated[str, typer.Option("--kernel")] = "python3",
+    kernel: KernelOption = None,
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.001)] = None,
+    execution_timeout: ExecutionTimeoutOption = None,
+    start_timeout: StartTimeoutOption = None,
+    report_mode: ReportModeOption = False,
     input_folder: Annotated[bool, typer.Option("--input-folder")] = False,
     max_running_jobs: Annotated[int, typer.Option("--max-running-jobs", min=1)] = 1,
     misfire_grace_time: Annotated[float | None, typer.Option("--misfire-grace-time", min=0.001)] = None,
@@ -122,18 +148,22 @@ def create(
     state_dir: StateDirOption = None,
 ) -> None:
     """Create a job definition: the notebook is snapshotted and its schedules created."""
-    from shiftwork.api.validation import check_formats, check_kernel, check_notebook
-    from shiftwork.models import CreateJobDefinition, parse_parameters
+    from shiftwork.api.validation import check_formats, check_notebook, resolve_kernel
+    from shiftwork.models import CreateJobDefinition
+    from shiftwork.models.job import START_TIMEOUT_SECONDS
     from shiftwork.schedules import compile_to_eventbridge, parse_trigger
 
     request = CreateJobDefinition.model_validate(
         {
             "input_uri": str(notebook),
             "name": name,
-            "parameters": parse_parameters(parameter or []),
+            "parameters": collect_parameters(parameters_file, parameters_yaml, parameter, parameters_raw),
             "output_formats": output_format or ["ipynb"],
             "kernel_name": kernel,
             "timeout_seconds": timeout,
+            "execution_timeout_seconds": execution_timeout,
+            "start_timeout_seconds": start_timeout or START_TIMEOUT_SECONDS,
+            "report_mode": report_mode,
             "package_input_folder": input_folder,
             "schedule": schedule,
             "watch_prefix": watch_prefix,
@@ -149,10 +179,10 @@ def create(
             "notify": notify or [],
         }
     )
-    check_notebook(notebook)  # everything a user can get wrong, before a stack starts
+    content = check_notebook(notebook)  # everything a user can get wrong, before a stack starts
     check_formats(request.output_formats)
     if not is_remote():  # a deployed stack's kernels are the runner image's: the API checks them
-        check_kernel(kernel)
+        resolve_kernel(content, kernel)
     if schedule is not None:
         compile_to_eventbridge(parse_trigger(schedule, tz))
     with stack(state_dir):
@@ -227,7 +257,7 @@ def show(definition_id: IdArgument, as_json: JsonOption = False, state_dir: Stat
         console.print(jobs_table(recent))
 
 
-@definitions_app.command("update")
+@definitions_app.command("update", cls=PapermillCommand)
 @handle_errors
 def update(
     definition_id: IdArgument,
@@ -235,8 +265,16 @@ def update(
     schedule: Annotated[str | None, typer.Option("--schedule")] = None,
     tz: Annotated[str | None, typer.Option("--tz")] = None,
     parameter: ParameterOption = None,
+    parameters_file: ParametersFileOption = None,
+    parameters_yaml: ParametersYamlOption = None,
+    parameters_raw: ParametersRawOption = None,
     output_format: FormatOption = None,
     name: Annotated[str | None, typer.Option("--name")] = None,
+    kernel: KernelOption = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.001)] = None,
+    execution_timeout: ExecutionTimeoutOption = None,
+    start_timeout: StartTimeoutOption = None,
+    report_mode: Annotated[bool | None, typer.Option("--report-mode/--no-report-mode", show_default=False)] = None,
     max_running_jobs: Annotated[int | None, typer.Option("--max-running-jobs", min=1)] = None,
     misfire_grace_time: Annotated[float | None, typer.Option("--misfire-grace-time", min=0.001)] = None,
     coalesce: Annotated[str | None, typer.Option("--coalesce")] = None,
@@ -244,16 +282,24 @@ def update(
     state_dir: StateDirOption = None,
 ) -> None:
     """Change a definition: a new version, its schedules changed with it."""
-    from shiftwork.models import UpdateJobDefinition, parse_parameters
+    from shiftwork.models import UpdateJobDefinition
 
+    given = parameter or parameters_file or parameters_yaml or parameters_raw
     request = UpdateJobDefinition.model_validate(
         {
             "input_uri": str(notebook) if notebook else None,
             "schedule": schedule,
             "timezone": tz,
-            "parameters": parse_parameters(parameter) if parameter else None,
+            "parameters": collect_parameters(parameters_file, parameters_yaml, parameter, parameters_raw)
+            if given
+            else None,
             "output_formats": output_format,
             "name": name,
+            "kernel_name": kernel,
+            "timeout_seconds": timeout,
+            "execution_timeout_seconds": execution_timeout,
+            "start_timeout_seconds": start_timeout,
+            "report_mode": report_mode,
             "max_running_jobs": max_running_jobs,
             "misfire_grace_time": misfire_grace_time,
             "coalesce": coalesce,
@@ -296,20 +342,22 @@ def delete(definition_id: IdArgument, state_dir: StateDirOption = None) -> None:
     console.print(f"definition {definition_id} deleted", highlight=False)
 
 
-@definitions_app.command("run")
+@definitions_app.command("run", cls=PapermillCommand)
 @handle_errors
 def run(
     definition_id: IdArgument,
     parameter: ParameterOption = None,
+    parameters_file: ParametersFileOption = None,
+    parameters_yaml: ParametersYamlOption = None,
+    parameters_raw: ParametersRawOption = None,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
 ) -> None:
     """Run the definition's current version now (parameters override its own)."""
-    from shiftwork.models import parse_parameters
-
+    parameters = collect_parameters(parameters_file, parameters_yaml, parameter, parameters_raw)
     with stack(state_dir, run_jobs=True) as info:
         service = backend(state_dir)
-        job = service.definitions.run(definition_id, parse_parameters(parameter or []))
+        job = service.definitions.run(definition_id, parameters)
         if info.mode == "command":  # the embedded stack lives as long as this command: follow the job
             from shiftwork.cli.app import _follow
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.table import Table
+from rich.text import Text
 
 from shiftwork.models import DescribeJob, Status
 
@@ -57,16 +58,16 @@ def job_detail(job: DescribeJob, bucket: str) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    rows: list[tuple[str, str]] = [
+    rows: list[tuple[str, str | Text]] = [
         ("Job ID", job.job_id),
         ("Name", job.name),
         ("Status", styled_status(job.status)),
     ]
     if job.status_message:
-        rows.append(("Message", job.status_message))
+        rows.append(("Message", Text(job.status_message)))  # a cell's text, not rich markup
     rows += [
         ("Input", job.input_filename + (" (with its folder)" if job.package_input_folder else "")),
-        ("Kernel", job.kernel_name),
+        ("Kernel", job.kernel_name or "the notebook's (read when it starts)"),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in job.parameters.items()) or "-"),
         ("Formats", ", ".join(job.output_formats)),
         ("Created", when(job.create_time)),
@@ -76,11 +77,17 @@ def job_detail(job: DescribeJob, bucket: str) -> Table:
     ]
     if job.timeout_seconds:
         rows.append(("Timeout", f"{job.timeout_seconds:g} s"))
+    if job.execution_timeout_seconds:
+        rows.append(("Cell timeout", f"{job.execution_timeout_seconds:g} s"))
+    if job.report_mode:
+        rows.append(("Report mode", "code cells' input hidden"))
     if job.job_definition_id:
         rows.append(("Definition", job.job_definition_id))
     rows.append(("Files", f"s3://{bucket}/{job.output_prefix}"))
     for file in job.job_files:
         rows.append(("", f"{file.display_name} [dim]({file.file_format})[/] {file.file_path}"))
+    if job.error_traceback:
+        rows.append(("Traceback", Text(job.error_traceback)))
     for label, value in rows:
         table.add_row(label, value)
     return table

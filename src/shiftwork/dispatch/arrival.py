@@ -76,7 +76,12 @@ def _inbox_run(bucket: str, key: str, version: str, launcher: Launcher) -> Descr
         Bucket=bucket, Key=files.input_prefix(job_id) + name, CopySource={"Bucket": bucket, "Key": key}
     )
     job = jobs.draft(
-        job_id, name=PurePosixPath(name).stem, status=Status.QUEUED, input_filename=name, tags=[f"s3://{bucket}/{key}"]
+        job_id,
+        name=PurePosixPath(name).stem,
+        status=Status.QUEUED,
+        input_filename=name,
+        kernel_name=None,  # the notebook's own kernelspec: the runner reads it (no heavy imports here)
+        tags=[f"s3://{bucket}/{key}"],
     )
     try:
         jobs.put_new(job)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shiftwork.models.base import Model
-from shiftwork.models.job import CreateJob, JobSpec, ListQuery
+from shiftwork.models.job import START_TIMEOUT_SECONDS, CreateJob, JobSpec, ListQuery
 
 
 class CoalescePolicy(StrEnum):
@@ -91,6 +91,9 @@ class DefinitionChanges(_TakesScheduleObjects, Model):
     output_formats: list[str] | None = None
     kernel_name: str | None = None
     timeout_seconds: float | None = Field(default=None, gt=0)
+    execution_timeout_seconds: float | None = Field(default=None, gt=0)
+    start_timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
+    report_mode: bool | None = None
     schedule: str | None = None
     timezone: str | None = None
     watch_prefix: str | None = None
@@ -123,6 +126,9 @@ class DescribeJobDefinition(Model):
     output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
     kernel_name: str = "python3"
     timeout_seconds: float | None = None
+    execution_timeout_seconds: float | None = None
+    start_timeout_seconds: float = START_TIMEOUT_SECONDS
+    report_mode: bool = False
     package_input_folder: bool = False
     schedule: str | None = None
     timezone: str = "UTC"

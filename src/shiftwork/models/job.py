@@ -29,6 +29,9 @@ class Status(StrEnum):
 TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.STOPPED, Status.SKIPPED})
 
 
+START_TIMEOUT_SECONDS = 60  # papermill's default wait for a kernel to start
+
+
 class JobFile(Model):
     """One file a job produced: an output format or a side-effect file."""
 
@@ -46,8 +49,13 @@ class JobSpec(Model):
     name: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
-    kernel_name: str = "python3"
+    kernel_name: str | None = None  # None: the notebook's own kernelspec, else python3 (papermill's rule)
     timeout_seconds: float | None = Field(default=None, gt=0)
+    execution_timeout_seconds: float | None = Field(default=None, gt=0)  # per cell, papermill's --execution-timeout
+    start_timeout_seconds: float = Field(
+        default=START_TIMEOUT_SECONDS, gt=0, le=3600
+    )  # for the kernel to start, papermill's
+    report_mode: bool = False  # hide code cells' input in the outputs, papermill's --report-mode
     job_definition_id: str | None = None
     idempotency_token: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -91,8 +99,12 @@ class DescribeJob(Model):
     input_filename: str
     parameters: dict[str, Any] = Field(default_factory=dict)
     output_formats: list[str] = Field(default_factory=list)
-    kernel_name: str = "python3"
+    kernel_name: str | None = None  # resolved at submit; None: the notebook's, resolved when it starts (S3 inbox)
     timeout_seconds: float | None = None
+    execution_timeout_seconds: float | None = None
+    start_timeout_seconds: float = START_TIMEOUT_SECONDS
+    report_mode: bool = False
+    error_traceback: str | None = None  # a failure's full traceback (its tail, colour codes stripped)
     package_input_folder: bool = False
     job_files: list[JobFile] = Field(default_factory=list)
     create_time: int  # milliseconds since the epoch, as Jupyter Scheduler

@@ -31,10 +31,19 @@ def main(argv: list[str] | None = None) -> int:
     if not job_id:
         print(f"usage: python -m shiftwork.runner JOB_ID (or set {ENV_JOB_ID})", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_logging()
     from shiftwork.runner.lifecycle import NotebookRunner
 
     return NotebookRunner(job_id, warm=warm).run()
+
+
+def _quiet_logging() -> None:
+    """The job's logs are the notebook's output: the frameworks' INFO chatter (botocore's "Found credentials",
+    papermill's input/output paths) is left out; their warnings and errors, and the runner's own, stay."""
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("shiftwork").setLevel(logging.INFO)
 
 
 def _wait_warm() -> WarmKernel | None:

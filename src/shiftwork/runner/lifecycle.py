@@ -15,6 +15,16 @@ from typing import Any
 
 from shiftwork.errors import Conflict
 from shiftwork.models import OUTPUT_FORMATS, DescribeJob, JobFile, Status
+from shiftwork.runner.failure import (
+    CellTimedOut,
+    JobStopRequested,
+    JobTimedOut,
+    cell_failed,
+    describe_failure,
+    failure_traceback,
+    record_timeout,
+)
+from shiftwork.runner.kernels import kernel_language, resolve_kernel
 from shiftwork.runner.outputs import FileStamp, convert, side_effect_files, snapshot_tree
 from shiftwork.runner.warm import WarmKernel
 from shiftwork.store import files, jobs
@@ -22,33 +32,8 @@ from shiftwork.store import files, jobs
 log = logging.getLogger(__name__)
 
 
-class JobTimedOut(Exception):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"timed out after {seconds:g} s")
-
-
-class JobStopRequested(Exception):
-    def __init__(self) -> None:
-        super().__init__("stopped on request (SIGTERM)")
-
-
 def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise JobStopRequested()
-
-
-def describe_failure(error: BaseException) -> str:
-    """One line for status_message: the error and, for a failing cell, which one."""
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(error, PapermillExecutionError):
-        # In [N] is what the user sees in the output notebook; the position counts papermill's injected cell
-        return f"cell In [{error.exec_count}] (cell {error.cell_index + 1}) raised {error.ename}: {error.evalue}"
-    if isinstance(error, JobTimedOut | JobStopRequested):
-        return str(error)
-    name = type(error).__name__
-    if name == "CellTimeoutError" or isinstance(error, TimeoutError):
-        return str(error).splitlines()[0] if str(error) else name
-    return f"{name}: {error}".splitlines()[0]
 
 
 class NotebookRunner:
@@ -112,48 +97,82 @@ class NotebookRunner:
             raise FileNotFoundError(f"input notebook {self.job.input_filename} is missing from the job's files")
         self.output_path = self.out_dir / Path(self.job.input_filename).name
         self._before = snapshot_tree(self.workdir)
+        if self.job.kernel_name is None:  # nobody submitted it (an S3 inbox upload): the notebook's own kernel
+            import nbformat
+
+            kernel = resolve_kernel(nbformat.read(str(self.input_path), as_version=4), None)
+            self.job = jobs.update(self.job_id, [Status.IN_PROGRESS], kernel_name=kernel)
         return True
 
-    def _remaining(self, _cell: Any = None) -> int | None:
-        if self._deadline is None:
+    def _cell_timeout(self, _cell: Any = None) -> float | None:
+        """Seconds the next cell may run: the per-cell limit, or what is left of the job's, whichever is less."""
+        assert self.job is not None
+        limits = [self.job.execution_timeout_seconds] if self.job.execution_timeout_seconds else []
+        if self._deadline is not None:
+            limits.append(max(1.0, self._deadline - time.monotonic()))
+        return min(limits) if limits else None
+
+    def _kernel_manager(self) -> Any:
+        """The warm runner's kernel if it is the one the job asks for; None lets the engine start one."""
+        assert self.job is not None and self.job.kernel_name is not None
+        if self.warm is None:
             return None
-        return max(1, int(self._deadline - time.monotonic() + 0.999))
+        self.warm.wait_adopted()
+        if self.warm.kernel_name == self.job.kernel_name:
+            return self.warm.manager
+        self.warm.shutdown()  # another kernel was asked for: the engine starts that one
+        return None
 
     def execute(self) -> None:
         import papermill
 
-        assert self.job is not None
-        manager = None
-        if self.warm and self.warm.kernel_name == self.job.kernel_name:
-            self.warm.wait_adopted()
-            manager = self.warm.manager
-        elif self.warm:
-            self.warm.wait_adopted()
-            self.warm.shutdown()  # another kernel was asked for: papermill starts that one
-        timeout = self.job.timeout_seconds
-        self._deadline = time.monotonic() + timeout if timeout else None
+        from shiftwork.runner.engine import ENGINE_NAME
+
+        assert self.job is not None and self.job.kernel_name is not None
+        job, kernel = self.job, self.job.kernel_name
+        manager = self._kernel_manager()
+        self._deadline = time.monotonic() + job.timeout_seconds if job.timeout_seconds else None
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             papermill.execute_notebook(
                 str(self.input_path),
                 str(self.output_path),
-                parameters=self.job.parameters,
-                kernel_name=self.job.kernel_name,
+                parameters=job.parameters,
+                engine_name=ENGINE_NAME,
+                kernel_name=kernel,
+                language=kernel_language(kernel),
                 cwd=str(self.workdir),
                 progress_bar=False,
                 log_output=False,
                 stdout_file=sys.stdout,
                 stderr_file=sys.stderr,
                 request_save_on_cell_execute=True,
-                timeout_func=self._remaining if timeout else None,
+                start_timeout=job.start_timeout_seconds,
+                report_mode=job.report_mode,
+                timeout_func=self._cell_timeout if job.timeout_seconds or job.execution_timeout_seconds else None,
                 km=manager,
             )
         except Exception as error:
-            if timeout and type(error).__name__ == "CellTimeoutError":
-                raise JobTimedOut(timeout) from error
-            raise
+            raise self._explained(error) from error
         finally:
             signal.signal(signal.SIGTERM, previous)
+
+    def _explained(self, error: Exception) -> Exception:
+        """papermill's error as the user counts cells; a timeout also recorded in the cell that was running."""
+        from papermill.exceptions import PapermillExecutionError
+
+        assert self.job is not None
+        if isinstance(error, PapermillExecutionError):
+            return cell_failed(error, self.output_path)
+        if type(error).__name__ != "CellTimeoutError":
+            return error
+        whole_job = self._deadline is not None and time.monotonic() >= self._deadline - 0.5
+        if whole_job and self.job.timeout_seconds:
+            message = f"the job timed out after {self.job.timeout_seconds:g} s (--timeout)"
+            return JobTimedOut(self.job.timeout_seconds, record_timeout(self.output_path, message))
+        seconds = self.job.execution_timeout_seconds or 0
+        message = f"the cell timed out after {seconds:g} s (--execution-timeout)"
+        return CellTimedOut(seconds, record_timeout(self.output_path, message))
 
     def _collect(self) -> list[JobFile]:
         """Convert and upload whatever exists: every format of the output notebook, then side effects."""
@@ -163,7 +182,7 @@ class NotebookRunner:
         made: dict[str, Path] = {}
         if self.output_path.is_file():
             try:
-                made = convert(self.output_path, self.job.output_formats, self.out_dir)
+                made = convert(self.output_path, self.job.output_formats, self.out_dir, self.job.report_mode)
             except Exception:  # a partial notebook may not convert to every format; keep what did
                 log.exception("job %s: converting outputs failed", self.job_id)
                 made = {"ipynb": self.output_path}
@@ -178,7 +197,9 @@ class NotebookRunner:
             job_files.append(JobFile(display_name=relative, file_format=file_format, file_path=key))
         return job_files
 
-    def _finish(self, status: Status, message: str | None, job_files: list[JobFile]) -> None:
+    def _finish(
+        self, status: Status, message: str | None, job_files: list[JobFile], error_traceback: str | None = None
+    ) -> None:
         dumped = [f.model_dump() for f in job_files]
         try:
             jobs.update(
@@ -188,6 +209,7 @@ class NotebookRunner:
                 status_message=message,
                 job_files=dumped,
                 end_time=jobs.now_ms(),
+                error_traceback=error_traceback,
             )
         except Conflict:
             # Stopped meanwhile: keep the files; the completion handler settles the status.
@@ -201,7 +223,7 @@ class NotebookRunner:
             job_files = self._collect()
         except Exception:
             log.exception("job %s: saving partial outputs failed", self.job_id)
-        self._finish(Status.FAILED, describe_failure(error), job_files)
+        self._finish(Status.FAILED, describe_failure(error), job_files, failure_traceback(error))
 
     def on_complete(self) -> None:
         self._finish(Status.COMPLETED, None, self._collect())

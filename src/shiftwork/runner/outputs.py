@@ -38,8 +38,12 @@ def side_effect_files(folder: Path, before: dict[str, FileStamp]) -> dict[str, P
     }
 
 
-def convert(notebook_path: Path, formats: list[str], out_dir: Path) -> dict[str, Path]:
-    """Write each requested format of the executed notebook; returns {format: path}. ipynb is the input itself."""
+def convert(notebook_path: Path, formats: list[str], out_dir: Path, report_mode: bool = False) -> dict[str, Path]:
+    """Write each requested format of the executed notebook; returns {format: path}. ipynb is the input itself.
+
+    report_mode leaves code cells' input out of the documents (papermill only marks it hidden in the notebook,
+    which nbconvert ignores); a script is code, so it keeps it.
+    """
     made: dict[str, Path] = {"ipynb": notebook_path} if "ipynb" in formats else {}
     if not set(formats) - {"ipynb"}:
         return made  # nothing to convert: do not pay for importing nbconvert
@@ -51,7 +55,8 @@ def convert(notebook_path: Path, formats: list[str], out_dir: Path) -> dict[str,
         spec = OUTPUT_FORMATS[name]
         if name == "ipynb":
             continue
-        exporter = nbconvert.get_exporter(spec.exporter)()
+        hide = report_mode and name != "script"
+        exporter = nbconvert.get_exporter(spec.exporter)(exclude_input=hide, exclude_input_prompt=hide)
         body, resources = exporter.from_notebook_node(notebook)
         extension = spec.extension or resources.get("output_extension", ".txt").lstrip(".")
         target = out_dir / f"{notebook_path.stem}.{extension}"

@@ -24,13 +24,14 @@ class WarmKernel:
 
     @classmethod
     def start(cls, kernel_name: str = "python3") -> WarmKernel:
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
+
+        from shiftwork.runner.engine import new_kernel_manager
 
         scratch = Path(tempfile.mkdtemp(prefix="shiftwork-"))
         (scratch / "work").mkdir()
         (scratch / "out").mkdir()
-        manager = AsyncKernelManager(kernel_name=kernel_name)
+        manager = new_kernel_manager(kernel_name)
         run_sync(manager.start_kernel)(cwd=str(scratch / "work"))
         return cls(kernel_name, scratch, manager)
 

@@ -66,7 +66,7 @@ class JobRecord(Model):
     input_filename = UnicodeAttribute()
     parameters = JSONAttribute(default=dict)
     output_formats = JSONAttribute(default=list)
-    kernel_name = UnicodeAttribute(default="python3")
+    kernel_name = UnicodeAttribute(null=True)  # absent: the notebook's own, resolved by the runner
     timeout_seconds = NumberAttribute(null=True)
     package_input_folder = BooleanAttribute(default=False)
     job_files = JSONAttribute(default=list)
@@ -87,6 +87,11 @@ class JobRecord(Model):
     log_stream = UnicodeAttribute(null=True)
     output_prefix = UnicodeAttribute()
     holds_slot = BooleanAttribute(null=True)  # present while the job holds one of its definition's slots
+    # papermill's options, and a failure's traceback (capped by the runner well under DynamoDB's 400 KB)
+    execution_timeout_seconds = NumberAttribute(null=True)
+    start_timeout_seconds = NumberAttribute(default=60)
+    report_mode = BooleanAttribute(default=False)
+    error_traceback = UnicodeAttribute(null=True)
 
     by_create_time = JobsByCreateTime()
     by_status = JobsByStatus()
@@ -134,6 +139,10 @@ class DefinitionRecord(Model):
     update_time = NumberAttribute()
     active_since = NumberAttribute()
     active_jobs = NumberAttribute(null=True)  # slots its jobs hold (store/slots.py); absent means 0
+    # papermill's options
+    execution_timeout_seconds = NumberAttribute(null=True)
+    start_timeout_seconds = NumberAttribute(default=60)
+    report_mode = BooleanAttribute(default=False)
 
     by_create_time = DefinitionsByCreateTime()
 
