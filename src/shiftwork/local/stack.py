@@ -102,7 +102,12 @@ class EmbeddedStack:
         if self.run_jobs:  # first: its warm runner imports papermill on the other core while the stack starts
             from shiftwork.launchers.local import LocalLauncher
 
-            self.launcher = LocalLauncher(get_settings(), tasks_dir=self.state_dir / "tasks", network=self.ensure_ecs)
+            self.launcher = LocalLauncher(
+                get_settings(),
+                tasks_dir=self.state_dir / "tasks",
+                scratch_dir=self.state_dir / "scratch",
+                network=self.ensure_ecs,
+            )
         self.server = JournalingMotoServer(port=self.port)
         self.server.start()
         settings = apply_environment(
@@ -182,13 +187,11 @@ class EmbeddedStack:
     def _recover(self) -> None:
         """No runner outlives its stack: kill leftovers, settle their jobs, forget their (in-memory) tasks."""
         from shiftwork.errors import Conflict
-        from shiftwork.launchers.local import kill_recorded_process
+        from shiftwork.launchers.local import kill_leftover_runners
         from shiftwork.models import Status
         from shiftwork.store import jobs
 
-        for record in (self.state_dir / "tasks").glob("*.json"):
-            if kill_recorded_process(record):
-                log.warning("killed runner process left by an earlier stack (%s)", record.stem)
+        kill_leftover_runners(self.state_dir / "tasks")  # a launcher did already; a read-only stack has none
         now = jobs.now_ms()
         for job in list(jobs.iter_with_status([Status.IN_PROGRESS, Status.STOPPING, Status.QUEUED])):
             try:
