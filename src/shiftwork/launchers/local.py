@@ -15,13 +15,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from shiftwork.errors import LaunchError
 from shiftwork.launchers.base import LaunchedTask
 from shiftwork.launchers.fargate import FargateLauncher
 from shiftwork.launchers.log_pump import LogPump
+from shiftwork.launchers.runner_process import WarmRunner, kill_leftover_runners, record_process, spawn_runner
 from shiftwork.local.background import guarded, run_loop
 
 if TYPE_CHECKING:
@@ -62,42 +63,6 @@ class _Task:
     stop_reason: str | None = None
     report_attempts: int = 0
     report_after: float = 0.0
-
-
-@dataclass
-class _WarmRunner:
-    process: subprocess.Popen[bytes]
-    scratch: Path
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (tells a live pid from a reused one)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[19])
-
-
-def kill_recorded_process(record: Path) -> bool:
-    """Kill the process group a task record names, if that very process still runs; remove the record."""
-    try:
-        data = json.loads(record.read_text())
-        if process_start_ticks(data["pid"]) == data["start_ticks"]:
-            os.killpg(data["pid"], signal.SIGKILL)
-            return True
-    except (OSError, ValueError, KeyError):
-        pass
-    finally:
-        record.unlink(missing_ok=True)
-    return False
-
-
-def kill_leftover_runners(tasks_dir: Path) -> None:
-    """No runner outlives its stack: kill those an earlier (killed) stack left running."""
-    for record in tasks_dir.glob("*.json"):
-        if kill_recorded_process(record):
-            log.warning("killed runner process left by an earlier stack (%s)", record.stem)
 
 
 def stop_reason(stop_requested: bool, stopped_reason: str | None, timeout_seconds: float | None) -> str:
@@ -147,7 +112,7 @@ class LocalLauncher(FargateLauncher):
         self._tasks: dict[str, _Task] = {}  # every task until reported: a duplicate launch finds its own here
         self._recent: OrderedDict[str, LaunchedTask | None] = OrderedDict()  # ... and a late one, a reported one
         self._last_check = 0.0
-        self._warm: _WarmRunner | None = None
+        self._warm: WarmRunner | None = None
         if keep_warm:
             guarded("starting a warm runner", self._replenish_warm)
         self._monitor = threading.Thread(target=self._monitor_loop, daemon=True, name="local-launcher")
@@ -226,7 +191,7 @@ class LocalLauncher(FargateLauncher):
             self._lock.notify_all()
         self._monitor.join()
         if warm is not None:
-            self._discard_warm(warm)
+            warm.discard()
         for task in running:
             self._signal(task, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.stop_timeout_seconds
@@ -242,73 +207,29 @@ class LocalLauncher(FargateLauncher):
             ending, self._ending = [*self._ending, *running], []
         for task in ending:
             task.registered.wait(60)  # a launch still waiting for ECS: its record is needed to report it
-            guarded(f"reporting the end of job {task.job_id}", lambda task=task: self._report(task))
+            guarded(f"reporting the end of job {task.job_id}", partial(self._report, task))
 
     # -- processes --------------------------------------------------------------------------------------------
     def _replenish_warm(self) -> None:
-        scratch = Path(tempfile.mkdtemp(prefix="warm-", dir=self.scratch_dir))
-        try:
-            process = subprocess.Popen(
-                [self._python, "-m", "shiftwork.runner", "--warm"],
-                env={**os.environ, "TMPDIR": str(scratch)},
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so a stop reaches the kernel it starts
-            )
-        except BaseException:
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise
-        self._warm = _WarmRunner(process, scratch)
-
-    def _discard_warm(self, warm: _WarmRunner) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(warm.process.pid, signal.SIGKILL)
-        warm.process.wait()
-        shutil.rmtree(warm.scratch, ignore_errors=True)
-
-    def _hand_over(self, warm: _WarmRunner, task: _Task) -> bool:
-        """Give the warm runner this task's environment; False if it is no longer there to take it."""
-        if warm.process.poll() is not None or warm.process.stdin is None:
-            return False
-        environment = {**os.environ, **task.environment, "TMPDIR": str(warm.scratch)}
-        try:
-            warm.process.stdin.write(json.dumps(environment).encode() + b"\n")
-            warm.process.stdin.close()
-        except BrokenPipeError:
-            return False
-        return True
+        self._warm = WarmRunner.spawn(self._python, self.scratch_dir)
 
     def _process_for(self, task: _Task) -> tuple[subprocess.Popen[bytes], Path]:
         """The warm runner, handed this task's environment, or a fresh `python -m shiftwork.runner`; its scratch."""
         warm, self._warm = self._warm, None
         if self._keep_warm:
             guarded("starting a warm runner", self._replenish_warm)
+        environment = {**os.environ, **task.environment}
         if warm is not None:
-            if self._hand_over(warm, task):
+            if warm.hand_over(environment):
                 return warm.process, warm.scratch
-            self._discard_warm(warm)
-        scratch = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch_dir))
-        try:
-            process = subprocess.Popen(
-                [self._python, "-m", "shiftwork.runner"],
-                env={**os.environ, **task.environment, "TMPDIR": str(scratch)},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except BaseException:
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise
-        return process, scratch
+            warm.discard()
+        return spawn_runner(self._python, self.scratch_dir, environment)
 
     def _start(self, task: _Task) -> None:
         task.process, task.scratch = self._process_for(task)
         task.started_at = time.monotonic()
         self._running[task.job_id] = task
-        record = {"pid": task.process.pid, "start_ticks": process_start_ticks(task.process.pid)}
-        self._record_path(task).write_text(json.dumps(record))
+        record_process(self._record_path(task), task.process.pid)
         self._start_pump(task)
 
     def _start_pending(self) -> None:
@@ -373,7 +294,7 @@ class LocalLauncher(FargateLauncher):
                 t for t in self._ending if t.registered.is_set() and now >= t.report_after and _output_sent(t, now)
             ]
         for task in ready:
-            if not guarded(f"reporting the end of job {task.job_id}", lambda task=task: self._report(task)):
+            if not guarded(f"reporting the end of job {task.job_id}", partial(self._report, task)):
                 task.report_attempts += 1
                 task.report_after = now + 1.0
                 if task.report_attempts < REPORT_ATTEMPTS:

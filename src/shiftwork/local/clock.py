@@ -23,6 +23,7 @@ from typing import Any
 
 from shiftwork import aws
 from shiftwork.config import get_settings
+from shiftwork.local.background import guarded, run_loop
 from shiftwork.schedules.eventbridge import fire_times
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Clock(threading.Thread):
         self.now = now
         self._stopping = threading.Event()
         self._cache: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._ticks = 0
         self.last_tick = self._load()
 
     def _load(self) -> datetime | None:
@@ -86,17 +88,14 @@ class Clock(threading.Thread):
         return owed
 
     def run(self) -> None:
-        ticks = 0
-        while not self._stopping.wait(self.interval):
-            ticks += 1
-            try:
-                self.tick()
-                if ticks % SWEEP_EVERY_TICKS == 0:
-                    self.sweep()
-            except Exception:
-                if self._stopping.is_set():
-                    return
-                log.exception("scheduler clock tick failed")
+        self._stopping.wait(self.interval)
+        run_loop("the scheduler clock", self._tick_and_sweep, self._stopping, idle=self.interval)
+
+    def _tick_and_sweep(self) -> None:
+        self._ticks += 1
+        if self._ticks % SWEEP_EVERY_TICKS == 0:
+            guarded("the scheduler clock's sweep", self.sweep, self._stopping)  # a failed sweep delays no fire
+        self.tick()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from shiftwork import aws
-
-log = logging.getLogger(__name__)
+from shiftwork.local.background import guarded, run_loop
 
 Handler = Callable[[dict[str, Any]], Any]
 
@@ -30,29 +29,24 @@ class QueueWorker(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        sqs = aws.client("sqs")
-        while not self._stopping.is_set():
-            try:
-                if not self.poll_once(sqs) and self.wait_seconds == 0:
-                    self._stopping.wait(0.05)  # short polling: a stop is never kept waiting by a long poll
-            except Exception:
-                if self._stopping.is_set():
-                    return
-                log.exception("polling %s failed", self.queue_url)
-                self._stopping.wait(1.0)
+        run_loop(f"polling {self.queue_url}", self._poll, self._stopping)
+
+    def _poll(self) -> None:
+        if not self.poll_once(aws.client("sqs")) and self.wait_seconds == 0:
+            self._stopping.wait(0.05)  # short polling: a stop is never kept waiting by a long poll
 
     def poll_once(self, sqs: Any, wait_seconds: int | None = None) -> int:
+        """Receive one batch and hand each message to the handler; a message it fails on is delivered again."""
         wait = self.wait_seconds if wait_seconds is None else wait_seconds
         response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait)
         messages = response.get("Messages", [])
         for message in messages:
-            try:
-                self.handler(json.loads(message["Body"]))
-            except Exception:
-                log.exception("handler for %s failed; the message will be delivered again", self.queue_url)
-                continue
-            sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if guarded(f"the handler for {self.queue_url}", partial(self._handle, message)):
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        self.handler(json.loads(message["Body"]))
 
     def stop(self) -> None:
         self._stopping.set()

@@ -187,7 +187,7 @@ class EmbeddedStack:
     def _recover(self) -> None:
         """No runner outlives its stack: kill leftovers, settle their jobs, forget their (in-memory) tasks."""
         from shiftwork.errors import Conflict
-        from shiftwork.launchers.local import kill_leftover_runners
+        from shiftwork.launchers.runner_process import kill_leftover_runners
         from shiftwork.models import Status
         from shiftwork.store import jobs
 
