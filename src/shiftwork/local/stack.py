@@ -22,6 +22,7 @@ from typing import IO, Any
 from shiftwork import aws
 from shiftwork.config import ENV_STATE_DIR, Settings, get_settings
 from shiftwork.errors import StackUnavailable
+from shiftwork.local.background import guarded
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,9 @@ class EmbeddedStack:
             self.launcher.settings = settings
             self._start_jobs(settings, resources.events_queue_url)
             if self.mode == "up":  # have ECS ready before the first job comes; keep time for the schedules
-                threading.Thread(target=self.ensure_ecs, daemon=True, name="bootstrap-ecs").start()
+                threading.Thread(
+                    target=guarded, args=("bootstrapping ECS", self.ensure_ecs), daemon=True, name="bootstrap-ecs"
+                ).start()  # if it fails, the first launch bootstraps it
                 self._start_clock()
         _write_json(self.state_dir / "stack.json", self.info.__dict__)
         log.info(
