@@ -95,8 +95,9 @@ def _job_named(run: Commands, name: str, waited: Future[tuple[int, str]]) -> str
         time.sleep(1)
 
 
-def _threads(pid: int) -> int:
-    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+def _threads_and_fds(pid: int) -> tuple[int, int]:
+    """What a stack that forgot nothing would accumulate: threads and open files."""
+    return len(list(Path(f"/proc/{pid}/task").iterdir())), len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 def test_rounds_of_mixed_jobs_all_end_as_they_should(tmp_path):
@@ -105,7 +106,7 @@ def test_rounds_of_mixed_jobs_all_end_as_they_should(tmp_path):
     notebooks = _notebooks(tmp_path / "notebooks")
     up = cli.start("up", SHIFTWORK_MAX_PARALLEL_JOBS="2")  # as a user sets it
     wait_for_stack(cli.state_dir, up)
-    threads_after_round = []
+    held_after_round = []
     started = time.monotonic()
     try:
         for round_number in range(ROUNDS):
@@ -126,7 +127,7 @@ def test_rounds_of_mixed_jobs_all_end_as_they_should(tmp_path):
                 assert (jobs[job_id]["status"], kind) == (status, kind), jobs[job_id]["status_message"]
                 if message:
                     assert message in jobs[job_id]["status_message"], (kind, jobs[job_id]["status_message"])
-            threads_after_round.append(_threads(up.pid))
+            held_after_round.append(_threads_and_fds(up.pid))
     finally:
         elapsed = time.monotonic() - started
         stop_up(up)
@@ -135,7 +136,8 @@ def test_rounds_of_mixed_jobs_all_end_as_they_should(tmp_path):
     for output in run.outputs:
         assert "Traceback" not in output, output
     assert "Traceback" not in output_of(up), output_of(up)
-    assert threads_after_round[-1] <= threads_after_round[0] + 2, threads_after_round  # finished tasks leave nothing
+    (threads, fds), (threads_end, fds_end) = held_after_round[0], held_after_round[-1]
+    assert threads_end <= threads + 2 and fds_end <= fds + 4, held_after_round  # finished tasks leave nothing
     assert list((cli.state_dir / "scratch").iterdir()) == []  # every job's scratch removed, the warm runner's too
 
 

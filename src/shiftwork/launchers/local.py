@@ -313,6 +313,8 @@ class LocalLauncher(FargateLauncher):
             exit_code = 128 - code if code < 0 else code  # a signal shows as 128+N, as in a container
         if task.pump is not None:
             task.pump.join(max(0.0, task.ended_at + PUMP_WAIT_SECONDS - time.monotonic()))
+        if task.process is not None and task.process.stdout is not None and not (task.pump and task.pump.is_alive()):
+            task.process.stdout.close()  # not left to the garbage collector: a busy stack would run out of fds
         self._record_path(task).unlink(missing_ok=True)
         if task.scratch is not None:
             shutil.rmtree(task.scratch, ignore_errors=True)
