@@ -26,7 +26,8 @@ def make_launcher(stack, tmp_path):
 
     def make(**options):
         options.setdefault("network", stack.ensure_ecs)
-        launcher = LocalLauncher(tasks_dir=tmp_path / "tasks", keep_warm=False, **options)
+        options.setdefault("keep_warm", False)
+        launcher = LocalLauncher(tasks_dir=tmp_path / "tasks", **options)
         made.append(launcher)
         return launcher
 
@@ -128,3 +129,16 @@ def test_closing_while_ecs_records_a_task_that_already_ended_reports_it(make_lau
         launching.join()
         ended = wait_for(lambda job=job: _ended(job.job_id), timeout=30)
         assert ended.status_message == "runner stopped before reporting: the embedded stack shut down (exit code 0)"
+
+
+def test_a_warm_runner_whose_kernel_cannot_start_still_runs_its_job(make_launcher, make_job, monkeypatch):
+    """The warm runner's kernel is only a head start: if it cannot start, the job it is handed runs cold."""
+    monkeypatch.setenv("SHIFTWORK_WARM_KERNEL", "no-such-kernel")
+    launcher = make_launcher(max_parallel=1, keep_warm=True)
+    job = make_job(Status.QUEUED, source="print('ran anyway')")
+    launched = launcher.launch(job)  # handed to the warm runner at once, before its kernel fails
+
+    assert wait_for(lambda: _ended(job.job_id), timeout=90).status == Status.COMPLETED
+    events = aws.client("logs").get_log_events(logGroupName="/shiftwork/runner", logStreamName=launched.log_stream)
+    messages = [e["message"] for e in events["events"]]
+    assert any(m.startswith("warm kernel did not start (NoSuchKernel") for m in messages), messages
