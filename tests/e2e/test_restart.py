@@ -30,10 +30,14 @@ def test_state_survives_sigkill_of_up(tmp_path):
         os.killpg(up.pid, signal.SIGKILL)  # no chance to clean up: not the stack, not its runners
         up.wait()
 
+    stale = set(os.listdir(cli.state_dir / "scratch"))
+    assert stale  # the running job's scratch (and the warm runner's), left by the killed stack
+
     # the restart compacts the journal into a snapshot (threshold 1 byte), the next start loads that snapshot
     again = cli.start("up", SHIFTWORK_JOURNAL_COMPACT_BYTES="1")
     wait_for_stack(cli.state_dir, again)
     try:
+        assert stale.isdisjoint(os.listdir(cli.state_dir / "scratch"))  # removed, with its runner, at the start
         jobs = {j["job_id"]: j for j in cli.json("jobs")}
         assert jobs[done["job_id"]] == done  # every field as it was reported
         assert [s["endpoint"] for s in cli.json("notify", "list")] == ["analyst@example.com"]

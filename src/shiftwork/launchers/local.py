@@ -11,25 +11,28 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
 from shiftwork.config import ENV_ENDPOINT_URL
 from shiftwork.errors import LaunchError
 from shiftwork.launchers.base import LaunchedTask
 from shiftwork.launchers.fargate import FargateLauncher
-from shiftwork.store import files
+from shiftwork.launchers.log_pump import LogPump
+from shiftwork.launchers.runner_process import WarmRunner, kill_leftover_runners, record_process, spawn_runner
+from shiftwork.local.background import guarded, run_loop
 
 if TYPE_CHECKING:
     from shiftwork.config import Settings
@@ -38,106 +41,43 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMEOUT_GRACE_SECONDS = 30.0  # the runner enforces its own timeout; this is the backstop if it cannot
+CHECK_SECONDS = 0.5  # how often ECS is asked which tasks were stopped
+PUMP_WAIT_SECONDS = 10.0  # a task's end is reported once its output is sent, or after this long
+REPORT_ATTEMPTS = 10  # a task's end that cannot be reported (ECS, EventBridge down) is tried this often
+REMEMBERED_TASKS = 1000  # reported tasks a late duplicate launch still finds
 
 
-@dataclass
+@dataclass(eq=False)
 class _Task:
     job_id: str
     environment: dict[str, str]
     timeout_seconds: float | None
     launched: LaunchedTask | None = None  # set once ECS has recorded the task
-    registered: threading.Event = field(default_factory=threading.Event)
+    registered: threading.Event = field(default_factory=threading.Event)  # ECS answered; the pump runs if it can
     process: subprocess.Popen[bytes] | None = None
+    scratch: Path | None = None  # its TMPDIR, as a container's own /tmp: removed when the task ends
     started_at: float = 0.0
     signalled_at: float | None = None
-    pump: threading.Thread | None = None
+    ended_at: float = 0.0
+    pump: LogPump | None = None
     stop_reason: str | None = None
+    report_attempts: int = 0
+    report_after: float = 0.0
 
 
-def process_start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (tells a live pid from a reused one)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[19])
-
-
-def kill_recorded_process(record: Path) -> bool:
-    """Kill the process group a task record names, if that very process still runs; remove the record."""
-    try:
-        data = json.loads(record.read_text())
-        if process_start_ticks(data["pid"]) == data["start_ticks"]:
-            os.killpg(data["pid"], signal.SIGKILL)
-            return True
-    except (OSError, ValueError, KeyError):
-        pass
-    finally:
-        record.unlink(missing_ok=True)
-    return False
-
-
-class _LogPump(threading.Thread):
-    """Copies a process's output to CloudWatch Logs in batches, as the awslogs driver does.
-
-    It also archives the whole output in S3 (logs_key), because moto refuses log events older than 14 days:
-    without the archive, a restart of the embedded stack would lose the logs of older jobs.
-    """
-
-    def __init__(self, stream: IO[bytes], launcher: LocalLauncher, log_stream: str, job_id: str) -> None:
-        super().__init__(daemon=True, name=f"logs-{log_stream[-8:]}")
-        self._stream = stream
-        self._settings = launcher.settings
-        self._log_stream = log_stream
-        self._job_id = job_id
-        self._lines: deque[tuple[int, str]] = deque()
-        self._archive: IO[bytes] | None = None
-        self._lock = threading.Lock()
-
-    def run(self) -> None:
-        logs = aws.client("logs", self._settings)
-        logs.create_log_stream(logGroupName=self._settings.log_group, logStreamName=self._log_stream)
-        with tempfile.SpooledTemporaryFile(max_size=1 << 20) as archive:
-            self._archive = archive
-            flusher = threading.Thread(target=self._flush_every, args=(logs,), daemon=True)
-            self._open = True
-            flusher.start()
-            for raw in iter(self._stream.readline, b""):
-                with self._lock:
-                    self._lines.append((int(time.time() * 1000), raw.decode("utf-8", "replace").rstrip("\n")))
-            self._open = False
-            flusher.join()
-            self._flush(logs)
-            archive.seek(0)
-            aws.client("s3", self._settings).put_object(
-                Bucket=self._settings.bucket, Key=files.logs_key(self._job_id), Body=archive.read()
-            )
-
-    def _flush_every(self, logs: Any) -> None:
-        while self._open:
-            time.sleep(0.3)
-            self._flush(logs)
-
-    def _flush(self, logs: Any) -> None:
-        with self._lock:
-            batch = [{"timestamp": ts, "message": msg or " "} for ts, msg in self._lines]
-            self._lines.clear()
-        for event in batch:
-            if self._archive is not None:
-                self._archive.write(json.dumps(event).encode() + b"\n")
-        for start in range(0, len(batch), 5000):
-            logs.put_log_events(
-                logGroupName=self._settings.log_group,
-                logStreamName=self._log_stream,
-                logEvents=batch[start : start + 5000],
-            )
+def stop_reason(stop_requested: bool, stopped_reason: str | None, timeout_seconds: float | None) -> str:
+    """Why the launcher stops a task: the StopTask's reason (which is optional), else the job's timeout."""
+    if stop_requested:
+        return stopped_reason or "Task stopped by StopTask (no reason given)"
+    return f"timed out after {timeout_seconds:g} s" if timeout_seconds else "timed out"
 
 
 class LocalLauncher(FargateLauncher):
     """Fargate's stand-in: at most max_parallel runner processes; the rest wait, QUEUED, for a slot.
 
     A pre-started ("warm") runner that has already imported papermill takes the next job, as a warm Lambda
-    would; it receives exactly the environment a fresh subprocess would have been started with.
+    would; it receives exactly the environment a fresh subprocess would have been started with. Each task gets a
+    scratch folder as its TMPDIR (the runner works in it), removed when the task ends, however it ends.
     """
 
     def __init__(
@@ -145,6 +85,7 @@ class LocalLauncher(FargateLauncher):
         settings: Settings | None = None,
         *,
         tasks_dir: Path,
+        scratch_dir: Path | None = None,
         max_parallel: int | None = None,
         python: str = sys.executable,
         keep_warm: bool = True,
@@ -155,16 +96,25 @@ class LocalLauncher(FargateLauncher):
         self.max_parallel = max_parallel or self.settings.max_parallel_jobs
         self.tasks_dir = tasks_dir
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
+        self.scratch_dir = scratch_dir or tasks_dir.parent / "scratch"
+        kill_leftover_runners(self.tasks_dir)
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)  # a killed stack's: one launcher owns the state dir
+        self.scratch_dir.mkdir(parents=True)
         self._python = python
         self._keep_warm = keep_warm
         self._network = network
         self._poll_interval = poll_interval
         self._lock = threading.Condition()
+        self._closing = threading.Event()
         self._pending: deque[_Task] = deque()
         self._running: dict[str, _Task] = {}
-        self._tasks: dict[str, _Task] = {}
-        self._closed = False
-        self._warm = self._spawn_warm() if keep_warm else None
+        self._ending: list[_Task] = []  # the process is gone (or never started); its end is not reported yet
+        self._tasks: dict[str, _Task] = {}  # every task until reported: a duplicate launch finds its own here
+        self._recent: OrderedDict[str, LaunchedTask | None] = OrderedDict()  # ... and a late one, a reported one
+        self._last_check = 0.0
+        self._warm: WarmRunner | None = None
+        if keep_warm:
+            guarded("starting a warm runner", self._replenish_warm)
         self._monitor = threading.Thread(target=self._monitor_loop, daemon=True, name="local-launcher")
         self._monitor.start()
 
@@ -179,25 +129,21 @@ class LocalLauncher(FargateLauncher):
         """Queue the process at once (it may start before ECS has answered), then record the task in ECS."""
         with self._lock:
             task = self._tasks.get(job.job_id)
-            first = task is None
-            if task is None:  # a duplicate dispatch finds its task here: one process per job
+            first = task is None and job.job_id not in self._recent
+            if first:  # a duplicate dispatch finds its task: one process per job
                 task = _Task(job.job_id, self.container_environment(job), job.timeout_seconds)
                 self._tasks[job.job_id] = task
                 self._pending.append(task)
                 self._lock.notify_all()
-        if first:
-            try:
-                task.launched = super().launch(job)
-            except Exception as error:
-                self._abandon(task)
-                raise LaunchError(job.job_id, str(error)) from error
-            finally:
-                task.registered.set()
-            self._start_pump(task)
-        task.registered.wait()
-        if task.launched is None:
+            launched = task.launched if task is not None else self._recent[job.job_id]
+        if task is not None:
+            if first:
+                self._register(task, job)
+            task.registered.wait()
+            launched = task.launched
+        if launched is None:
             raise LaunchError(job.job_id, "ECS did not record the task")
-        return task.launched
+        return launched
 
     def run_task_request(self, job: DescribeJob) -> dict[str, Any]:
         request = super().run_task_request(job)
@@ -206,27 +152,50 @@ class LocalLauncher(FargateLauncher):
             request["networkConfiguration"]["awsvpcConfiguration"].update(subnets=subnets, securityGroups=groups)
         return request
 
+    def _register(self, task: _Task, job: DescribeJob) -> None:
+        """Record the task in ECS; whoever then sees it registered sees its log pump running, if it has one."""
+        launched = None
+        try:
+            launched = super().launch(job)
+        except Exception as error:
+            self._abandon(task)
+            raise LaunchError(job.job_id, str(error)) from error
+        finally:
+            with self._lock:
+                task.launched = launched
+                self._start_pump(task)
+                task.registered.set()
+
     def _abandon(self, task: _Task) -> None:
         with self._lock:
             if task in self._pending:
                 self._pending.remove(task)
+                self._forget(task)  # never started: nothing of it is left to report
         self._signal(task, signal.SIGKILL)
+
+    def _forget(self, task: _Task) -> None:
+        """Drop a finished task, keeping only its LaunchedTask (bounded) for a late duplicate launch."""
+        if self._tasks.get(task.job_id) is task:
+            del self._tasks[task.job_id]
+        self._recent[task.job_id] = task.launched
+        while len(self._recent) > REMEMBERED_TASKS:
+            self._recent.popitem(last=False)
 
     def close(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL) and report each task as stopped."""
         with self._lock:
-            self._closed = True
-            tasks = list(self._running.values())
+            self._closing.set()
+            running = list(self._running.values())
+            self._running.clear()
             warm, self._warm = self._warm, None
             self._lock.notify_all()
         self._monitor.join()
         if warm is not None:
-            warm.kill()
-            warm.wait()
-        for task in tasks:
+            warm.discard()
+        for task in running:
             self._signal(task, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.stop_timeout_seconds
-        for task in tasks:
+        for task in running:
             assert task.process is not None
             try:
                 task.process.wait(max(0.1, deadline - time.monotonic()))
@@ -234,55 +203,59 @@ class LocalLauncher(FargateLauncher):
                 self._signal(task, signal.SIGKILL)
                 task.process.wait()
             task.stop_reason = task.stop_reason or "the embedded stack shut down"
-            self._finish(task)
+        with self._lock:
+            ending, self._ending = [*self._ending, *running], []
+        for task in ending:
+            task.registered.wait(60)  # a launch still waiting for ECS: its record is needed to report it
+            guarded(f"reporting the end of job {task.job_id}", partial(self._report, task))
 
     # -- processes --------------------------------------------------------------------------------------------
-    def _spawn_warm(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [self._python, "-m", "shiftwork.runner", "--warm"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a stop reaches the kernel it starts
-        )
+    def _replenish_warm(self) -> None:
+        self._warm = WarmRunner.spawn(self._python, self.scratch_dir)
 
-    def _process_for(self, task: _Task) -> subprocess.Popen[bytes]:
-        """The warm runner, handed this task's environment, or a fresh `python -m shiftwork.runner`."""
-        environment = {**os.environ, **task.environment}
+    def _process_for(self, task: _Task) -> tuple[subprocess.Popen[bytes], Path]:
+        """The warm runner, handed this task's environment, or a fresh `python -m shiftwork.runner`; its scratch."""
         warm, self._warm = self._warm, None
         if self._keep_warm:
-            self._warm = self._spawn_warm()
-        if warm is not None and warm.poll() is None and warm.stdin is not None:
-            try:
-                warm.stdin.write(json.dumps(environment).encode() + b"\n")
-                warm.stdin.close()
-                return warm
-            except BrokenPipeError:
-                warm.kill()
-        return subprocess.Popen(
-            [self._python, "-m", "shiftwork.runner"],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+            guarded("starting a warm runner", self._replenish_warm)
+        environment = {**os.environ, **task.environment}
+        if warm is not None:
+            if warm.hand_over(environment):
+                return warm.process, warm.scratch
+            warm.discard()
+        return spawn_runner(self._python, self.scratch_dir, environment)
 
     def _start(self, task: _Task) -> None:
-        task.process = self._process_for(task)
+        task.process, task.scratch = self._process_for(task)
         task.started_at = time.monotonic()
-        record = {"pid": task.process.pid, "start_ticks": process_start_ticks(task.process.pid)}
-        self._record_path(task).write_text(json.dumps(record))
         self._running[task.job_id] = task
+        record_process(self._record_path(task), task.process.pid)
+        self._start_pump(task)
+
+    def _start_pending(self) -> None:
+        """Start queued tasks while slots are free (under the lock); a task that cannot start ends, saying why."""
+        while self._pending and len(self._running) < self.max_parallel and not self._closing.is_set():
+            task = self._pending.popleft()
+            try:
+                self._start(task)
+            except Exception as error:
+                log.exception("the runner of job %s could not start", task.job_id)
+                self._running.pop(task.job_id, None)
+                self._signal(task, signal.SIGKILL)
+                task.stop_reason = f"the runner could not start: {type(error).__name__}: {error}"
+                self._end(task)
 
     def _start_pump(self, task: _Task) -> None:
-        """Logs go to the task's stream once both the process and its ECS task exist."""
-        with self._lock:
-            if task.pump is not None or task.process is None or task.launched is None:
-                return
-            assert task.process.stdout is not None
-            task.pump = _LogPump(task.process.stdout, self, task.launched.log_stream, task.job_id)
-            task.pump.start()
+        """Logs go to the task's stream once both the process and its ECS task exist (called under the lock)."""
+        if task.pump is not None or task.process is None or task.launched is None:
+            return
+        assert task.process.stdout is not None
+        task.pump = LogPump(task.process.stdout, self.settings, task.launched.log_stream, task.job_id)
+        task.pump.start()
+
+    def _end(self, task: _Task) -> None:
+        task.ended_at = time.monotonic()
+        self._ending.append(task)
 
     def _record_path(self, task: _Task) -> Path:
         return self.tasks_dir / f"{task.job_id}.json"
@@ -295,30 +268,59 @@ class LocalLauncher(FargateLauncher):
 
     # -- the monitor thread -----------------------------------------------------------------------------------
     def _monitor_loop(self) -> None:
-        last_check = 0.0
-        while True:
-            started: list[_Task] = []
+        run_loop("the local launcher's monitor", self._monitor_step, self._closing)
+
+    def _monitor_step(self) -> None:
+        with self._lock:
+            for task in [t for t in self._running.values() if t.process is not None and t.process.poll() is not None]:
+                del self._running[task.job_id]
+                self._end(task)
+            self._start_pending()
+        reported = self._report_ended()
+        now = time.monotonic()
+        if now - self._last_check > CHECK_SECONDS:
+            self._last_check = now
+            self._check_stops_and_timeouts(now)
+        with self._lock:
+            if not self._closing.is_set() and not reported:
+                self._lock.wait(self._poll_interval)
+
+    def _report_ended(self) -> bool:
+        """Report every ended task that is registered and whose output is sent (or given up on); a report that
+        fails is tried again a little later, REPORT_ATTEMPTS times. True if any task was ready."""
+        now = time.monotonic()
+        with self._lock:
+            ready = [
+                t for t in self._ending if t.registered.is_set() and now >= t.report_after and _output_sent(t, now)
+            ]
+        for task in ready:
+            if not guarded(f"reporting the end of job {task.job_id}", partial(self._report, task)):
+                task.report_attempts += 1
+                task.report_after = now + 1.0
+                if task.report_attempts < REPORT_ATTEMPTS:
+                    continue
+                log.error("gave up reporting the end of job %s: it stays as it is until the next start", task.job_id)
             with self._lock:
-                if self._closed:
-                    return
-                finished = [t for t in self._running.values() if t.process and t.process.poll() is not None]
-                for task in finished:
-                    del self._running[task.job_id]
-                while self._pending and len(self._running) < self.max_parallel:
-                    task = self._pending.popleft()
-                    self._start(task)
-                    started.append(task)
-            for task in started:
-                self._start_pump(task)
-            for task in finished:
-                self._finish(task)
-            now = time.monotonic()
-            if now - last_check > 0.5:
-                last_check = now
-                self._check_stops_and_timeouts(now)
-            with self._lock:
-                if not self._closed and not finished:
-                    self._lock.wait(self._poll_interval)
+                self._ending.remove(task)
+                self._forget(task)
+        return bool(ready)
+
+    def _report(self, task: _Task) -> None:
+        """The container is gone: remove its scratch, stop the task in ECS and publish the ECS Task State Change."""
+        exit_code = None
+        if task.process is not None:
+            code = task.process.wait()
+            exit_code = 128 - code if code < 0 else code  # a signal shows as 128+N, as in a container
+        if task.pump is not None:
+            task.pump.join(max(0.0, task.ended_at + PUMP_WAIT_SECONDS - time.monotonic()))
+        if task.process is not None and task.process.stdout is not None and not (task.pump and task.pump.is_alive()):
+            task.process.stdout.close()  # not left to the garbage collector: a busy stack would run out of fds
+        self._record_path(task).unlink(missing_ok=True)
+        if task.scratch is not None:
+            shutil.rmtree(task.scratch, ignore_errors=True)
+        if task.launched is not None:  # else ECS never recorded it: the dispatcher was told the launch failed
+            reason = task.stop_reason or "Essential container in task exited"
+            publish_task_stopped(self.settings, task.launched.task_arn, task.job_id, exit_code, reason)
 
     def _check_stops_and_timeouts(self, now: float) -> None:
         with self._lock:
@@ -333,42 +335,31 @@ class LocalLauncher(FargateLauncher):
             described.update({t["taskArn"]: t for t in response.get("tasks", [])})
         for task in watched:
             assert task.launched is not None
-            info = described.get(task.launched.task_arn, {})
-            stop_requested = info.get("desiredStatus") == "STOPPED"
-            if task.process is None:
-                if stop_requested:
-                    with self._lock:
-                        if task in self._pending:
-                            self._pending.remove(task)
-                    task.stop_reason = info.get("stoppedReason") or "Task stopped before it started"
-                    self._finish(task)
-                continue
-            timed_out = task.timeout_seconds and now - task.started_at > task.timeout_seconds + TIMEOUT_GRACE_SECONDS
-            if task.signalled_at is None and (stop_requested or timed_out):
-                task.stop_reason = info.get("stoppedReason") if stop_requested else None
-                task.stop_reason = task.stop_reason or f"timed out after {task.timeout_seconds:g} s"
-                task.signalled_at = now
-                self._signal(task, signal.SIGTERM)
-            elif task.signalled_at is not None and now - task.signalled_at > self.settings.stop_timeout_seconds:
-                self._signal(task, signal.SIGKILL)
+            self._enforce(task, described.get(task.launched.task_arn, {}), now)
 
-    def _finish(self, task: _Task) -> None:
-        """The container is gone: stop the task in ECS and publish the ECS Task State Change event."""
-        exit_code = None
-        if task.process is not None:
-            code = task.process.wait()
-            exit_code = 128 - code if code < 0 else code  # a signal shows as 128+N, as in a container
-        task.registered.wait(60)
-        if task.pump is not None:
-            task.pump.join(timeout=10)
-        self._record_path(task).unlink(missing_ok=True)
-        if task.launched is None:
-            return  # ECS never recorded it: the dispatcher was told the launch failed
-        reason = task.stop_reason or "Essential container in task exited"
-        try:
-            publish_task_stopped(self.settings, task.launched.task_arn, task.job_id, exit_code, reason)
-        except Exception:
-            log.exception("could not report task %s as stopped", task.launched.task_arn)
+    def _enforce(self, task: _Task, info: dict[str, Any], now: float) -> None:
+        """Act on a StopTask (or the job's timeout): SIGTERM, then SIGKILL after the stop timeout."""
+        stop_requested = info.get("desiredStatus") == "STOPPED"
+        if task.process is None:
+            with self._lock:
+                if stop_requested and task in self._pending:
+                    self._pending.remove(task)
+                    task.stop_reason = info.get("stoppedReason") or "Task stopped before it started"
+                    self._end(task)
+            return
+        timeout = task.timeout_seconds
+        timed_out = bool(timeout) and now - task.started_at > (timeout or 0) + TIMEOUT_GRACE_SECONDS
+        if task.signalled_at is None and (stop_requested or timed_out):
+            task.stop_reason = stop_reason(stop_requested, info.get("stoppedReason"), timeout)
+            task.signalled_at = now
+            self._signal(task, signal.SIGTERM)
+        elif task.signalled_at is not None and now - task.signalled_at > self.settings.stop_timeout_seconds:
+            self._signal(task, signal.SIGKILL)
+
+
+def _output_sent(task: _Task, now: float) -> bool:
+    """The task's output is all in its log stream, or it has had PUMP_WAIT_SECONDS to get there."""
+    return task.pump is None or not task.pump.is_alive() or now - task.ended_at > PUMP_WAIT_SECONDS
 
 
 def publish_task_stopped(settings: Settings, task_arn: str, job_id: str, exit_code: int | None, reason: str) -> None:

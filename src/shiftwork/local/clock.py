@@ -26,6 +26,7 @@ from typing import Any
 
 from shiftwork import aws
 from shiftwork.config import get_settings
+from shiftwork.local.background import guarded, run_loop
 from shiftwork.schedules.eventbridge import fire_times
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Clock(threading.Thread):
         self.now = now
         self._stopping = threading.Event()
         self._cache: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._ticks = 0
         self.last_tick = self._load()
 
     def _load(self) -> datetime | None:
@@ -90,21 +92,17 @@ class Clock(threading.Thread):
         return owed
 
     def run(self) -> None:
-        ticks = 0
-        while not self._stopping.wait(self.interval):
-            ticks += 1
-            chores = [self.tick]
-            if ticks % SWEEP_EVERY_TICKS == 0:
-                chores.append(self.sweep)
-            if ticks % RECONCILE_EVERY_TICKS == 0:
-                chores.append(self.reconcile)
-            for chore in chores:  # one failing does not keep the others from running
-                try:
-                    chore()
-                except Exception:
-                    if self._stopping.is_set():
-                        return
-                    log.exception("scheduler clock: %s failed", chore.__name__)
+        self._stopping.wait(self.interval)
+        run_loop("the scheduler clock", self._chores, self._stopping, idle=self.interval)
+
+    def _chores(self) -> None:
+        """A tick; every so often a sweep and a reconciliation too, each guarded: a failed one delays no fire."""
+        self._ticks += 1
+        if self._ticks % SWEEP_EVERY_TICKS == 0:
+            guarded("the scheduler clock's sweep", self.sweep, self._stopping)
+        if self._ticks % RECONCILE_EVERY_TICKS == 0:
+            guarded("the scheduler clock's reconciliation", self.reconcile, self._stopping)
+        self.tick()
 
     def stop(self) -> None:
         self._stopping.set()

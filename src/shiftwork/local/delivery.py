@@ -10,9 +10,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from shiftwork import aws
+from shiftwork.local.background import guarded, run_loop
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +40,14 @@ class QueueWorker(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        sqs = aws.client("sqs")
-        while not self._stopping.is_set():
-            try:
-                if not self.poll_once(sqs) and self.wait_seconds == 0:
-                    self._stopping.wait(0.05)  # short polling: a stop is never kept waiting by a long poll
-            except Exception:
-                if self._stopping.is_set():
-                    return
-                log.exception("polling %s failed", self.queue_url)
-                self._stopping.wait(1.0)
+        run_loop(f"polling {self.queue_url}", self._poll, self._stopping)
+
+    def _poll(self) -> None:
+        if not self.poll_once(aws.client("sqs")) and self.wait_seconds == 0:
+            self._stopping.wait(0.05)  # short polling: a stop is never kept waiting by a long poll
 
     def poll_once(self, sqs: Any, wait_seconds: int | None = None) -> int:
+        """Receive one batch and hand each message to the handler; a message it fails on is delivered again."""
         wait = self.wait_seconds if wait_seconds is None else wait_seconds
         response = sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, AttributeNames=["All"]
@@ -63,20 +61,16 @@ class QueueWorker(threading.Thread):
     def _deliver_each(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         done = []
         for message in messages:
-            try:
-                self.handler(json.loads(message["Body"]))
-            except Exception:
-                log.exception("handler for %s failed; the message will be delivered again", self.queue_url)
-                continue
-            done.append(message)
+            if guarded(f"the handler for {self.queue_url}", partial(self._handle, message)):
+                done.append(message)  # else it is delivered again
         return done
 
     def _deliver_batch(self, sqs: Any, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        try:
-            response = self.handler(sqs_event(messages, self._queue_arn(sqs), sqs.meta.region_name))
-        except Exception:
-            log.exception("handler for %s failed; the batch will be delivered again", self.queue_url)
-            return []
+        responses: list[Any] = []
+        event = sqs_event(messages, self._queue_arn(sqs), sqs.meta.region_name)
+        if not guarded(f"the handler for {self.queue_url}", lambda: responses.append(self.handler(event))):
+            return []  # the batch is delivered again
+        response = responses[0]
         failed = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
         if failed:
             log.warning(
@@ -90,6 +84,9 @@ class QueueWorker(threading.Thread):
     def _queue_arn(self, sqs: Any) -> str:
         attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         return str(attributes["Attributes"]["QueueArn"])
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        self.handler(json.loads(message["Body"]))
 
     def stop(self) -> None:
         self._stopping.set()

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 from shiftwork import aws
 from shiftwork.config import ENV_STATE_DIR, Settings, get_settings
 from shiftwork.errors import StackUnavailable
+from shiftwork.local.background import guarded
 
 if TYPE_CHECKING:
     from shiftwork.models import DescribeJob
@@ -105,7 +106,12 @@ class EmbeddedStack:
         if self.run_jobs:  # first: its warm runner imports papermill on the other core while the stack starts
             from shiftwork.launchers.local import LocalLauncher
 
-            self.launcher = LocalLauncher(get_settings(), tasks_dir=self.state_dir / "tasks", network=self.ensure_ecs)
+            self.launcher = LocalLauncher(
+                get_settings(),
+                tasks_dir=self.state_dir / "tasks",
+                scratch_dir=self.state_dir / "scratch",
+                network=self.ensure_ecs,
+            )
         self.server = JournalingMotoServer(port=self.port)
         self.server.start()
         settings = apply_environment(
@@ -132,7 +138,9 @@ class EmbeddedStack:
             self.launcher.settings = settings
             self._start_jobs(settings, resources.events_queue_url)
             if self.mode == "up":  # have ECS ready before the first job comes; keep time for the schedules
-                threading.Thread(target=self.ensure_ecs, daemon=True, name="bootstrap-ecs").start()
+                threading.Thread(
+                    target=guarded, args=("bootstrapping ECS", self.ensure_ecs), daemon=True, name="bootstrap-ecs"
+                ).start()  # if it fails, the first launch bootstraps it
                 self._start_clock()
         _write_json(self.state_dir / "stack.json", self.info.__dict__)
         log.info(
@@ -186,13 +194,11 @@ class EmbeddedStack:
 
     def _recover(self) -> None:
         """No runner outlives its stack: kill leftovers, settle their jobs, forget their (in-memory) tasks."""
-        from shiftwork.launchers.local import kill_recorded_process
+        from shiftwork.launchers.runner_process import kill_leftover_runners
         from shiftwork.models import Status
         from shiftwork.store import jobs
 
-        for record in (self.state_dir / "tasks").glob("*.json"):
-            if kill_recorded_process(record):
-                log.warning("killed runner process left by an earlier stack (%s)", record.stem)
+        kill_leftover_runners(self.state_dir / "tasks")  # a launcher did already; a read-only stack has none
         settle_lost(list(jobs.iter_with_status([Status.IN_PROGRESS, Status.STOPPING, Status.QUEUED])))
 
     def close(self) -> None:

@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     warm = None
     if argv[:1] == ["--warm"]:
-        warm = _wait_warm()
-        if warm is None:
+        handed, warm = _wait_warm()
+        if not handed:
             return 0  # released unused
         argv = []
     job_id = argv[0] if argv else os.environ.get(ENV_JOB_ID)
@@ -46,8 +46,12 @@ def _quiet_logging() -> None:
     logging.getLogger("shiftwork").setLevel(logging.INFO)
 
 
-def _wait_warm() -> WarmKernel | None:
-    """Import the heavy modules and start a kernel, then wait for the job's environment; None if none comes."""
+def _wait_warm() -> tuple[bool, WarmKernel | None]:
+    """Import the heavy modules and start a kernel, then wait for the job's environment.
+
+    Returns whether a job came, and the kernel (None if it could not start: the job then starts its own, as a
+    fresh runner does, rather than failing for what was only a head start).
+    """
     import nbclient  # noqa: F401
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
@@ -58,15 +62,20 @@ def _wait_warm() -> WarmKernel | None:
     from shiftwork.runner.warm import WarmKernel
 
     aws.preload(["s3", "dynamodb"])
-    warm = WarmKernel.start(os.environ.get(ENV_WARM_KERNEL, "python3"))
+    warm = None
+    try:
+        warm = WarmKernel.start(os.environ.get(ENV_WARM_KERNEL, "python3"))
+    except Exception as error:  # noqa: BLE001 - said in the job's log, then the job runs cold
+        print(f"warm kernel did not start ({type(error).__name__}: {error}); starting the job's own", file=sys.stderr)
     line = sys.stdin.readline()
     if not line.strip():
-        warm.discard()
-        return None
+        if warm is not None:
+            warm.discard()
+        return False, None
     os.environ.clear()
     os.environ.update(json.loads(line))
     get_settings.cache_clear()
-    return warm
+    return True, warm
 
 
 if __name__ == "__main__":
