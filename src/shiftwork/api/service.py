@@ -21,6 +21,7 @@ from shiftwork.models import (
     ListJobsResponse,
     Status,
 )
+from shiftwork.models.limits import check_record_size
 from shiftwork.models.paging import pages, whole_query
 from shiftwork.store import files, jobs
 
@@ -70,10 +71,24 @@ class Service:
             idempotency_token=request.idempotency_token,
             tags=request.tags,
         )
+        check_record_size("job", job)
+        files.check_tree(inputs, files.input_prefix(job_id))
+        # everything is checked: now write, and undo the snapshot if the record cannot be written
         files.upload_tree(inputs, files.input_prefix(job_id), self.settings)
-        jobs.put_new(job)
+        try:
+            jobs.put_new(job)
+        except BaseException:
+            self._undo_snapshot(job_id)
+            raise
         self.request_dispatch(job_id)
         return job
+
+    def _undo_snapshot(self, job_id: str) -> None:
+        """Delete the input snapshot of a job whose record was not written (unless another request's was)."""
+        try:
+            jobs.get(job_id)  # the same idempotency token's first request made it: its snapshot stays
+        except NotFound:
+            files.delete_prefix(files.input_prefix(job_id), self.settings)
 
     def request_dispatch(self, job_id: str) -> None:
         """Hand the job to the dispatcher: the local dispatch queue, or ECS directly on AWS."""
@@ -234,9 +249,13 @@ class Service:
             request["nextToken"] = next_token
         logs = aws.client("logs", self.settings)
         try:
-            response = logs.get_log_events(**request)
+            response = logs.get_log_events(**request) if next_token != ARCHIVE_TOKEN else {}
         except logs.exceptions.ResourceNotFoundException:
             response = {}
+        except logs.exceptions.InvalidParameterException:
+            if not next_token:
+                raise
+            raise InvalidSpec("next_token", next_token, "send back a next_token as a logs page gave it") from None
         events = response.get("events", [])
         if not events and next_token is None:
             archived = self._archived_logs(job_id)

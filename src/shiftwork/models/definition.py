@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from shiftwork.models.base import Model
 from shiftwork.models.job import CreateJob, JobSpec, ListQuery
+from shiftwork.models.limits import (
+    MAX_MISFIRE_GRACE_SECONDS,
+    MAX_RUNNING_JOBS,
+    KernelName,
+    Name,
+    Schedule,
+    Tags,
+    TimeoutSeconds,
+    Timezone,
+    check_s3_key,
+)
+from shiftwork.models.parameters import check_parameters
+
+RunningJobs = Annotated[int, Field(ge=1, le=MAX_RUNNING_JOBS)]
+GraceSeconds = Annotated[float, Field(gt=0, le=MAX_MISFIRE_GRACE_SECONDS)]
+
+
+def _watch_prefix(value: str | None) -> str | None:
+    if value is not None:
+        check_s3_key("watch_prefix", value.rstrip("/") or "/", "")
+    return value
+
+
+WatchPrefix = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_watch_prefix)]
 
 
 class CoalescePolicy(StrEnum):
@@ -37,12 +61,12 @@ class Notify(StrEnum):
 class DefinitionSpec(JobSpec):
     """A job's settings plus when it runs and with which policies, whichever way the notebook is sent."""
 
-    schedule: str | None = None  # None: runs only on demand or when a file lands under watch_prefix
-    watch_prefix: str | None = None  # an S3 prefix: a file uploaded under it runs the definition
-    timezone: str = "UTC"
+    schedule: Schedule | None = None  # None: runs only on demand or when a file lands under watch_prefix
+    watch_prefix: WatchPrefix | None = None  # an S3 prefix: a file uploaded under it runs the definition
+    timezone: Timezone = "UTC"
     active: bool = True
-    max_running_jobs: int = Field(default=1, ge=1)
-    misfire_grace_time: float | None = Field(default=None, gt=0)  # seconds; None: no limit
+    max_running_jobs: RunningJobs = 1
+    misfire_grace_time: GraceSeconds | None = None  # seconds; None: no limit
     coalesce: CoalescePolicy = CoalescePolicy.LATEST
     conflict_policy: ConflictPolicy = ConflictPolicy.ERROR
     max_retries: int = Field(default=0, ge=0, le=10)
@@ -59,18 +83,23 @@ class DefinitionChanges(Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: Name | None = None
     parameters: dict[str, Any] | None = None
-    output_formats: list[str] | None = None
-    kernel_name: str | None = None
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    schedule: str | None = None
-    timezone: str | None = None
-    watch_prefix: str | None = None
-    max_running_jobs: int | None = Field(default=None, ge=1)
-    misfire_grace_time: float | None = Field(default=None, gt=0)
+    output_formats: list[str] | None = Field(default=None, max_length=20)
+    kernel_name: KernelName | None = None
+    timeout_seconds: TimeoutSeconds | None = None
+    schedule: Schedule | None = None
+    timezone: Timezone | None = None
+    watch_prefix: WatchPrefix | None = None
+    max_running_jobs: RunningJobs | None = None
+    misfire_grace_time: GraceSeconds | None = None
     coalesce: CoalescePolicy | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
+
+    @field_validator("parameters")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else check_parameters(value)
 
     @field_validator("output_formats")
     @classmethod

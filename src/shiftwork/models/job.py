@@ -12,7 +12,8 @@ from pydantic import ConfigDict, Field, field_validator
 from shiftwork.errors import InvalidSpec
 from shiftwork.models.base import Model
 from shiftwork.models.formats import OUTPUT_FORMATS
-from shiftwork.models.parameters import check_parameter_name
+from shiftwork.models.limits import DefinitionId, KernelName, Name, Tags, TimeoutSeconds, Token
+from shiftwork.models.parameters import check_parameters
 
 
 class Status(StrEnum):
@@ -43,21 +44,19 @@ class JobSpec(Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: Name | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
-    output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
-    kernel_name: str = "python3"
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    job_definition_id: str | None = None
-    idempotency_token: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    output_formats: list[str] = Field(default_factory=lambda: ["ipynb"], max_length=20)
+    kernel_name: KernelName = "python3"
+    timeout_seconds: TimeoutSeconds | None = None
+    job_definition_id: DefinitionId | None = None
+    idempotency_token: Token | None = None
+    tags: Tags = Field(default_factory=list)
 
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            check_parameter_name(name)
-        return value
+        return check_parameters(value)
 
     @field_validator("output_formats")
     @classmethod
