@@ -10,8 +10,9 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 from shiftwork.models.base import Model
 from shiftwork.models.job import CreateJob, JobSpec, ListQuery
 from shiftwork.models.limits import (
-    MAX_MISFIRE_GRACE_SECONDS,
     MAX_RUNNING_JOBS,
+    BackoffSeconds,
+    GraceSeconds,
     KernelName,
     Name,
     Schedule,
@@ -23,7 +24,6 @@ from shiftwork.models.limits import (
 from shiftwork.models.parameters import check_parameters
 
 RunningJobs = Annotated[int, Field(ge=1, le=MAX_RUNNING_JOBS)]
-GraceSeconds = Annotated[float, Field(gt=0, le=MAX_MISFIRE_GRACE_SECONDS)]
 
 
 def _watch_prefix(value: str | None) -> str | None:
@@ -70,7 +70,7 @@ class DefinitionSpec(JobSpec):
     coalesce: CoalescePolicy = CoalescePolicy.LATEST
     conflict_policy: ConflictPolicy = ConflictPolicy.ERROR
     max_retries: int = Field(default=0, ge=0, le=10)
-    retry_backoff_seconds: float = Field(default=60, ge=0, le=900)  # doubles each attempt, at most 900 s
+    retry_backoff_seconds: BackoffSeconds = 60  # doubles each attempt, at most 900 s
     notify: list[Notify] = Field(default_factory=list)
 
 

@@ -196,11 +196,11 @@ def parse_time_ms(field: str, text: str | None) -> int | None:
     if text is None or not text.strip():
         return None
     text = text.strip()
-    if text.isdigit():
+    if text.isdigit() and len(text) <= 15:  # ms up to the year 33658; longer overflows DynamoDB's numbers
         return int(text)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidSpec(
             field, text, "give milliseconds since the epoch or an ISO 8601 time such as 2026-03-27T09:00:00Z"
         ) from None
