@@ -190,3 +190,26 @@ def test_a_definition_whose_schedules_fail_leaves_nothing_behind(stack, tmp_path
     assert not list(files.iter_keys(f"definitions/{definition_id}/v2/"))
     assert state() == before
     service.definitions.delete(definition_id)
+
+
+def test_the_openapi_document_types_every_response(api):
+    status, document = call(api, "GET", "/openapi.json")
+    assert status == 200
+
+    def schema_of(path, method, code):
+        return document["paths"][path][method]["responses"][str(code)]["content"]["application/json"]["schema"]
+
+    assert schema_of("/jobs/{job_id}", "get", 200)["$ref"].endswith("/DescribeJob")
+    assert schema_of("/jobs", "get", 200)["$ref"].endswith("/ListJobsResponse")
+    assert schema_of("/jobs", "post", 200)["$ref"].endswith("/DescribeJob")
+    assert schema_of("/job_definitions/{definition_id}", "get", 200)["$ref"].endswith("/DescribeJobDefinition")
+    assert schema_of("/job_definitions", "get", 200)["$ref"].endswith("/ListJobDefinitionsResponse")
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for code in ("400", "404", "413", "415", "422"):
+                assert operation["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith(
+                    "/ErrorBody"
+                ), (method, path, code)
+            assert operation["responses"]["200"]["content"]["application/json"]["schema"], (method, path)
+    name = document["components"]["schemas"]["CreateJobRequest"]["properties"]["name"]
+    assert name["anyOf"][0]["maxLength"] == 256  # the limits show in the document

@@ -24,6 +24,7 @@ from shiftwork.models import (
     UpdateJobDefinition,
 )
 from shiftwork.models.limits import check_definition_id, check_record_size, check_schedule_names
+from shiftwork.models.parameters import check_parameters
 from shiftwork.schedules import compile_to_eventbridge, parse_trigger
 from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules, schedule_name
 from shiftwork.store import definitions, files, jobs
@@ -266,7 +267,8 @@ class Definitions:
         from shiftwork.dispatch.fire import new_job
 
         definition = definitions.get(definition_id)
-        job = new_job(definition, str(uuid.uuid4()), None, parameters=parameters or {})
+        job = new_job(definition, str(uuid.uuid4()), None, parameters=check_parameters(parameters or {}))
+        check_record_size("job", job)
         jobs.put_new(job)
         self.service.request_dispatch(job.job_id)
         return job

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -27,7 +28,7 @@ class BodyRefused(Exception):
         super().__init__(message)
 
 
-def _raw(event: dict[str, Any]) -> bytes:
+def _raw(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
     if not event.get("isBase64Encoded"):
         return body.encode("utf-8", "surrogatepass")
@@ -41,7 +42,7 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def admit_body(event: dict[str, Any]) -> None:
+def admit_body(event: Mapping[str, Any]) -> None:
     """Raise BodyRefused (413, 415 or 400) unless the body is small enough and, sent with a method that takes
     one, UTF-8 JSON declared as application/json."""
     raw = _raw(event)
@@ -80,7 +81,7 @@ def admit_body(event: dict[str, Any]) -> None:
 class ShiftworkResolver(APIGatewayHttpResolver):
     """Powertools' resolver, with the body admitted before routing (its validation would read it first)."""
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:
             admit_body(event)
         except BodyRefused as refused:
