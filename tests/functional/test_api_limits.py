@@ -213,3 +213,37 @@ def test_the_openapi_document_types_every_response(api):
             assert operation["responses"]["200"]["content"]["application/json"]["schema"], (method, path)
     name = document["components"]["schemas"]["CreateJobRequest"]["properties"]["name"]
     assert name["anyOf"][0]["maxLength"] == 256  # the limits show in the document
+
+
+def test_a_losing_duplicate_never_undoes_the_winners_snapshot(service, tmp_path):
+    """Duplicates of one idempotency token race: whichever writes the record, its snapshot stays and it runs."""
+    import threading
+
+    from shiftwork.models import CreateJob
+    from shiftwork.store import files
+    from tests.functional.conftest import wait_for
+    from tests.helpers import write_notebook
+
+    notebook = write_notebook(tmp_path / "race.ipynb", "x = 1", "print('raced', x)")
+    token = f"race-{uuid.uuid4()}"
+    barrier = threading.Barrier(6)
+    outcomes: list[object] = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(service.create_job(CreateJob(input_uri=str(notebook), idempotency_token=token)).job_id)
+        except Exception as error:  # noqa: BLE001 - a duplicate may be refused; what matters is what stays
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    made = {outcome for outcome in outcomes if isinstance(outcome, str)}
+    assert len(made) == 1, outcomes
+    job_id = made.pop()
+    assert files.input_prefix(job_id) + "race.ipynb" in set(files.iter_keys(files.input_prefix(job_id)))
+    done = wait_for(lambda: (j := service.get_job(job_id)).is_terminal and j, timeout=90)
+    assert done.status.value == "COMPLETED", done.status_message
