@@ -37,7 +37,7 @@ class NotFound(ShiftworkError, LookupError):
     def __init__(self, kind: str, identifier: str) -> None:
         self.kind = kind
         self.identifier = identifier
-        super().__init__(f"{kind} {identifier!r} not found; list them with `shiftwork jobs`")
+        super().__init__(f"{kind} {shorten(identifier)!r} not found; list them with `shiftwork jobs`")
 
 
 class Conflict(ShiftworkError):

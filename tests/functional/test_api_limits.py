@@ -247,3 +247,16 @@ def test_a_losing_duplicate_never_undoes_the_winners_snapshot(service, tmp_path)
     assert files.input_prefix(job_id) + "race.ipynb" in set(files.iter_keys(files.input_prefix(job_id)))
     done = wait_for(lambda: (j := service.get_job(job_id)).is_terminal and j, timeout=90)
     assert done.status.value == "COMPLETED", done.status_message
+
+
+@pytest.mark.parametrize("identifier", ["", "x" * 3000])
+def test_ids_dynamodb_cannot_hold_are_simply_not_found(service, identifier):
+    """The CLI passes ids as typed: an empty or huge one is NotFound, not DynamoDB's ValidationException."""
+    from shiftwork.errors import NotFound
+
+    for lookup in (service.get_job, service.stop_job, service.delete_job, service.definitions.get):
+        with pytest.raises(NotFound) as missing:
+            lookup(identifier)
+        assert len(str(missing.value)) < 120
+    with pytest.raises(NotFound):
+        service.update_job(identifier, name="renamed")

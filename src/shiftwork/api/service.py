@@ -21,7 +21,7 @@ from shiftwork.models import (
     ListJobsResponse,
     Status,
 )
-from shiftwork.models.limits import check_record_size
+from shiftwork.models.limits import check_lookup_id, check_record_size
 from shiftwork.models.paging import pages, whole_query
 from shiftwork.store import files, jobs
 
@@ -155,7 +155,11 @@ class Service:
             raise InvalidSpec("status", status.value, "a job can only be asked to stop: send STOPPED, or leave it out")
         if name is not None and not name.strip():
             raise InvalidSpec("name", name, "give a non-empty name")
-        job = jobs.update(job_id, list(Status), name=name.strip()) if name is not None else jobs.get(job_id)
+        job = (
+            jobs.get(job_id)
+            if name is None
+            else jobs.update(check_lookup_id("job", job_id), list(Status), name=name.strip())
+        )
         return self.stop_job(job_id) if status == Status.STOPPED else job
 
     def delete_job(self, job_id: str) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from shiftwork.errors import InvalidSpec, shorten
+from shiftwork.errors import InvalidSpec, NotFound, shorten
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -71,6 +71,16 @@ BackoffSeconds = Annotated[float, Field(ge=0, le=900), Milliseconds]
 NotebookFileName = Annotated[
     str, Field(pattern=r"^[^/\\\x00-\x1f]+\.ipynb$", max_length=MAX_FILE_NAME_BYTES), AfterValidator(_file_name)
 ]
+
+
+MAX_KEY_BYTES = 1024  # DynamoDB takes partition keys of 1 to 2,048 bytes; ours are far shorter
+
+
+def check_lookup_id(kind: str, value: str) -> str:
+    """An id to look up: one DynamoDB can be asked for (non-empty, not huge), else NotFound, as no record has it."""
+    if not value or len(value.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise NotFound(kind, value)
+    return value
 
 
 def check_definition_id(value: str) -> str:
