@@ -21,7 +21,8 @@ from tests.helpers import write_notebook
 
 pytestmark = pytest.mark.fuzz
 
-MAX_EXAMPLES = 12  # per operation, for the fuzzing phase; examples and coverage add their own cases
+MAX_EXAMPLES = 10  # per operation, for the fuzzing phase; examples and coverage add their own cases
+HEAVY_MAX_EXAMPLES = 5
 SEEDED_DEFINITION = "fuzz-seeded"
 FIGURES: dict[str, Any] = {"cases": 0, "by_status": {}}
 LAST_STATE: dict[str, Any] = {}  # the state after the last refused write, when nothing has changed it since
@@ -42,7 +43,19 @@ def seeded(api, tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("fuzz-seed")
     ids = {"job_id": _seed_job(folder), "definition_id": _seed_definition(folder)}
     _settle()
-    return ids
+    yield ids
+    _settle()
+    _delete_definitions_made_since(STARTED_MS)
+
+
+def _delete_definitions_made_since(since_ms: int) -> None:
+    """The definitions the fuzzing made (with their schedules and snapshots): later tests list definitions."""
+    from shiftwork.api.service import Service
+
+    service = Service()
+    made = [d for d in service.definitions.list(max_items=1000).job_definitions if d.create_time >= since_ms]
+    for definition in made:
+        service.definitions.delete(definition.job_definition_id)
 
 
 def _seed_job(folder, job_id: str | None = None) -> str:
@@ -132,6 +145,11 @@ def _schema() -> Any:
         {
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "no-shrink": True, "deterministic": True},
             "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+            # the two creates stage a notebook, a snapshot and schedules per case: fewer fuzzed ones
+            "operations": [
+                {"include-name": name, "generation": {"max-examples": HEAVY_MAX_EXAMPLES}}
+                for name in ("POST /jobs", "POST /job_definitions")
+            ],
         }
     )
     return schemathesis.openapi.from_dict(json.loads(build_app().get_openapi_json_schema()), config=config)
@@ -151,6 +169,19 @@ def report_figures():
 @schema.parametrize()
 @pytest.mark.timeout(240)
 def test_api_holds_under_fuzzing(case, seeded, api, tmp_path_factory):
+    if case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE and case.path_parameters:
+        # a valid request: aim it at the real records (negative cases keep their malformed ids)
+        for name in case.path_parameters:
+            case.path_parameters[name] = seeded["job_id" if name == "job_id" else "definition_id"]
+    started = time.monotonic()
+    try:
+        _check_case(case, seeded, api, tmp_path_factory)
+    finally:
+        spent = FIGURES.setdefault("seconds_by_operation", {})
+        spent[case.operation.label] = round(spent.get(case.operation.label, 0) + time.monotonic() - started, 1)
+
+
+def _check_case(case, seeded, api, tmp_path_factory) -> None:
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
@@ -159,10 +190,6 @@ def test_api_holds_under_fuzzing(case, seeded, api, tmp_path_factory):
         status_code_conformance,
     )
 
-    if case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE and case.path_parameters:
-        # a valid request: aim it at the real records (negative cases keep their malformed ids)
-        for name in case.path_parameters:
-            case.path_parameters[name] = seeded["job_id" if name == "job_id" else "definition_id"]
     writes = case.method.upper() != "GET"  # a GET reads only: no state to compare
     before = (LAST_STATE.pop("state", None) or state()) if writes else None
     response = case.call(base_url=api.url, headers={"Authorization": f"Bearer {api.token}"}, timeout=60)

@@ -67,6 +67,22 @@ def state():
     return items, keys, schedules
 
 
+def settled_state(timeout: float = 10):
+    """state() once two reads agree: the "before" a refusal is compared with (jobs other tests started may still
+    be finishing, and archiving their logs, in the background)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    previous = state()
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        current = state()
+        if current == previous:
+            return current
+        previous = current
+    return previous
+
+
 def _definition(**fields):
     return {"input_filename": "limits.ipynb", "input_notebook": _notebook(), **fields}
 
@@ -92,7 +108,7 @@ def _definition(**fields):
 )
 def test_a_refused_value_names_itself_and_writes_nothing(api, body, field, says):
     path = "/jobs" if "input_notebook" in body and body["input_notebook"] == {} else "/job_definitions"
-    before = state()
+    before = settled_state()
     status, error = call(api, "POST", path, body)
     assert status == 400, error
     assert error["field"] == field and says in error["message"], error
@@ -101,7 +117,7 @@ def test_a_refused_value_names_itself_and_writes_nothing(api, body, field, says)
 
 
 def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(api):
-    before = state()
+    before = settled_state()
     status, error, _ = send(api, "POST", "/job_definitions", b'{"name": "\xff\xfe"}')
     assert status == 400 and error["field"] == "body" and "not UTF-8" in error["message"], error
     assert state() == before
@@ -118,7 +134,7 @@ def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(api):
     ],
 )
 def test_a_body_of_the_wrong_kind_is_refused(api, content_type, status, says):
-    before = state()
+    before = settled_state()
     got, error, _ = send(api, "POST", "/jobs", b"--x\r\nname=1", content_type)
     assert got == status and says in error["message"], error
     assert state() == before
@@ -175,7 +191,7 @@ def test_a_definition_whose_schedules_fail_leaves_nothing_behind(stack, tmp_path
     notebook = write_notebook(tmp_path / "undo.ipynb", "x = 1")
     definition_id = f"undo-{uuid.uuid4().hex[:8]}"
     request = CreateJobDefinition(input_uri=str(notebook), schedule="0 9 * * *")
-    before = state()
+    before = settled_state()
     with pytest.raises(Exception, match="CreateSchedule"):
         broken.definitions.create(request, definition_id)
     assert state() == before
@@ -183,7 +199,7 @@ def test_a_definition_whose_schedules_fail_leaves_nothing_behind(stack, tmp_path
         definitions.get(definition_id)
 
     made = service.definitions.create(CreateJobDefinition(input_uri=str(notebook)), definition_id)
-    before = state()
+    before = settled_state()
     with pytest.raises(Exception, match="CreateSchedule"):
         broken.definitions.update(definition_id, UpdateJobDefinition(schedule="0 9 * * *", input_uri=str(notebook)))
     assert definitions.get(definition_id) == made  # version 1 as it was

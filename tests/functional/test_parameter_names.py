@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.functional.conftest import wait_for
-from tests.functional.test_api_limits import _notebook, call, state
+from tests.functional.test_api_limits import _notebook, call, settled_state, state
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def definition(api):
 
 @pytest.mark.parametrize("name", ["2x", "x-y", "a b", "class", "", "é-1"])
 def test_update_and_run_refuse_a_name_that_is_not_an_identifier(api, definition, name):
-    before = state()
+    before = settled_state()
     status, error = call(api, "PATCH", "/job_definitions/names-checked", {"parameters": {name: 1}})
     assert status == 400 and f"parameter name {name!r}" in error["message"], error
     status, error = call(api, "POST", "/job_definitions/names-checked/jobs", {"parameters": {name: 1}})

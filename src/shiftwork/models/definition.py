@@ -12,9 +12,11 @@ from shiftwork.models.job import CreateJob, JobSpec, ListQuery
 from shiftwork.models.limits import (
     MAX_RUNNING_JOBS,
     BackoffSeconds,
+    Flag,
     GraceSeconds,
     KernelName,
     Name,
+    Retries,
     Schedule,
     Tags,
     TimeoutSeconds,
@@ -23,7 +25,7 @@ from shiftwork.models.limits import (
 )
 from shiftwork.models.parameters import check_parameters
 
-RunningJobs = Annotated[int, Field(ge=1, le=MAX_RUNNING_JOBS)]
+RunningJobs = Annotated[int, Field(strict=True, ge=1, le=MAX_RUNNING_JOBS)]
 
 
 def _watch_prefix(value: str | None) -> str | None:
@@ -64,12 +66,12 @@ class DefinitionSpec(JobSpec):
     schedule: Schedule | None = None  # None: runs only on demand or when a file lands under watch_prefix
     watch_prefix: WatchPrefix | None = None  # an S3 prefix: a file uploaded under it runs the definition
     timezone: Timezone = "UTC"
-    active: bool = True
+    active: Flag = True
     max_running_jobs: RunningJobs = 1
     misfire_grace_time: GraceSeconds | None = None  # seconds; None: no limit
     coalesce: CoalescePolicy = CoalescePolicy.LATEST
     conflict_policy: ConflictPolicy = ConflictPolicy.ERROR
-    max_retries: int = Field(default=0, ge=0, le=10)
+    max_retries: Retries = 0
     retry_backoff_seconds: BackoffSeconds = 60  # doubles each attempt, at most 900 s
     notify: list[Notify] = Field(default_factory=list)
 

@@ -65,9 +65,12 @@ Token = Annotated[str, Field(min_length=1, max_length=MAX_TOKEN)]
 DefinitionId = Annotated[str, Field(pattern=DEFINITION_ID_PATTERN, min_length=1, max_length=MAX_DEFINITION_ID)]
 # DynamoDB numbers underflow below 1e-130: durations are whole milliseconds, and a timeout at least a second
 Milliseconds = AfterValidator(lambda seconds: round(seconds, 3))
-TimeoutSeconds = Annotated[float, Field(ge=1, le=MAX_TIMEOUT_SECONDS), Milliseconds]
-GraceSeconds = Annotated[float, Field(ge=1, le=MAX_MISFIRE_GRACE_SECONDS), Milliseconds]
-BackoffSeconds = Annotated[float, Field(ge=0, le=900), Milliseconds]
+# strict: a number is a JSON number, as the OpenAPI document says, never true/false or "5"
+TimeoutSeconds = Annotated[float, Field(strict=True, ge=1, le=MAX_TIMEOUT_SECONDS), Milliseconds]
+GraceSeconds = Annotated[float, Field(strict=True, ge=1, le=MAX_MISFIRE_GRACE_SECONDS), Milliseconds]
+BackoffSeconds = Annotated[float, Field(strict=True, ge=0, le=900), Milliseconds]
+Retries = Annotated[int, Field(strict=True, ge=0, le=10)]
+Flag = Annotated[bool, Field(strict=True)]
 NotebookFileName = Annotated[
     str, Field(pattern=r"^[^/\\\x00-\x1f]+\.ipynb$", max_length=MAX_FILE_NAME_BYTES), AfterValidator(_file_name)
 ]

@@ -9,10 +9,16 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shiftwork.api.routes.errors import RESPONSES
-from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, OptionalInlineNotebook, materialised
+from shiftwork.api.routes.inline import (
+    EXAMPLE_NOTEBOOK,
+    INLINE_FIELDS,
+    InlineNotebook,
+    OptionalInlineNotebook,
+    materialised,
+)
 from shiftwork.api.service import Service
 from shiftwork.models import (
     CreateJobDefinition,
@@ -38,6 +44,21 @@ DefinitionId = Annotated[
 
 class CreateDefinitionRequest(InlineNotebook, DefinitionSpec):
     """A definition of a notebook sent inline; job_definition_id, if given, is its id (else a new UUID)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_filename": "double.ipynb",
+                    "input_notebook": EXAMPLE_NOTEBOOK,
+                    "job_definition_id": "daily-double",
+                    "schedule": "0 9 * * mon-fri",
+                    "timezone": "Europe/London",
+                    "conflict_policy": "replace",
+                }
+            ]
+        }
+    )
 
 
 class UpdateDefinitionRequest(OptionalInlineNotebook, DefinitionChanges):

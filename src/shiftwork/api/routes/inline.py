@@ -21,6 +21,25 @@ from shiftwork.models.limits import MAX_S3_KEY_BYTES, NotebookFileName, check_s3
 MAX_INLINE_BYTES = 4 * 1024 * 1024
 
 
+# A whole, valid notebook: the documented example of every request that sends one (schemathesis sends it too)
+EXAMPLE_NOTEBOOK = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "cells": [
+        {
+            "cell_type": "code",
+            "id": "parameters",
+            "metadata": {"tags": ["parameters"]},
+            "execution_count": None,
+            "outputs": [],
+            "source": "n = 1",
+        },
+        {"cell_type": "code", "id": "work", "metadata": {}, "execution_count": None, "outputs": [], "source": "n * 2"},
+    ],
+}
+
+
 class InlineNotebook(BaseModel):
     input_filename: NotebookFileName = Field(description="The notebook's file name.")
     input_notebook: dict[str, Any] = Field(description="The notebook itself (nbformat JSON).")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shiftwork.api.routes.errors import RESPONSES
-from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, materialised
+from shiftwork.api.routes.inline import EXAMPLE_NOTEBOOK, INLINE_FIELDS, InlineNotebook, materialised
 from shiftwork.api.service import Service, parse_status
 from shiftwork.models import CreateJob, DescribeJob, JobSpec, ListJobsQuery, ListJobsResponse
 from shiftwork.models.job import JOB_SORT_FIELDS, parse_csv, parse_sort_by, parse_time_ms
@@ -24,6 +24,14 @@ Text = Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)]
 
 class CreateJobRequest(InlineNotebook, JobSpec):
     """A job from a notebook sent inline (its nbformat JSON), as a front end without the server's disk would."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"input_filename": "double.ipynb", "input_notebook": EXAMPLE_NOTEBOOK, "parameters": {"n": 21}}
+            ]
+        }
+    )
 
 
 def _service() -> Service:
