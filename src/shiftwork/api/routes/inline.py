@@ -22,7 +22,7 @@ MAX_INLINE_BYTES = 4 * 1024 * 1024
 
 
 # A whole, valid notebook: the documented example of every request that sends one (schemathesis sends it too)
-EXAMPLE_NOTEBOOK = {
+EXAMPLE_NOTEBOOK: dict[str, Any] = {
     "nbformat": 4,
     "nbformat_minor": 5,
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
