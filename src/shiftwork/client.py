@@ -121,7 +121,7 @@ class Client:
         if response.status < 400:
             return payload
         message = str((payload or {}).get("message") or response.reason or "error")
-        if response.status in (400, 413, 422):
+        if response.status in (400, 413, 415, 422):
             raise RemoteInvalid((payload or {}).get("field") or "request", (payload or {}).get("value"), message)
         if response.status == 404:
             raise RemoteNotFound(message)

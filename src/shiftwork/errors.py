@@ -6,6 +6,16 @@ argument and builds its message in one place, saying what was wrong and how to f
 
 from __future__ import annotations
 
+SHORT_VALUE = 40  # characters of a refused value an error repeats
+
+
+def shorten(value: object) -> object:
+    """A refused value as an error repeats it: long text cut to its first SHORT_VALUE characters and '…'."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= SHORT_VALUE else text[:SHORT_VALUE] + "…"
+
 
 class ShiftworkError(Exception):
     """Root of every error Shiftwork raises."""
@@ -18,7 +28,7 @@ class InvalidSpec(ShiftworkError, ValueError):
         self.field = field
         self.value = value
         self.fix = fix
-        super().__init__(f"{field} {value!r}: {fix}")
+        super().__init__(f"{field} {shorten(value)!r}: {fix}")
 
 
 class NotFound(ShiftworkError, LookupError):
@@ -27,7 +37,7 @@ class NotFound(ShiftworkError, LookupError):
     def __init__(self, kind: str, identifier: str) -> None:
         self.kind = kind
         self.identifier = identifier
-        super().__init__(f"{kind} {identifier!r} not found; list them with `shiftwork jobs`")
+        super().__init__(f"{kind} {shorten(identifier)!r} not found; list them with `shiftwork jobs`")
 
 
 class Conflict(ShiftworkError):

@@ -9,6 +9,7 @@ import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,10 @@ from shiftwork.models import (
     ListJobDefinitionsResponse,
     UpdateJobDefinition,
 )
+from shiftwork.models.limits import check_definition_id, check_record_size, check_schedule_names
+from shiftwork.models.parameters import check_parameters
 from shiftwork.schedules import compile_to_eventbridge, parse_trigger
-from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules
+from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules, schedule_name
 from shiftwork.store import definitions, files, slots
 
 if TYPE_CHECKING:
@@ -105,9 +108,28 @@ class Definitions:
         self.service = service
         self.settings = service.settings
 
-    def _snapshot(self, notebook: Path, with_folder: bool, prefix: str) -> None:
+    def _inputs(self, notebook: Path, with_folder: bool, prefix: str) -> dict[str, Path]:
+        """The files a snapshot under prefix would hold, their keys checked: nothing is written yet."""
         inputs = folder_files(notebook.resolve().parent) if with_folder else {notebook.name: notebook}
-        files.upload_tree(inputs, prefix, self.settings)
+        files.check_tree(inputs, prefix)
+        return inputs
+
+    def _undo_snapshot(self, definition_id: str, prefix: str) -> None:
+        """Delete a snapshot whose version was not recorded (unless a concurrent change recorded it)."""
+        with contextlib.suppress(NotFound):
+            if definitions.get(definition_id).input_prefix == prefix:
+                return
+        files.delete_prefix(prefix, self.settings)
+
+    def _record(self, definition: DescribeJobDefinition, inputs: dict[str, Path], write: Any) -> Any:
+        """Snapshot, then `write()` the record and put the schedules; a step that fails undoes the ones before."""
+        files.upload_tree(inputs, definition.input_prefix, self.settings)
+        try:
+            written = write()
+        except BaseException:
+            self._undo_snapshot(definition.job_definition_id, definition.input_prefix)
+            raise
+        return written
 
     def _compile(self, schedule: str, timezone: str, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         trigger = parse_trigger(schedule, timezone, now=now)
@@ -127,7 +149,8 @@ class Definitions:
         now = datetime.now(UTC).replace(microsecond=0)
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
-        definition_id = job_definition_id or str(uuid.uuid4())
+        definition_id = check_definition_id(job_definition_id) if job_definition_id else str(uuid.uuid4())
+        check_schedule_names(schedule_name(definition_id, index) for index in range(len(compiled)))
         for _ in range(REPLACE_ATTEMPTS):
             existing = None
             if job_definition_id:
@@ -142,13 +165,18 @@ class Definitions:
                     "exists already: choose --conflict replace or keep, or another id",
                 )
             definition = _version(request, notebook, definition_id, existing, trigger, compiled, now, kernel_name)
-            self._snapshot(notebook, request.package_input_folder, definition.input_prefix)
+            check_record_size("definition", definition)
+            inputs = self._inputs(notebook, request.package_input_folder, definition.input_prefix)
+            write = partial(definitions.put, definition, replacing=existing.version if existing else None)
             try:
-                definitions.put(definition, replacing=existing.version if existing else None)
-            except Conflict:  # another create or update of this id won: read it again
-                files.delete_prefix(definition.input_prefix, self.settings)
+                self._record(definition, inputs, write)
+            except Conflict:  # another create or update of this id won (this snapshot is undone): read it again
                 continue
-            self._schedule_latest(definition, now)
+            try:
+                self._schedule_latest(definition, now)
+            except BaseException:
+                self._restore(definition, existing, now)
+                raise
             return definition
         raise Conflict(definition_id, f"changed {REPLACE_ATTEMPTS} times while this replaced it", "a pause: try again")
 
@@ -163,6 +191,19 @@ class Definitions:
             if (latest.version, latest.update_time) == (definition.version, definition.update_time):
                 return
             definition = latest
+
+    def _restore(self, failed: DescribeJobDefinition, previous: DescribeJobDefinition | None, now: datetime) -> None:
+        """Put back what was before a change whose schedules could not be made: the record, its schedules."""
+        if previous is None:
+            delete_schedules(failed.job_definition_id, self.settings)
+            definitions.delete(failed.job_definition_id)
+        else:
+            with contextlib.suppress(Conflict):  # changed again meanwhile: that change stands
+                definitions.put(previous, replacing=failed.version)
+            with contextlib.suppress(Exception):  # the schedules' own failure is the error to report
+                put_schedules(previous, self.settings, now)
+        if failed.input_prefix != (previous.input_prefix if previous else None):
+            files.delete_prefix(failed.input_prefix, self.settings)
 
     def get(self, definition_id: str) -> DescribeJobDefinition:
         return definitions.get(definition_id)
@@ -196,6 +237,7 @@ class Definitions:
             assert schedule is not None
             timezone = request.timezone or current.timezone
             changes["trigger"], changes["compiled"] = self._compile(schedule, timezone, now)
+        inputs: dict[str, Path] = {}
         if request.input_uri is not None:
             notebook = Path(request.input_uri).expanduser()
             snapshot = check_notebook(notebook)
@@ -203,11 +245,18 @@ class Definitions:
                 changes["kernel_name"] = resolve_kernel(snapshot, None)
             changes["input_filename"] = notebook.name
             changes["input_prefix"] = definition_prefix(definition_id, version)
-            self._snapshot(notebook, current.package_input_folder, changes["input_prefix"])
+            inputs = self._inputs(notebook, current.package_input_folder, changes["input_prefix"])
+        check_schedule_names(schedule_name(definition_id, i) for i in range(len(changes.get("compiled", []))))
+        check_record_size("definition", current.model_copy(update=changes))
         if "coalesce" in changes:
             changes["coalesce"] = str(changes["coalesce"])
-        updated = definitions.update(definition_id, current.version, version=version, **changes)
-        self._schedule_latest(updated, now)
+        write = partial(definitions.update, definition_id, current.version, version=version, **changes)
+        updated = self._record(current.model_copy(update=changes), inputs, write) if inputs else write()
+        try:
+            self._schedule_latest(updated, now)
+        except BaseException:
+            self._restore(updated, current, now)
+            raise
         return updated
 
     def pause(self, definition_id: str) -> DescribeJobDefinition:
@@ -270,7 +319,8 @@ class Definitions:
         from shiftwork.dispatch.fire import new_job
 
         definition = definitions.get(definition_id)
-        job = new_job(definition, str(uuid.uuid4()), None, parameters=parameters or {})
+        job = new_job(definition, str(uuid.uuid4()), None, parameters=check_parameters(parameters or {}))
+        check_record_size("job", job)
         slots.admit(job)
         self.service.request_dispatch(job.job_id)
         return job

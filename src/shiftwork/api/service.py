@@ -22,6 +22,7 @@ from shiftwork.models import (
     ListJobsResponse,
     Status,
 )
+from shiftwork.models.limits import check_lookup_id, check_record_size
 from shiftwork.models.paging import pages, whole_query
 from shiftwork.store import files, jobs
 
@@ -78,7 +79,11 @@ class Service:
             idempotency_token=request.idempotency_token,
             tags=request.tags,
         )
-        files.upload_tree(inputs, prefix or files.input_prefix(job_id), self.settings)
+        upload_to = prefix or files.input_prefix(job_id)
+        check_record_size("job", job)
+        files.check_tree(inputs, upload_to)
+        # everything is checked: now write, and remove this request's snapshot if its record is not written
+        files.upload_tree(inputs, upload_to, self.settings)
         try:
             jobs.put_new(job)
         except Conflict:
@@ -86,6 +91,9 @@ class Service:
                 raise
             files.delete_prefix(prefix, self.settings)
             return jobs.get(job_id)  # a concurrent request with the same token made it first: that job
+        except BaseException:
+            files.delete_prefix(upload_to, self.settings)
+            raise
         self.request_dispatch(job_id)
         return job
 
@@ -146,7 +154,11 @@ class Service:
             raise InvalidSpec("status", status.value, "a job can only be asked to stop: send STOPPED, or leave it out")
         if name is not None and not name.strip():
             raise InvalidSpec("name", name, "give a non-empty name")
-        job = jobs.update(job_id, list(Status), name=name.strip()) if name is not None else jobs.get(job_id)
+        job = (
+            jobs.get(job_id)
+            if name is None
+            else jobs.update(check_lookup_id("job", job_id), list(Status), name=name.strip())
+        )
         return self.stop_job(job_id) if status == Status.STOPPED else job
 
     def delete_job(self, job_id: str) -> None:
@@ -240,9 +252,13 @@ class Service:
             request["nextToken"] = next_token
         logs = aws.client("logs", self.settings)
         try:
-            response = logs.get_log_events(**request)
+            response = logs.get_log_events(**request) if next_token != ARCHIVE_TOKEN else {}
         except logs.exceptions.ResourceNotFoundException:
             response = {}
+        except logs.exceptions.InvalidParameterException:
+            if not next_token:
+                raise
+            raise InvalidSpec("next_token", next_token, "send back a next_token as a logs page gave it") from None
         events = response.get("events", [])
         if not events and next_token is None:
             archived = self._archived_logs(job_id)

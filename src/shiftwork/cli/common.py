@@ -113,9 +113,9 @@ def handle_errors(function: F) -> F:
         except InvalidSpec as error:
             raise fail(str(error), 2) from None
         except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "input"
-            raise fail(f"{field}: {first['msg']}", 2) from None
+            from shiftwork.models.limits import as_invalid_spec
+
+            raise fail(str(as_invalid_spec(error)), 2) from None
         except ShiftworkError as error:
             raise fail(str(error), 1) from None
 

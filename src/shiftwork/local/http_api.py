@@ -30,10 +30,19 @@ def api_token(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _is_utf8(data: bytes) -> bool:
+    """API Gateway hands text as text; bytes that are not UTF-8 go base64-encoded, whatever the content type."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def to_event(request: Request) -> dict[str, Any]:
     """An API Gateway HTTP API payload (version 2.0) for the request."""
     body = request.get_data()
-    text_like = (request.mimetype or "").startswith(("application/json", "text/"))
+    text_like = (request.mimetype or "").startswith(("application/json", "text/")) and _is_utf8(body)
     now = time.time()
     return {
         "version": "2.0",

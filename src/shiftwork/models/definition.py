@@ -4,12 +4,39 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from shiftwork.models.base import Model
 from shiftwork.models.job import START_TIMEOUT_SECONDS, CreateJob, JobSpec, ListQuery
+from shiftwork.models.limits import (
+    MAX_RUNNING_JOBS,
+    BackoffSeconds,
+    Flag,
+    GraceSeconds,
+    KernelName,
+    Name,
+    Retries,
+    Schedule,
+    StartTimeoutSeconds,
+    Tags,
+    TimeoutSeconds,
+    Timezone,
+    check_s3_key,
+)
+from shiftwork.models.parameters import check_parameters
+
+RunningJobs = Annotated[int, Field(strict=True, ge=1, le=MAX_RUNNING_JOBS)]
+
+
+def _watch_prefix(value: str | None) -> str | None:
+    if value is not None:
+        check_s3_key("watch_prefix", value.rstrip("/") or "/", "")
+    return value
+
+
+WatchPrefix = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_watch_prefix)]
 
 
 class CoalescePolicy(StrEnum):
@@ -64,16 +91,16 @@ class _TakesScheduleObjects:
 class DefinitionSpec(_TakesScheduleObjects, JobSpec):
     """A job's settings plus when it runs and with which policies, whichever way the notebook is sent."""
 
-    schedule: str | None = None  # None: runs only on demand or when a file lands under watch_prefix
-    watch_prefix: str | None = None  # an S3 prefix: a file uploaded under it runs the definition
-    timezone: str = "UTC"
-    active: bool = True
-    max_running_jobs: int = Field(default=1, ge=1)
-    misfire_grace_time: float | None = Field(default=None, gt=0)  # seconds; None: no limit
+    schedule: Schedule | None = None  # None: runs only on demand or when a file lands under watch_prefix
+    watch_prefix: WatchPrefix | None = None  # an S3 prefix: a file uploaded under it runs the definition
+    timezone: Timezone = "UTC"
+    active: Flag = True
+    max_running_jobs: RunningJobs = 1
+    misfire_grace_time: GraceSeconds | None = None  # seconds; None: no limit
     coalesce: CoalescePolicy = CoalescePolicy.LATEST
     conflict_policy: ConflictPolicy = ConflictPolicy.ERROR
-    max_retries: int = Field(default=0, ge=0, le=10)
-    retry_backoff_seconds: float = Field(default=60, ge=0, le=900)  # doubles each attempt, at most 900 s
+    max_retries: Retries = 0
+    retry_backoff_seconds: BackoffSeconds = 60  # doubles each attempt, at most 900 s
     notify: list[Notify] = Field(default_factory=list)
 
 
@@ -86,21 +113,26 @@ class DefinitionChanges(_TakesScheduleObjects, Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: Name | None = None
     parameters: dict[str, Any] | None = None
-    output_formats: list[str] | None = None
-    kernel_name: str | None = None
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    execution_timeout_seconds: float | None = Field(default=None, gt=0)
-    start_timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
-    report_mode: bool | None = None
-    schedule: str | None = None
-    timezone: str | None = None
-    watch_prefix: str | None = None
-    max_running_jobs: int | None = Field(default=None, ge=1)
-    misfire_grace_time: float | None = Field(default=None, gt=0)
+    output_formats: list[str] | None = Field(default=None, max_length=20)
+    kernel_name: KernelName | None = None
+    timeout_seconds: TimeoutSeconds | None = None
+    execution_timeout_seconds: TimeoutSeconds | None = None
+    start_timeout_seconds: StartTimeoutSeconds | None = None
+    report_mode: Flag | None = None
+    schedule: Schedule | None = None
+    timezone: Timezone | None = None
+    watch_prefix: WatchPrefix | None = None
+    max_running_jobs: RunningJobs | None = None
+    misfire_grace_time: GraceSeconds | None = None
     coalesce: CoalescePolicy | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
+
+    @field_validator("parameters")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else check_parameters(value)
 
     @field_validator("output_formats")
     @classmethod

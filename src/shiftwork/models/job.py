@@ -12,7 +12,17 @@ from pydantic import ConfigDict, Field, field_validator
 from shiftwork.errors import InvalidSpec
 from shiftwork.models.base import Model
 from shiftwork.models.formats import OUTPUT_FORMATS
-from shiftwork.models.parameters import check_parameter_name
+from shiftwork.models.limits import (
+    DefinitionId,
+    Flag,
+    KernelName,
+    Name,
+    StartTimeoutSeconds,
+    Tags,
+    TimeoutSeconds,
+    Token,
+)
+from shiftwork.models.parameters import check_parameters
 
 
 class Status(StrEnum):
@@ -46,26 +56,22 @@ class JobSpec(Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: Name | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
-    output_formats: list[str] = Field(default_factory=lambda: ["ipynb"])
-    kernel_name: str | None = None  # None: the notebook's own kernelspec, else python3 (papermill's rule)
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    execution_timeout_seconds: float | None = Field(default=None, gt=0)  # per cell, papermill's --execution-timeout
-    start_timeout_seconds: float = Field(
-        default=START_TIMEOUT_SECONDS, gt=0, le=3600
-    )  # for the kernel to start, papermill's
-    report_mode: bool = False  # hide code cells' input in the outputs, papermill's --report-mode
-    job_definition_id: str | None = None
-    idempotency_token: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    output_formats: list[str] = Field(default_factory=lambda: ["ipynb"], max_length=20)
+    kernel_name: KernelName | None = None  # None: the notebook's own kernelspec, else python3 (papermill's rule)
+    timeout_seconds: TimeoutSeconds | None = None
+    execution_timeout_seconds: TimeoutSeconds | None = None  # per cell, papermill's --execution-timeout
+    start_timeout_seconds: StartTimeoutSeconds = START_TIMEOUT_SECONDS  # for the kernel to start, papermill's
+    report_mode: Flag = False  # hide code cells' input in the outputs, papermill's --report-mode
+    job_definition_id: DefinitionId | None = None
+    idempotency_token: Token | None = None
+    tags: Tags = Field(default_factory=list)
 
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            check_parameter_name(name)
-        return value
+        return check_parameters(value)
 
     @field_validator("output_formats")
     @classmethod
@@ -209,11 +215,11 @@ def parse_time_ms(field: str, text: str | None) -> int | None:
     if text is None or not text.strip():
         return None
     text = text.strip()
-    if text.isdigit():
+    if text.isdigit() and len(text) <= 15:  # ms up to the year 33658; longer overflows DynamoDB's numbers
         return int(text)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidSpec(
             field, text, "give milliseconds since the epoch or an ISO 8601 time such as 2026-03-27T09:00:00Z"
         ) from None

@@ -11,13 +11,22 @@ from shiftwork.errors import InvalidSpec
 
 def check_parameter_name(name: str) -> str:
     """Return `name` if papermill can inject it as a variable, else raise InvalidSpec."""
-    if not name.isidentifier() or keyword.iskeyword(name):
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise InvalidSpec(
             "parameter name",
             name,
             "must be a Python identifier (letters, digits and _, not starting with a digit, not a keyword)",
         )
     return name
+
+
+def check_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Return `parameters` if every name is injectable and all of them fit a job's record, else raise InvalidSpec."""
+    from shiftwork.models.limits import check_parameters_size
+
+    for name in parameters:
+        check_parameter_name(name)
+    return check_parameters_size(parameters)
 
 
 def parse_value(text: str) -> Any:

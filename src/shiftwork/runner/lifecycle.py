@@ -90,6 +90,9 @@ class NotebookRunner:
         except Conflict as conflict:
             log.warning("job %s not started: %s", self.job_id, conflict)
             return False
+        from shiftwork.models.parameters import check_parameters
+
+        check_parameters(self.job.parameters)  # a record written past the API is re-checked before injection
         prefix = self.job.input_prefix or files.input_prefix(self.job_id)
         staged = files.download_tree(prefix, self.workdir)
         self.input_path = self.workdir / self.job.input_filename

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from shiftwork.errors import InvalidSpec
 from shiftwork.schedules.cron import parse_cron
@@ -27,6 +29,53 @@ _AWS_CRON = re.compile(r"^cron\((.*)\)$")
 _AWS_DOW = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 MINIMUM_INTERVAL = timedelta(minutes=1)
+MAXIMUM_INTERVAL = timedelta(days=3660)  # ten years; also keeps every date arithmetic on it in range
+MAXIMUM_JITTER = 3600.0
+_UNIT_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+F = TypeVar("F", bound=Callable[..., Trigger])
+
+
+def _refusing_malformed(function: F) -> F:
+    """Reading a user's schedule raises InvalidSpec and nothing else, however malformed its text or JSON."""
+
+    @functools.wraps(function)
+    def wrapper(spec: Any, *args: Any, **kwargs: Any) -> Trigger:
+        try:
+            return function(spec, *args, **kwargs)
+        except InvalidSpec:
+            raise
+        except (ValueError, TypeError, OverflowError, KeyError, AttributeError, RecursionError) as error:
+            raise InvalidSpec(
+                "schedule",
+                spec,
+                f"cannot be read ({type(error).__name__}: {str(error)[:80]}): see the README's Schedules",
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def bounded_period(amounts: dict[str, Any], shown: Any, field: str = "interval") -> timedelta:
+    """A positive interval of at most MAXIMUM_INTERVAL from {unit: amount}, refused before timedelta overflows."""
+    seconds = 0.0
+    for unit, amount in amounts.items():
+        if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+            raise InvalidSpec(field, shown, f"{unit} must be a number")
+        seconds += float(amount) * _UNIT_SECONDS[unit]
+    if not seconds > 0:  # also refuses NaN
+        raise InvalidSpec(field, shown, f"give a positive length in one of {', '.join(INTERVAL_UNITS)}")
+    if seconds > MAXIMUM_INTERVAL.total_seconds():
+        raise InvalidSpec(field, shown, f"is longer than {MAXIMUM_INTERVAL.days} days: give a shorter one")
+    period = timedelta(seconds=seconds)
+    if period < MINIMUM_INTERVAL:
+        raise InvalidSpec("interval", f"{seconds:g} s", "is shorter than EventBridge Scheduler's one minute")
+    return period
+
+
+def _check_jitter(spec: dict[str, Any]) -> None:
+    jitter = spec.get("jitter")
+    ok = jitter is None or (isinstance(jitter, int | float) and not isinstance(jitter, bool))
+    if not ok or (jitter is not None and not 0 <= jitter <= MAXIMUM_JITTER):
+        raise InvalidSpec("jitter", jitter, f"give seconds from 0 to {MAXIMUM_JITTER:g}")
 
 
 def parse_moment(value: Any, timezone: str, field: str) -> datetime:
@@ -107,9 +156,13 @@ def _cron_trigger(expression: str, timezone: str, spec: dict[str, Any]) -> CronT
     return CronTrigger(cron, timezone, start, end, spec.get("jitter"))
 
 
+@_refusing_malformed
 def trigger_from_dict(spec: dict[str, Any], timezone: str, now: datetime | None = None) -> Trigger:
     """A trigger from its JSON form (the shape of APScheduler's trigger arguments, plus "type")."""
     now = now or utc_now()
+    if not isinstance(spec, dict):
+        raise InvalidSpec("trigger", spec, 'give a JSON object with a "type"')
+    _check_jitter(spec)
     kind = spec.get("type")
     timezone = spec.get("timezone") or timezone
     zone(timezone)
@@ -125,13 +178,7 @@ def trigger_from_dict(spec: dict[str, Any], timezone: str, now: datetime | None 
             raise InvalidSpec("trigger", spec, 'a date trigger needs "run_date"')
         return DateTrigger(parse_moment(spec["run_date"], timezone, "run_date"), timezone)
     if kind == "interval":
-        period = timedelta(**{unit: float(spec.get(unit, 0)) for unit in INTERVAL_UNITS})
-        if period <= timedelta(0):
-            raise InvalidSpec("interval", spec, f"give a positive length in one of {', '.join(INTERVAL_UNITS)}")
-        if period < MINIMUM_INTERVAL:
-            raise InvalidSpec(
-                "interval", f"{period.total_seconds():g} s", "is shorter than EventBridge Scheduler's one minute"
-            )
+        period = bounded_period({unit: spec.get(unit, 0) for unit in INTERVAL_UNITS}, spec)
         start = parse_moment(spec["start_date"], timezone, "start_date") if spec.get("start_date") else now + period
         end = parse_moment(spec["end_date"], timezone, "end_date") if spec.get("end_date") else None
         _check_order(start, end)
@@ -140,6 +187,10 @@ def trigger_from_dict(spec: dict[str, Any], timezone: str, now: datetime | None 
         counts = {unit: int(spec.get(unit, 0)) for unit in ("years", "months", "weeks", "days")}
         if any(v < 0 for v in counts.values()) or not any(counts.values()):
             raise InvalidSpec("calendarinterval", spec, "give a positive years, months, weeks or days")
+        if counts["years"] * 366 + counts["months"] * 31 + (counts["weeks"] * 7) + counts["days"] > 3660:
+            raise InvalidSpec(
+                "calendarinterval", spec, f"is longer than {MAXIMUM_INTERVAL.days} days: give a shorter one"
+            )
         at = time(int(spec.get("hour", 0)), int(spec.get("minute", 0)), int(spec.get("second", 0)))
         start_day = _date(spec["start_date"], "start_date") if spec.get("start_date") else now.date()
         end_day = _date(spec["end_date"], "end_date") if spec.get("end_date") else None
@@ -155,6 +206,7 @@ def trigger_from_dict(spec: dict[str, Any], timezone: str, now: datetime | None 
     return combined(parsed, timezone, spec.get("jitter"))
 
 
+@_refusing_malformed
 def parse_trigger(text: str, timezone: str = "UTC", now: datetime | None = None) -> Trigger:
     """A trigger from a Unix cron, `cron(...)`, `rate(...)`, `at(...)` or a JSON trigger."""
     zone(timezone)
@@ -170,7 +222,8 @@ def parse_trigger(text: str, timezone: str = "UTC", now: datetime | None = None)
         value, unit = int(match.group(1)), match.group(2).rstrip("s") + "s"
         if value <= 0:
             raise InvalidSpec("schedule", text, "a rate must be positive")
-        return IntervalTrigger(timedelta(**{unit: value}), now + timedelta(**{unit: value}), None, timezone)
+        period = bounded_period({unit: value}, text, "schedule")
+        return IntervalTrigger(period, now + period, None, timezone)
     if match := _AT.match(stripped):
         return DateTrigger(parse_moment(match.group(1), timezone, "at"), timezone)
     if match := _AWS_CRON.match(stripped):

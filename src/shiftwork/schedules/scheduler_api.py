@@ -131,13 +131,19 @@ def _compiled_args(data: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _is_schedule_of(name: str, definition_id: str) -> bool:
+    head, _, index = name.rpartition("-")
+    return head == definition_id and index.isdigit()
+
+
 def _existing_names(definition_id: str, settings: Settings) -> set[str]:
     scheduler = aws.client("scheduler", settings)
     names: set[str] = set()
     for page in scheduler.get_paginator("list_schedules").paginate(
         GroupName=settings.schedule_group, NamePrefix=definition_id
     ):
-        names |= {s["Name"] for s in page.get("Schedules", []) if s["Name"].startswith(definition_id)}
+        # exactly <id>-<n>: a NamePrefix of "a" also lists the schedules of definitions "ab" and "a-b"
+        names |= {s["Name"] for s in page.get("Schedules", []) if _is_schedule_of(s["Name"], definition_id)}
     return names
 
 

@@ -11,6 +11,7 @@ from pynamodb.expressions.update import Action
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobDefinitionsResponse
 from shiftwork.models.definition import ListJobDefinitionsQuery
+from shiftwork.models.limits import check_lookup_id
 from shiftwork.store.jobs import now_ms
 from shiftwork.store.listing import Listing, all_of, read_page
 from shiftwork.store.tables import ALL_DEFINITIONS, DefinitionRecord, bound
@@ -56,6 +57,7 @@ def put(definition: DescribeJobDefinition, *, replacing: int | None = None) -> D
 
 
 def get(definition_id: str) -> DescribeJobDefinition:
+    check_lookup_id("job definition", definition_id)
     try:
         return _to_dto(_table().get(definition_id, consistent_read=True))
     except DoesNotExist as error:

@@ -42,6 +42,13 @@ def safe_relative(relative: str) -> PurePosixPath:
     return path
 
 
+def check_tree(files: dict[str, Path], prefix: str) -> list[str]:
+    """The keys upload_tree would write, each checked against what S3 takes, before anything is written."""
+    from shiftwork.models.limits import check_s3_key
+
+    return [check_s3_key("input file", relative, prefix) for relative in sorted(files)]
+
+
 def upload_file(path: Path, key: str, settings: Settings | None = None) -> None:
     # put_object, not upload_file: one request per file, no multipart, so the local journal replays it exactly
     aws.client("s3", settings).put_object(Bucket=_bucket(settings), Key=key, Body=path.read_bytes())

@@ -12,6 +12,7 @@ from pynamodb.expressions.update import Action
 
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import TERMINAL_STATUSES, DescribeJob, ListJobsQuery, ListJobsResponse, Status
+from shiftwork.models.limits import check_lookup_id
 from shiftwork.store.listing import Listing, all_of, read_page
 from shiftwork.store.tables import ALL_JOBS, JobRecord, bound
 
@@ -52,6 +53,7 @@ def put_new(job: DescribeJob) -> DescribeJob:
 
 
 def get(job_id: str) -> DescribeJob:
+    check_lookup_id("job", job_id)
     try:
         return _to_dto(_table().get(job_id, consistent_read=True))
     except DoesNotExist as error:

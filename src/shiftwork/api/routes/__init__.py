@@ -6,30 +6,23 @@ Only this package and functions/ import aws_lambda_powertools.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import ValidationError
-
-from shiftwork.errors import Conflict, InvalidSpec, NotFound
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 TITLE = "Shiftwork"
 
 
-def _error(status: HTTPStatus, message: str, **details: Any) -> Response:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": status.phrase, "message": message, **details},
-    )
-
-
 def build_app() -> APIGatewayHttpResolver:
+    from aws_lambda_powertools.event_handler import Response, content_types
+
     from shiftwork import __version__
     from shiftwork.api.routes import definitions, jobs, meta
+    from shiftwork.api.routes.admission import ShiftworkResolver
+    from shiftwork.api.routes.errors import install_error_handlers
 
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = ShiftworkResolver(enable_validation=True)
     app.include_router(jobs.router, prefix="/jobs")
     app.include_router(definitions.router, prefix="/job_definitions")
     app.include_router(meta.router)
@@ -43,30 +36,5 @@ def build_app() -> APIGatewayHttpResolver:
             status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=app.get_openapi_json_schema()
         )
 
-    @app.exception_handler(InvalidSpec)
-    def invalid(error: InvalidSpec) -> Response:
-        return _error(HTTPStatus.BAD_REQUEST, str(error), field=error.field, value=str(error.value))
-
-    @app.exception_handler(RequestValidationError)
-    def malformed(error: RequestValidationError) -> Response:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
-        # a value our validators refused is bad input (400), as from the library; a malformed request is 422
-        status = HTTPStatus.BAD_REQUEST if first.get("type") == "value_error" else HTTPStatus.UNPROCESSABLE_ENTITY
-        return _error(status, f"{field}: {first.get('msg')}", field=field)
-
-    @app.exception_handler(ValidationError)
-    def invalid_model(error: ValidationError) -> Response:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ()))
-        return _error(HTTPStatus.BAD_REQUEST, f"{field}: {first.get('msg')}", field=field)
-
-    @app.exception_handler(NotFound)
-    def missing(error: NotFound) -> Response:
-        return _error(HTTPStatus.NOT_FOUND, str(error))
-
-    @app.exception_handler(Conflict)
-    def conflict(error: Conflict) -> Response:
-        return _error(HTTPStatus.CONFLICT, str(error))
-
+    install_error_handlers(app)
     return app

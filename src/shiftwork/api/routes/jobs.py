@@ -2,37 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from shiftwork.api.routes.inline import INLINE_FIELDS, InlineNotebook, materialised
+from shiftwork.api.routes.errors import RESPONSES
+from shiftwork.api.routes.inline import EXAMPLE_NOTEBOOK, INLINE_FIELDS, InlineNotebook, materialised
 from shiftwork.api.service import Service, parse_status
-from shiftwork.models import CreateJob, JobSpec, ListJobsQuery
+from shiftwork.models import CreateJob, DescribeJob, JobSpec, ListJobsQuery, ListJobsResponse
 from shiftwork.models.job import JOB_SORT_FIELDS, parse_csv, parse_sort_by, parse_time_ms
+from shiftwork.models.limits import MAX_QUERY_TEXT, UUID_PATTERN, Name
 from shiftwork.store.listing import MAX_SORTED_ITEMS
 
 router = Router()
 
+JobId = Annotated[str, Path(pattern=UUID_PATTERN, description="A job's id (a UUID).")]
+Text = Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)]
+
 
 class CreateJobRequest(InlineNotebook, JobSpec):
     """A job from a notebook sent inline (its nbformat JSON), as a front end without the server's disk would."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"input_filename": "double.ipynb", "input_notebook": EXAMPLE_NOTEBOOK, "parameters": {"n": 21}}
+            ]
+        }
+    )
 
 
 def _service() -> Service:
     return Service()
 
 
-@router.post("/")
-def create_job(request: CreateJobRequest) -> dict[str, Any]:
+@router.post("/", responses=RESPONSES)
+def create_job(request: CreateJobRequest) -> DescribeJob:
     with materialised(request.input_filename, request.input_notebook, request.input_files) as notebook:
         fields = request.model_dump(exclude=INLINE_FIELDS)
         job = _service().create_job(
             CreateJob(input_uri=str(notebook), package_input_folder=bool(request.input_files), **fields)
         )
-    return job.model_dump(mode="json")
+    return job
 
 
 LIST_JOBS_HELP = f"""One page of jobs, as Jupyter Scheduler's GET /jobs: `{{"jobs": [...], "next_token": ...}}`.
@@ -46,23 +59,38 @@ filters and sort_by for the next page; it is null after the last page.
 """
 
 
-@router.get("/", description=LIST_JOBS_HELP)
+@router.get("/", description=LIST_JOBS_HELP, responses=RESPONSES)
 def list_jobs(
-    status: Annotated[str | None, Query(description="Only jobs with this status, e.g. FAILED.")] = None,
-    job_definition_id: Annotated[str | None, Query(description="Only the jobs of this definition.")] = None,
-    name: Annotated[str | None, Query(description="Only jobs whose name starts with this (case-sensitive).")] = None,
+    status: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="Only jobs with this status, e.g. FAILED.")
+    ] = None,
+    job_definition_id: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="Only the jobs of this definition.")
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY_TEXT, description="Only jobs whose name starts with this (case-sensitive)."),
+    ] = None,
     start_time: Annotated[
-        str | None, Query(description="Only jobs started at or after this: ms since the epoch, or ISO 8601.")
+        str | None,
+        Query(
+            max_length=MAX_QUERY_TEXT,
+            description="Only jobs started at or after this: ms since the epoch, or ISO 8601.",
+        ),
     ] = None,
     tags: Annotated[
-        list[str] | None, Query(description="Only jobs with every one of these tags (comma-separated or repeated).")
+        list[str] | None,
+        Query(max_length=50, description="Only jobs with every one of these tags (comma-separated or repeated)."),
     ] = None,
     sort_by: Annotated[
-        list[str] | None, Query(description="Order, e.g. `-start_time,name` (default `-create_time`: newest first).")
+        list[str] | None,
+        Query(max_length=20, description="Order, e.g. `-start_time,name` (default `-create_time`: newest first)."),
     ] = None,
     max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next_token: Annotated[str | None, Query(description="The previous page's next_token, with the same query.")] = None,
-) -> dict[str, Any]:
+    next_token: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="The previous page's next_token, with the same query.")
+    ] = None,
+) -> ListJobsResponse:
     """One page of jobs, filtered and sorted: see LIST_JOBS_HELP (the description in /openapi.json)."""
     query = ListJobsQuery(
         status=parse_status(status),
@@ -74,12 +102,12 @@ def list_jobs(
         max_items=max_items,
         next_token=next_token or None,
     )
-    return _service().list_jobs(query).model_dump(mode="json")
+    return _service().list_jobs(query)
 
 
-@router.get("/<job_id>")
-def get_job(job_id: str) -> dict[str, Any]:
-    return _service().get_job(job_id).model_dump(mode="json")
+@router.get("/<job_id>", responses=RESPONSES)
+def get_job(job_id: JobId) -> DescribeJob:
+    return _service().get_job(job_id)
 
 
 class UpdateJobRequest(BaseModel):
@@ -87,33 +115,61 @@ class UpdateJobRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
-    status: str | None = None
+    name: Name | None = None
+    status: str | None = Field(default=None, max_length=32)
 
 
-@router.patch("/<job_id>")
-def update_job(job_id: str, request: UpdateJobRequest) -> dict[str, Any]:
-    return _service().update_job(job_id, name=request.name, status=parse_status(request.status)).model_dump(mode="json")
+@router.patch("/<job_id>", responses=RESPONSES)
+def update_job(job_id: JobId, request: UpdateJobRequest) -> DescribeJob:
+    return _service().update_job(job_id, name=request.name, status=parse_status(request.status))
 
 
-@router.post("/<job_id>/stop")
-def stop_job(job_id: str) -> dict[str, Any]:
-    return _service().stop_job(job_id).model_dump(mode="json")
+@router.post("/<job_id>/stop", responses=RESPONSES)
+def stop_job(job_id: JobId) -> DescribeJob:
+    return _service().stop_job(job_id)
 
 
-@router.delete("/<job_id>")
-def delete_job(job_id: str) -> dict[str, Any]:
+class DeletedJob(BaseModel):
+    job_id: str
+    deleted: bool
+
+
+@router.delete("/<job_id>", responses=RESPONSES)
+def delete_job(job_id: JobId) -> DeletedJob:
     _service().delete_job(job_id)
-    return {"job_id": job_id, "deleted": True}
+    return DeletedJob(job_id=job_id, deleted=True)
 
 
-@router.get("/<job_id>/download_urls")
-def download_urls(job_id: str) -> dict[str, Any]:
+class DownloadUrl(BaseModel):
+    path: str
+    display_name: str
+    file_format: str
+    url: str
+
+
+class DownloadUrls(BaseModel):
+    job_id: str
+    urls: list[DownloadUrl]
+
+
+@router.get("/<job_id>/download_urls", responses=RESPONSES)
+def download_urls(job_id: JobId) -> DownloadUrls:
     """Presigned GET URLs for each of the job's files (valid one hour)."""
-    return {"job_id": job_id, "urls": _service().download_urls(job_id)}
+    return DownloadUrls(job_id=job_id, urls=[DownloadUrl(**url) for url in _service().download_urls(job_id)])
 
 
-@router.get("/<job_id>/logs")
-def logs(job_id: str, next_token: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+class LogEvent(BaseModel):
+    timestamp: int | None = None
+    message: str
+    ingestionTime: int | None = None  # CloudWatch's own name
+
+
+class JobLogs(BaseModel):
+    events: list[LogEvent]
+    next_token: str | None = None
+
+
+@router.get("/<job_id>/logs", responses=RESPONSES)
+def logs(job_id: JobId, next_token: Text = None) -> JobLogs:
     events, token = _service().job_logs(job_id, next_token)
-    return {"events": events, "next_token": token}
+    return JobLogs(events=[LogEvent(**event) for event in events], next_token=token)

@@ -2,69 +2,105 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
+from shiftwork.api.routes.errors import RESPONSES
 from shiftwork.api.service import Service
 from shiftwork.models import OUTPUT_FORMATS
+from shiftwork.models.limits import MAX_EMAIL, MAX_S3_KEY_BYTES
 
 router = Router()
 
 
-@router.get("/runtime_environments")
-def runtime_environments() -> list[dict[str, Any]]:
+class OutputFormatChoice(BaseModel):
+    name: str
+    label: str
+
+
+class RuntimeEnvironment(BaseModel):
+    name: str
+    label: str
+    language: str | None = None
+    output_formats: list[OutputFormatChoice]
+
+
+@router.get("/runtime_environments", responses=RESPONSES)
+def runtime_environments() -> list[RuntimeEnvironment]:
     """Jupyter Scheduler's environments: the kernels jobs can run with, and the formats they can make."""
     from shiftwork.api.validation import installed_kernels
 
+    formats = [OutputFormatChoice(name=f.name, label=f.display_name) for f in OUTPUT_FORMATS.values()]
     return [
-        {
-            "name": name,
-            "label": spec["display_name"],
-            "language": spec["language"],
-            "output_formats": [{"name": f.name, "label": f.display_name} for f in OUTPUT_FORMATS.values()],
-        }
+        RuntimeEnvironment(name=name, label=spec["display_name"], language=spec["language"], output_formats=formats)
         for name, spec in installed_kernels().items()
     ]
 
 
-@router.get("/config")
-def config() -> dict[str, Any]:
+class StackConfig(BaseModel):
+    version: str
+    bucket: str
+    region: str
+    schedule_group: str
+    stop_timeout_seconds: float
+
+
+@router.get("/config", responses=RESPONSES)
+def config() -> StackConfig:
     from shiftwork import __version__
     from shiftwork.config import get_settings
 
     settings = get_settings()
-    return {
-        "version": __version__,
-        "bucket": settings.bucket,
-        "region": settings.region,
-        "schedule_group": settings.schedule_group,
-        "stop_timeout_seconds": settings.stop_timeout_seconds,
-    }
+    return StackConfig(
+        version=__version__,
+        bucket=settings.bucket,
+        region=settings.region,
+        schedule_group=settings.schedule_group,
+        stop_timeout_seconds=settings.stop_timeout_seconds,
+    )
 
 
 class UploadRequest(BaseModel):
-    key: str = Field(description="Where the file goes in the bucket; a notebook under inbox/ runs as a job.")
+    key: str = Field(
+        min_length=1,
+        max_length=MAX_S3_KEY_BYTES,
+        description="Where the file goes in the bucket; a notebook under inbox/ runs as a job.",
+    )
 
 
-@router.post("/uploads")
-def upload(request: UploadRequest) -> dict[str, Any]:
+class UploadUrl(BaseModel):
+    key: str
+    url: str
+
+
+@router.post("/uploads", responses=RESPONSES)
+def upload(request: UploadRequest) -> UploadUrl:
     """A presigned PUT URL (valid 15 minutes) for a file to land in the bucket, as `shiftwork upload` sends it."""
-    return {"key": request.key, "url": Service().upload_url(request.key)}
+    return UploadUrl(key=request.key, url=Service().upload_url(request.key))
 
 
 class SubscribeRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=MAX_EMAIL)
+
+
+class Subscription(BaseModel):
     email: str
+    subscription_arn: str
 
 
-@router.post("/notifications/subscriptions")
-def subscribe(request: SubscribeRequest) -> dict[str, Any]:
+class Subscriber(BaseModel):
+    protocol: str
+    endpoint: str
+    subscription_arn: str
+
+
+@router.post("/notifications/subscriptions", responses=RESPONSES)
+def subscribe(request: SubscribeRequest) -> Subscription:
     """Email a definition's failure/success notifications (SNS asks the address to confirm)."""
-    return {"email": request.email, "subscription_arn": Service().subscribe(request.email)}
+    return Subscription(email=request.email, subscription_arn=Service().subscribe(request.email))
 
 
-@router.get("/notifications/subscriptions")
-def subscriptions() -> list[dict[str, str]]:
+@router.get("/notifications/subscriptions", responses=RESPONSES)
+def subscriptions() -> list[Subscriber]:
     """Who gets notifications."""
-    return Service().subscriptions()
+    return [Subscriber(**s) for s in Service().subscriptions()]
