@@ -195,14 +195,22 @@ print(json.dumps({"refused": sorted(refused), "loaded": loaded}))
 
 
 def _imported_names(source: str) -> set[str]:
-    """Every module a source file imports, at the top or inside functions: dotted names, absolute imports only."""
-    names = set()
-    for node in ast.walk(ast.parse(source)):
+    """Every module a source file imports, at the top or inside functions: dotted names, absolute imports only.
+
+    Imports under `if TYPE_CHECKING:` never run, so they are not counted."""
+    names: set[str] = set()
+    pending: list[ast.AST] = [ast.parse(source)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            pending.extend(node.orelse)
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        pending.extend(ast.iter_child_nodes(node))
     return names
 
 
