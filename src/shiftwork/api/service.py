@@ -67,17 +67,10 @@ class Service:
             status=Status.CREATED,
             input_filename=notebook.name,
             input_prefix=prefix,
-            parameters=request.parameters,
-            output_formats=request.output_formats,
             kernel_name=kernel_name,
-            timeout_seconds=request.timeout_seconds,
-            execution_timeout_seconds=request.execution_timeout_seconds,
-            start_timeout_seconds=request.start_timeout_seconds,
-            report_mode=request.report_mode,
-            package_input_folder=request.package_input_folder,
             job_definition_id=request.job_definition_id,
             idempotency_token=request.idempotency_token,
-            tags=request.tags,
+            **request.run_settings(),
         )
         upload_to = prefix or files.input_prefix(job_id)
         check_record_size("job", job)

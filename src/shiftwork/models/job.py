@@ -94,6 +94,23 @@ class CreateJob(JobSpec):
     input_uri: str  # local path of the notebook the caller submits
     package_input_folder: bool = False  # upload the notebook's folder with it
 
+    def run_settings(self) -> dict[str, Any]:
+        """How to run it, as a job or definition record stores it (one list for both, written here once)."""
+        return {name: getattr(self, name) for name in RUN_SETTINGS}
+
+
+# What a request's job or definition keeps as it was asked: the rest (name, kernel, ids) is resolved on the way
+RUN_SETTINGS = (
+    "parameters",
+    "output_formats",
+    "timeout_seconds",
+    "execution_timeout_seconds",
+    "start_timeout_seconds",
+    "report_mode",
+    "package_input_folder",
+    "tags",
+)
+
 
 class DescribeJob(Model):
     """A job as every front end shows it (`job show --json`, the REST API)."""
