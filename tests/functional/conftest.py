@@ -13,6 +13,16 @@ from shiftwork.models import DescribeJob, Status
 from tests.helpers import write_notebook
 
 
+@pytest.fixture(scope="module")
+def api(stack: object, tmp_path_factory: pytest.TempPathFactory):
+    """The REST API over a real socket on 127.0.0.1 (the HTTP adapter `shiftwork up` serves), one per module."""
+    from shiftwork.local.http_api import HttpApi, api_token
+
+    server = HttpApi(api_token(tmp_path_factory.mktemp("api"))).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def service(stack: object):
     from shiftwork.api.service import Service

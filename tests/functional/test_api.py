@@ -12,15 +12,6 @@ import pytest
 from tests.functional.conftest import wait_for
 
 
-@pytest.fixture(scope="module")
-def api(stack, tmp_path_factory):
-    from shiftwork.local.http_api import HttpApi, api_token
-
-    server = HttpApi(api_token(tmp_path_factory.mktemp("api"))).start()
-    yield server
-    server.stop()
-
-
 def call(api, method, path, body=None, token=True):
     request = urllib.request.Request(
         api.url + path, method=method, data=json.dumps(body).encode() if body is not None else None

@@ -29,15 +29,6 @@ LAST_STATE: dict[str, Any] = {}  # the state after the last refused write, when 
 
 
 @pytest.fixture(scope="module")
-def api(stack, tmp_path_factory):
-    from shiftwork.local.http_api import HttpApi, api_token
-
-    server = HttpApi(api_token(tmp_path_factory.mktemp("fuzz-api"))).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def seeded(api, tmp_path_factory) -> dict[str, str]:
     """A finished job and a definition, so that the routes taking an id reach real records."""
     global STARTED_MS

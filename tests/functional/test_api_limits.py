@@ -12,15 +12,6 @@ import nbformat
 import pytest
 
 
-@pytest.fixture(scope="module")
-def api(stack, tmp_path_factory):
-    from shiftwork.local.http_api import HttpApi, api_token
-
-    server = HttpApi(api_token(tmp_path_factory.mktemp("limits-api"))).start()
-    yield server
-    server.stop()
-
-
 def send(api, method, path, data: bytes | None = None, content_type="application/json"):
     request = urllib.request.Request(api.url + path, method=method, data=data)
     if content_type:

@@ -18,15 +18,6 @@ from shiftwork.models import DescribeJobDefinition, ListJobsQuery, Status
 from shiftwork.models.job import SortDirection, SortField
 
 
-@pytest.fixture(scope="module")
-def api(stack, tmp_path_factory):
-    from shiftwork.local.http_api import HttpApi, api_token
-
-    server = HttpApi(api_token(tmp_path_factory.mktemp("api"))).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def prefix() -> str:
     return f"sort-{uuid.uuid4().hex[:8]}-"

@@ -10,15 +10,6 @@ from tests.functional.test_api_limits import _notebook, call, settled_state, sta
 
 
 @pytest.fixture(scope="module")
-def api(stack, tmp_path_factory):
-    from shiftwork.local.http_api import HttpApi, api_token
-
-    server = HttpApi(api_token(tmp_path_factory.mktemp("names-api"))).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def definition(api):
     body = {"input_filename": "names.ipynb", "input_notebook": _notebook(), "job_definition_id": "names-checked"}
     status, made = call(api, "POST", "/job_definitions", {**body, "conflict_policy": "replace"})
