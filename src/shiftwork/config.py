@@ -19,6 +19,7 @@ from shiftwork.errors import InvalidSpec
 
 # Environment variables the runner container receives (ECS overrides, or the LocalLauncher's subprocess).
 ENV_JOB_ID = "SHIFTWORK_JOB_ID"
+ENV_TASK_ID = "SHIFTWORK_TASK_ID"  # set for one task of a workflow run: the runner runs that task
 ENV_ENDPOINT_URL = "SHIFTWORK_ENDPOINT_URL"
 ENV_STATE_DIR = "SHIFTWORK_STATE_DIR"
 ENV_API_URL = "SHIFTWORK_API_URL"  # the CLI, connect() and the front ends use that REST API when it is set
@@ -29,6 +30,8 @@ ENV_PREFIX = "SHIFTWORK_"  # Settings.<field> is read from SHIFTWORK_<FIELD> (an
 # Default resource names; the CDK app passes the real (generated) names to functions and containers by env.
 JOBS_TABLE = "shiftwork-jobs"
 DEFINITIONS_TABLE = "shiftwork-definitions"
+TASKS_TABLE = "shiftwork-tasks"  # one item per task of a workflow run: (job_id, task_id)
+TASK_FUNCTION = "shiftwork-task"  # the Lambda executor of light workflow tasks
 BUCKET = "shiftwork-data"
 CLUSTER = "shiftwork"
 TASK_FAMILY = "shiftwork-runner"
@@ -110,6 +113,8 @@ class Settings:
     region: str = field(default="us-east-1", metadata=_TEXT)
     jobs_table: str = field(default=JOBS_TABLE, metadata=_TEXT)
     definitions_table: str = field(default=DEFINITIONS_TABLE, metadata=_TEXT)
+    tasks_table: str = field(default=TASKS_TABLE, metadata=_TEXT)
+    task_function: str = field(default=TASK_FUNCTION, metadata=_TEXT)  # name or ARN of the Lambda executor
     bucket: str = field(default=BUCKET, metadata=_TEXT)
     cluster: str = field(default=CLUSTER, metadata=_TEXT)
     task_definition: str = field(default=TASK_FAMILY, metadata=_TEXT)

@@ -31,6 +31,13 @@ class InvalidSpec(ShiftworkError, ValueError):
         super().__init__(f"{field} {shorten(value)!r}: {fix}")
 
 
+class DuplicateJobNameError(InvalidSpec):
+    """Two tasks of one workflow with the same name (Datatailr's name for it)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("task name", name, "two tasks of the workflow have this name: give one .alias(\"other\")")
+
+
 class NotFound(ShiftworkError, LookupError):
     """A job, definition or file that does not exist."""
 

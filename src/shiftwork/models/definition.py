@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -178,6 +178,8 @@ class DescribeJobDefinition(Model):
     create_time: int
     update_time: int
     active_since: int  # ms: fires before this (creation or resume) are not owed
+    kind: Literal["notebook", "workflow"] = "notebook"
+    workflow: dict[str, Any] | None = None  # a workflow definition's spec (models.workflow.WorkflowSpec's JSON)
 
 
 # What a definition list can be ordered by; names and schedules sort as text, paused (active false) first

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -146,6 +146,11 @@ class DescribeJob(Model):
     task_arn: str | None = None
     log_stream: str | None = None
     output_prefix: str  # S3 key prefix under which the job's files live
+    kind: Literal["notebook", "workflow"] = "notebook"  # a workflow run's tasks: Service.run_tasks(job_id)
+    tasks_open: int | None = None  # a run's tasks not yet settled
+    tasks_failed: int | None = None
+    original_run_id: str | None = None  # a rerun: the run it reruns
+    partial_rerun: bool | None = None  # a rerun reusing the original's completed tasks
 
     @property
     def is_terminal(self) -> bool:

@@ -14,7 +14,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shiftwork import aws
-from shiftwork.config import DEFINITIONS_TABLE, JOBS_TABLE, Settings, get_settings
+from shiftwork.config import DEFINITIONS_TABLE, JOBS_TABLE, TASKS_TABLE, Settings, get_settings
 
 # Every job carries this constant so one index lists all jobs newest first without a Scan.
 ALL_JOBS = "JOB"
@@ -92,6 +92,12 @@ class JobRecord(Model):
     start_timeout_seconds = NumberAttribute(default=60)
     report_mode = BooleanAttribute(default=False)
     error_traceback = UnicodeAttribute(null=True)
+    # a workflow run (kind "workflow"): its tasks are TaskRecords; these count them as they settle
+    kind = UnicodeAttribute(null=True)  # absent: a notebook job
+    tasks_open = NumberAttribute(null=True)  # tasks not yet settled; the write that makes it 0 ends the run
+    tasks_failed = NumberAttribute(null=True)
+    original_run_id = UnicodeAttribute(null=True)  # a rerun: the run it reruns
+    partial_rerun = BooleanAttribute(null=True)  # a rerun that reuses the original's completed tasks
 
     by_create_time = JobsByCreateTime()
     by_status = JobsByStatus()
@@ -143,17 +149,58 @@ class DefinitionRecord(Model):
     execution_timeout_seconds = NumberAttribute(null=True)
     start_timeout_seconds = NumberAttribute(default=60)
     report_mode = BooleanAttribute(default=False)
+    kind = UnicodeAttribute(null=True)  # absent: a notebook definition
+    workflow = JSONAttribute(null=True)  # a workflow definition's spec (models.workflow.WorkflowSpec)
 
     by_create_time = DefinitionsByCreateTime()
 
 
+class TaskRecord(Model):
+    """One task of a workflow run (models.workflow.DescribeTask): a run's tasks are one Query on its job id."""
+
+    class Meta(_Meta):
+        table_name = TASKS_TABLE
+
+    job_id = UnicodeAttribute(hash_key=True)
+    task_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute(default="function")
+    status = UnicodeAttribute()
+    status_message = UnicodeAttribute(null=True)
+    error_traceback = UnicodeAttribute(null=True)
+    upstream = JSONAttribute(default=list)
+    downstream = JSONAttribute(default=list)
+    pending_inputs = NumberAttribute(default=0)
+    attempt = NumberAttribute(default=1)
+    max_attempts = NumberAttribute(default=1)
+    executor = UnicodeAttribute(default="fargate")
+    requested = JSONAttribute(default=dict)
+    resources = JSONAttribute(null=True)
+    timeout_seconds = NumberAttribute(null=True)
+    task_arn = UnicodeAttribute(null=True)
+    log_stream = UnicodeAttribute(null=True)
+    result_key = UnicodeAttribute(null=True)
+    result_format = UnicodeAttribute(null=True)
+    result_length = NumberAttribute(null=True)
+    map_index = NumberAttribute(null=True)
+    map_count = NumberAttribute(null=True)
+    reused_from = UnicodeAttribute(null=True)
+    settled = BooleanAttribute(default=False)
+    job_files = JSONAttribute(default=list)
+    submit_time = NumberAttribute(null=True)
+    provision_time = NumberAttribute(null=True)
+    start_time = NumberAttribute(null=True)
+    end_time = NumberAttribute(null=True)
+
+
+_TABLE_SETTING = {JobRecord: "jobs_table", DefinitionRecord: "definitions_table", TaskRecord: "tasks_table"}
 _bound: dict[type[Model], tuple[Any, ...]] = {}
 
 
 def bound(model: type[Model], settings: Settings | None = None) -> type[Model]:
     """Point `model` at the table, endpoint and region in settings; reconnect only when they changed."""
     settings = settings or get_settings()
-    name = settings.jobs_table if model is JobRecord else settings.definitions_table
+    name = getattr(settings, _TABLE_SETTING[model])
     key = (name, settings.endpoint_url, settings.region)
     if _bound.get(model) != key:
         model.Meta.table_name = name
@@ -180,5 +227,5 @@ def _share_botocore_session(model: type[Model]) -> None:
 
 def create_tables(settings: Settings | None = None) -> None:
     """Create every table with its indexes if missing (the embedded stack's bootstrap; CDK does it on AWS)."""
-    for model in (JobRecord, DefinitionRecord):
+    for model in (JobRecord, DefinitionRecord, TaskRecord):
         bound(model, settings).create_table(wait=True)
