@@ -35,7 +35,7 @@ class DuplicateJobNameError(InvalidSpec):
     """Two tasks of one workflow with the same name (Datatailr's name for it)."""
 
     def __init__(self, name: str) -> None:
-        super().__init__("task name", name, "two tasks of the workflow have this name: give one .alias(\"other\")")
+        super().__init__("task name", name, 'two tasks of the workflow have this name: give one .alias("other")')
 
 
 class NotFound(ShiftworkError, LookupError):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
-from shiftwork.config import ENV_JOB_ID, LOG_STREAM_PREFIX, get_settings
+from shiftwork.config import ENV_JOB_ID, ENV_TASK_ATTEMPT, ENV_TASK_ID, LOG_STREAM_PREFIX, get_settings
 from shiftwork.errors import LaunchError
 from shiftwork.launchers.base import LaunchedTask, Launcher
 
 if TYPE_CHECKING:
     from shiftwork.config import Settings
     from shiftwork.models import DescribeJob
+    from shiftwork.models.workflow import DescribeTask
 
 
 def log_stream_for(task_arn: str, container_name: str) -> str:
@@ -47,6 +49,25 @@ class FargateLauncher(Launcher):
             "overrides": {"containerOverrides": [{"name": s.container_name, "environment": environment}]},
             "tags": [{"key": "shiftwork:job_id", "value": job.job_id}],
         }
+
+    def task_request(self, job: DescribeJob, task: DescribeTask) -> dict[str, Any]:
+        """RunTask for one task of a run (interim: the fargate branch gives the sizing)."""
+        request = self.run_task_request(job)
+        container = request["overrides"]["containerOverrides"][0]
+        container["environment"] += [
+            {"name": ENV_TASK_ID, "value": task.task_id},
+            {"name": ENV_TASK_ATTEMPT, "value": str(task.attempt)},
+        ]
+        container["command"] = ["python", "-m", "shiftwork.runner", job.job_id, "--task", task.task_id]
+        request["clientToken"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{job.job_id}/{task.task_id}/{task.attempt}"))
+        return request
+
+    def launch_task(self, job: DescribeJob, task: DescribeTask) -> LaunchedTask:
+        response = aws.client("ecs", self.settings).run_task(**self.task_request(job, task))
+        if response.get("failures") or not response.get("tasks"):
+            raise LaunchError(job.job_id, str(response.get("failures") or "ECS started no task"))
+        task_arn = response["tasks"][0]["taskArn"]
+        return LaunchedTask(task_arn, log_stream_for(task_arn, self.settings.container_name), task.requested)
 
     def launch(self, job: DescribeJob) -> LaunchedTask:
         response = aws.client("ecs", self.settings).run_task(**self.run_task_request(job))

@@ -56,9 +56,7 @@ class TaskStatus(StrEnum):
     UPSTREAM_FAILED = "UPSTREAM_FAILED"  # an input failed: it never runs
 
 
-TASK_TERMINAL = frozenset(
-    {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.UPSTREAM_FAILED}
-)
+TASK_TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.UPSTREAM_FAILED})
 
 
 def refs_in(value: Any) -> Iterator[str]:
@@ -237,7 +235,8 @@ class DescribeTask(TaskTimes):
     error_traceback: str | None = None
     upstream: list[str] = Field(default_factory=list)  # task ids
     downstream: list[str] = Field(default_factory=list)
-    pending_inputs: int = 0  # upstream tasks not yet completed (a mapped task: instances not yet ended)
+    pending_inputs: int = 0  # upstream tasks not yet ended (a mapped task: instances not yet ended)
+    failed_inputs: int = 0  # upstream tasks (or instances) that ended without completing
     attempt: int = 1
     max_attempts: int = 1
     executor: Executor = Executor.FARGATE
@@ -258,3 +257,65 @@ class DescribeTask(TaskTimes):
     @property
     def is_terminal(self) -> bool:
         return self.status in TASK_TERMINAL
+
+
+REQUIRED = {"$required": True}  # a workflow parameter with no default: each run must give it
+
+
+def run_parameters(spec: WorkflowSpec, given: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The spec's defaults with `given` over them; InvalidSpec for a parameter it does not take, or one missing.
+
+    `partial`: required parameters left out are allowed (a definition's own parameters, completed at run time).
+    """
+    check_parameters(given)
+    for name in given:
+        if name not in spec.parameters:
+            takes = ", ".join(spec.parameters) or "no parameters"
+            raise InvalidSpec(f"parameters.{name}", given[name], f"{spec.name} takes {takes}")
+    merged = {**spec.parameters, **given}
+    missing = [name for name, value in merged.items() if value == REQUIRED]
+    if missing and not partial:
+        raise InvalidSpec(f"parameters.{missing[0]}", None, f"{spec.name} needs it: give -p {missing[0]}=VALUE")
+    return {name: value for name, value in merged.items() if value != REQUIRED}
+
+
+class RunWorkflow(Model):
+    """Run a workflow now: its spec (what @workflow recorded) and the run's parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: WorkflowSpec
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: Name | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list, max_length=50)
+
+
+class TaskResultInfo(Model):
+    """A task's result as the API gives it: the JSON value, or where to download a pickled Python object."""
+
+    task_id: str
+    format: Literal["json", "pickle"]
+    value: Any = None
+    download_url: str | None = None
+    key: str | None = None
+
+
+class TaskDetails(DescribeTask):
+    """A task with what its run details show: how long it waited and ran, what it cost, how it was sized."""
+
+    launch_seconds: float | None = None  # submitted to started: provisioning and start-up
+    run_seconds: float | None = None  # started to ended
+    cost_usd: float | None = None  # estimated (models/resources.py's price table)
+    sizing: str | None = None  # "0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB" when it was rounded up
+
+
+class RunDetails(Model):
+    """A run as Datatailr's run details give it: every task's times, state, resources and cost; totals."""
+
+    run: Any  # DescribeJob (Any: models.job imports nothing from here, and this keeps it so)
+    tasks: list[TaskDetails]
+    total_cost_usd: float
+    wall_seconds: float | None = None
+    launch_seconds_total: float = 0.0
+    run_seconds_total: float = 0.0
+    reused: int = 0

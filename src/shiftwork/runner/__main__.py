@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from shiftwork.config import ENV_JOB_ID, ENV_WARM_KERNEL
+from shiftwork.config import ENV_JOB_ID, ENV_TASK_ID, ENV_WARM_KERNEL
 
 if TYPE_CHECKING:
     from shiftwork.runner.warm import WarmKernel
@@ -27,11 +27,25 @@ def main(argv: list[str] | None = None) -> int:
         if not handed:
             return 0  # released unused
         argv = []
+    task_id = os.environ.get(ENV_TASK_ID)
+    if "--task" in argv:
+        at = argv.index("--task")
+        task_id = argv[at + 1] if at + 1 < len(argv) else None
+        argv = argv[:at] + argv[at + 2 :]
+        if not task_id:
+            print("usage: python -m shiftwork.runner JOB_ID --task TASK_ID", file=sys.stderr)
+            return 2
     job_id = argv[0] if argv else os.environ.get(ENV_JOB_ID)
     if not job_id:
-        print(f"usage: python -m shiftwork.runner JOB_ID (or set {ENV_JOB_ID})", file=sys.stderr)
+        print(f"usage: python -m shiftwork.runner JOB_ID [--task TASK_ID] (or set {ENV_JOB_ID})", file=sys.stderr)
         return 2
     _quiet_logging()
+    if task_id:  # one task of a workflow run; a warm runner's kernel is not what it needs
+        if warm is not None:
+            warm.discard()
+        from shiftwork.runner.task import TaskRunner
+
+        return TaskRunner(job_id, task_id).run()
     from shiftwork.runner.lifecycle import NotebookRunner
 
     return NotebookRunner(job_id, warm=warm).run()

@@ -1,0 +1,1 @@
+"""Workflows: DAGs of Python functions and notebooks, each task its own container."""
