@@ -52,3 +52,23 @@ def test_smoke(stack, tmp_path):
     assert done.status == "COMPLETED", done.status_message
     assert service.workflows.result_value(run.job_id, "best") == {"alpha": 2.0, "score": 12.0}
     assert service.workflows.result_value(run.job_id, "total") == 14.0
+
+
+def test_lambda_chain(stack, tmp_path):
+    (tmp_path / "pipe.py").write_text(MODULE)
+    spec = WorkflowSpec(name="chain", function="pipe:daily", module_file="pipe.py", parameters={}, tasks=[
+        TaskSpec(name="load", function="pipe:load", arguments={"day": "x"}, executor="lambda"),
+        TaskSpec(name="total", function="pipe:total", arguments={"xs": {"$ref": "load"}}, executor="lambda"),
+        TaskSpec(name="square", function="pipe:square", arguments={"x": {"$ref": "total"}}, executor="lambda"),
+    ])
+    service = Service()
+    t0 = time.time()
+    run = service.workflows.run(RunWorkflow(spec=spec), {"pipe.py": tmp_path / "pipe.py"})
+    done = service.wait_job(run.job_id, timeout=120)
+    print("took", time.time() - t0)
+    for t in service.workflows.tasks(run.job_id):
+        print(t.task_id, t.status, t.submit_time - run.create_time, t.start_time - run.create_time, t.end_time - run.create_time)
+    assert done.status == "COMPLETED", done.status_message
+    assert service.workflows.result_value(run.job_id, "square") == 36.0
+    events, _ = service.workflows.logs(run.job_id, "load")
+    assert [e["message"] for e in events] == ["loading x"]

@@ -58,3 +58,13 @@ class Resources(Model):
     def describe(self) -> str:
         memory = f"{self.memory_mb / 1024:g} GB" if self.memory_mb >= 1024 else f"{self.memory_mb} MB"
         return f"{self.cpu:g} vCPU, {memory}"
+
+
+LAMBDA_MB_PER_VCPU = 1769  # Lambda gives a function one vCPU's worth of CPU per 1,769 MB of memory
+
+
+def lambda_resources(requested: Resources) -> Resources:
+    """What a Lambda task runs with: memory for the CPU asked (Lambda's proportion) or the memory asked, if more."""
+    memory = max(128, requested.memory_mb, int(requested.cpu * LAMBDA_MB_PER_VCPU))
+    memory = min(memory, 10240)
+    return Resources(cpu=round(memory / LAMBDA_MB_PER_VCPU, 2), memory_mb=memory)
