@@ -115,6 +115,7 @@ class LocalLauncher(FargateLauncher):
         self._recent: OrderedDict[str, LaunchedTask | None] = OrderedDict()  # ... and a late one, a reported one
         self._last_check = 0.0
         self._warm: WarmRunner | None = None
+        self._warm_task: WarmRunner | None = None  # a workflow task's: started with the first task
         if keep_warm:
             guarded("starting a warm runner", self._replenish_warm)
         self._monitor = threading.Thread(target=self._monitor_loop, daemon=True, name="local-launcher")
@@ -214,10 +215,12 @@ class LocalLauncher(FargateLauncher):
             running = list(self._running.values())
             self._running.clear()
             warm, self._warm = self._warm, None
+            warm_task, self._warm_task = self._warm_task, None
             self._lock.notify_all()
         self._monitor.join()
-        if warm is not None:
-            warm.discard()
+        for spare in (warm, warm_task):
+            if spare is not None:
+                spare.discard()
         for task in running:
             self._signal(task, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.stop_timeout_seconds
@@ -239,11 +242,19 @@ class LocalLauncher(FargateLauncher):
     def _replenish_warm(self) -> None:
         self._warm = WarmRunner.spawn(self._python, self.scratch_dir)
 
+    def _replenish_warm_task(self) -> None:
+        self._warm_task = WarmRunner.spawn(self._python, self.scratch_dir, light=True)
+
     def _process_for(self, task: _Task) -> tuple[subprocess.Popen[bytes], Path]:
         """The warm runner, handed this task's environment, or a fresh `python -m shiftwork.runner`; its scratch."""
-        warm, self._warm = self._warm, None
-        if self._keep_warm:
-            guarded("starting a warm runner", self._replenish_warm)
+        if ENV_TASK_ID in task.environment:  # a workflow task: the light warm runner (no papermill, no kernel)
+            warm, self._warm_task = self._warm_task, None
+            if self._keep_warm:
+                guarded("starting a warm task runner", self._replenish_warm_task)
+        else:
+            warm, self._warm = self._warm, None
+            if self._keep_warm:
+                guarded("starting a warm runner", self._replenish_warm)
         environment = {**os.environ, **task.environment}
         if warm is not None:
             if warm.hand_over(environment):
