@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from shiftwork.models import DescribeJob
+    from shiftwork.models.resources import Resources
 
 
 @dataclass(frozen=True)
 class LaunchedTask:
-    task_arn: str
-    log_stream: str
+    task_arn: str  # an ECS task ARN; a workflow task on the Lambda executor: lambda:<request id>
+    log_stream: str  # "" where it is not known at launch (a Lambda invocation's)
+    resources: Resources | None = None  # a workflow task's size as granted (rounded up to what the executor has)
 
 
 class Launcher(ABC):

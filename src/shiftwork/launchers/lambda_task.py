@@ -1,0 +1,85 @@
+"""LambdaTaskLauncher: a light workflow task (executor "lambda") as one asynchronous invocation of the task function.
+
+The event the task function (functions/task.py) receives is the JSON object
+
+    {"job_id": "<the run's job id>", "task_id": "<task name, or name[index] for a mapped instance>", "attempt": 1}
+
+and nothing else: the function reads the task record (tasks table, key job_id + task_id) for the rest, and should
+do nothing if the record's attempt is no longer `attempt` (a stale or repeated delivery). Lambda may deliver an
+asynchronous event more than once, and retries it (twice, by default) when the function fails, so the function
+must be idempotent on (job_id, task_id, attempt).
+
+A Lambda invocation has no ECS task and no log stream known when it is invoked: its LaunchedTask's task_arn is
+`lambda:<request id>` and its log_stream "". Its logs are in the function's log group, /aws/lambda/<function>, in
+the stream of whichever execution environment ran it; the lines of one invocation are those between
+"START RequestId: <request id>" and "REPORT RequestId: <request id>", so FilterLogEvents on the group with the
+request id as filter pattern finds them (or the function records context.log_stream_name on the task when it starts).
+
+Lambda cannot be given a size per invocation: the function has one memory size (and CPU in proportion to it), so a
+task launches only if that size holds what the task asks for (see models.resources.lambda_memory).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from shiftwork import aws
+from shiftwork.config import get_settings
+from shiftwork.errors import LaunchError
+from shiftwork.launchers.base import LaunchedTask
+
+if TYPE_CHECKING:
+    from shiftwork.config import Settings
+    from shiftwork.models import DescribeJob
+    from shiftwork.models.workflow import DescribeTask
+
+LAMBDA_TASK_PREFIX = "lambda:"
+
+
+def task_event(job: DescribeJob, task: DescribeTask) -> dict[str, Any]:
+    """What the task function is invoked with."""
+    return {"job_id": job.job_id, "task_id": task.task_id, "attempt": task.attempt}
+
+
+class LambdaTaskLauncher:
+    """Invokes Settings.task_function asynchronously ("Event"), one invocation per attempt of a task."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._lock = threading.Lock()
+        self._memory_mb: int | None = None  # the function's, read once
+
+    def function_memory_mb(self) -> int:
+        """The task function's configured memory size (MB)."""
+        with self._lock:
+            if self._memory_mb is None:
+                configuration = aws.client("lambda", self.settings).get_function_configuration(
+                    FunctionName=self.settings.task_function
+                )
+                self._memory_mb = int(configuration["MemorySize"])
+            return self._memory_mb
+
+    def launch_task(self, job: DescribeJob, task: DescribeTask) -> LaunchedTask:
+        """Invoke the task function for this attempt of `task`; the LaunchedTask names the request."""
+        from shiftwork.models.resources import LAMBDA_MB_PER_VCPU, Resources, lambda_memory  # pydantic: lazily
+
+        needed = lambda_memory(task.requested, field=f"tasks.{task.name}.resources")
+        memory = self.function_memory_mb()
+        if needed > memory:
+            raise LaunchError(
+                job.job_id,
+                f"task {task.task_id} needs {needed} MB on Lambda ({task.requested.describe()}) but the task "
+                f"function {self.settings.task_function} has {memory} MB: raise its memory or use executor='fargate'",
+            )
+        response = aws.client("lambda", self.settings).invoke(
+            FunctionName=self.settings.task_function,
+            InvocationType="Event",
+            Payload=json.dumps(task_event(job, task)).encode(),
+        )
+        if response.get("StatusCode") != 202:
+            raise LaunchError(job.job_id, f"Lambda answered {response.get('StatusCode')} to task {task.task_id}")
+        request_id = response["ResponseMetadata"]["RequestId"]
+        granted = Resources(cpu=round(memory / LAMBDA_MB_PER_VCPU, 3), memory_mb=memory)
+        return LaunchedTask(f"{LAMBDA_TASK_PREFIX}{request_id}", "", granted)
