@@ -109,6 +109,26 @@ def test_rounding_is_described_only_when_it_happened():
 
 
 @pytest.mark.parametrize(
+    ("memory", "shown"), [(700, "700 MB"), (1024, "1 GB"), (2560, "2.5 GB"), (2100, "2100 MB"), (20000, "20000 MB")]
+)
+def test_a_size_is_described_as_a_user_would_write_it(memory, shown):
+    assert Resources(memory=memory, cpu=2).describe() == f"2 vCPU, {shown}"
+
+
+def test_a_bad_task_in_a_posted_spec_is_refused_with_the_task_field():
+    """The REST API turns pydantic's error into this InvalidSpec (a 400 naming the field): the task's own check."""
+    from shiftwork.models.limits import as_invalid_spec
+    from shiftwork.models.workflow import WorkflowSpec
+
+    spec = {"name": "flow", "function": "m:flow", "module_file": "m.py"}
+    spec["tasks"] = [{"name": "report", "kind": "notebook", "notebook": "r.ipynb", "executor": "lambda"}]
+    with pytest.raises(ValidationError) as refused:
+        WorkflowSpec.model_validate(spec)
+    error = as_invalid_spec(refused.value)
+    assert (error.field, error.value) == ("tasks.report.executor", "lambda")
+
+
+@pytest.mark.parametrize(
     ("cpu", "memory", "megabytes"),
     [(0.25, "512m", 512), (0.01, 1, 128), (1, "512m", 1769), (2, "1g", 3538), (0.25, "10g", 10240)],
 )

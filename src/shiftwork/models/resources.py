@@ -58,7 +58,8 @@ class Resources(Model):
         return value
 
     def describe(self) -> str:
-        memory = f"{self.memory_mb / 1024:g} GB" if self.memory_mb >= 1024 else f"{self.memory_mb} MB"
+        whole_gb = self.memory_mb >= 1024 and self.memory_mb % 1024 in (0, 512)  # 2 GB, 2.5 GB; else 2100 MB
+        memory = f"{self.memory_mb / 1024:g} GB" if whole_gb else f"{self.memory_mb} MB"
         return f"{self.cpu:g} vCPU, {memory}"
 
 
