@@ -106,7 +106,7 @@ def task_function(stack):
         Handler="task.lambda_handler",
         Code={"ZipFile": archive.getvalue()},
         MemorySize=1769,
-        Timeout=900,
+        Timeout=600,
     )
     yield name
     aws.client("lambda").delete_function(FunctionName=name)
@@ -157,4 +157,14 @@ def test_a_task_larger_than_the_task_function_is_not_invoked(task_function, invo
     launcher = LambdaTaskLauncher(Settings(task_function=task_function))
     with pytest.raises(LaunchError, match=r"needs 4096 MB on Lambda .* has 1769 MB"):
         launcher.launch_task(job, _task(job.job_id, "big", 1, requested=Resources(memory="4g")))
+    assert invokes == []
+
+
+def test_a_task_longer_than_the_task_function_s_timeout_is_not_invoked(task_function, invokes, make_job):
+    from shiftwork.launchers.lambda_task import LambdaTaskLauncher
+
+    job = make_job(Status.IN_PROGRESS)
+    launcher = LambdaTaskLauncher(Settings(task_function=task_function))
+    with pytest.raises(LaunchError, match=r"may run 900 s but the task function .* stops after 600 s"):
+        launcher.launch_task(job, _task(job.job_id, "slow", 1, timeout_seconds=900))
     assert invokes == []

@@ -16,7 +16,8 @@ the stream of whichever execution environment ran it; the lines of one invocatio
 request id as filter pattern finds them (or the function records context.log_stream_name on the task when it starts).
 
 Lambda cannot be given a size per invocation: the function has one memory size (and CPU in proportion to it), so a
-task launches only if that size holds what the task asks for (see models.resources.lambda_memory).
+task launches only if that size holds what the task asks for (see models.resources.lambda_memory), and only if
+the function's timeout is at least the task's.
 """
 
 from __future__ import annotations
@@ -49,30 +50,41 @@ class LambdaTaskLauncher:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._lock = threading.Lock()
-        self._memory_mb: int | None = None  # the function's, read once
+        self._configuration: tuple[int, int] | None = None  # the function's memory (MB) and timeout (s), read once
 
-    def function_memory_mb(self) -> int:
-        """The task function's configured memory size (MB)."""
+    def function_size(self) -> tuple[int, int]:
+        """The task function's configured memory size (MB) and timeout (seconds)."""
         with self._lock:
-            if self._memory_mb is None:
+            if self._configuration is None:
                 configuration = aws.client("lambda", self.settings).get_function_configuration(
                     FunctionName=self.settings.task_function
                 )
-                self._memory_mb = int(configuration["MemorySize"])
-            return self._memory_mb
+                self._configuration = (int(configuration["MemorySize"]), int(configuration["Timeout"]))
+            return self._configuration
+
+    def _refusal(self, task: DescribeTask, needed: int) -> str | None:
+        """Why the task function cannot run `task` (too little memory, too short a timeout), or None."""
+        memory, timeout = self.function_size()
+        function = self.settings.task_function
+        if needed > memory:
+            return (
+                f"task {task.task_id} needs {needed} MB on Lambda ({task.requested.describe()}) but the task "
+                f"function {function} has {memory} MB: raise its memory or use executor='fargate'"
+            )
+        if task.timeout_seconds is not None and task.timeout_seconds > timeout:
+            return (
+                f"task {task.task_id} may run {task.timeout_seconds:g} s but the task function {function} stops "
+                f"after {timeout} s: raise its timeout or use executor='fargate'"
+            )
+        return None
 
     def launch_task(self, job: DescribeJob, task: DescribeTask) -> LaunchedTask:
         """Invoke the task function for this attempt of `task`; the LaunchedTask names the request."""
         from shiftwork.models.resources import LAMBDA_MB_PER_VCPU, Resources, lambda_memory  # pydantic: lazily
 
-        needed = lambda_memory(task.requested, field=f"tasks.{task.name}.resources")
-        memory = self.function_memory_mb()
-        if needed > memory:
-            raise LaunchError(
-                job.job_id,
-                f"task {task.task_id} needs {needed} MB on Lambda ({task.requested.describe()}) but the task "
-                f"function {self.settings.task_function} has {memory} MB: raise its memory or use executor='fargate'",
-            )
+        refusal = self._refusal(task, lambda_memory(task.requested, field=f"tasks.{task.name}.resources"))
+        if refusal:
+            raise LaunchError(job.job_id, refusal)
         response = aws.client("lambda", self.settings).invoke(
             FunctionName=self.settings.task_function,
             InvocationType="Event",
@@ -81,5 +93,6 @@ class LambdaTaskLauncher:
         if response.get("StatusCode") != 202:
             raise LaunchError(job.job_id, f"Lambda answered {response.get('StatusCode')} to task {task.task_id}")
         request_id = response["ResponseMetadata"]["RequestId"]
+        memory = self.function_size()[0]
         granted = Resources(cpu=round(memory / LAMBDA_MB_PER_VCPU, 3), memory_mb=memory)
         return LaunchedTask(f"{LAMBDA_TASK_PREFIX}{request_id}", "", granted)
