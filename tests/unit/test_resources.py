@@ -27,11 +27,12 @@ VALID = {
     for cpu, low, high, step in AWS_TABLE
     for gb in [low + step * i for i in range(int((high - low) / step) + 1)]
 }
-X86_VCPU_HOUR, X86_GB_HOUR = 0.04048, 0.004445
+X86 = (0.04048, 0.004445)  # us-east-1 Linux/x86, per vCPU-hour and per GB-hour
+ARM = (0.03238, 0.00356)
 
 
-def _price(cpu: float, memory_mb: int) -> float:
-    return cpu * X86_VCPU_HOUR + memory_mb / 1024 * X86_GB_HOUR
+def _price(cpu: float, memory_mb: int, rates: tuple[float, float] = X86) -> float:
+    return cpu * rates[0] + memory_mb / 1024 * rates[1]
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,8 @@ def test_a_request_is_rounded_up_to_a_fargate_size(cpu, memory, granted):
     assert (lambda g: (g.cpu, g.memory_mb))(fargate_size(Resources(memory=memory, cpu=cpu))) == granted
 
 
-def test_rounding_picks_the_cheapest_size_that_fits():
+@pytest.mark.parametrize("rates", [X86, ARM], ids=["x86", "arm"])
+def test_rounding_picks_the_cheapest_size_that_fits(rates):
     """Over a grid of requests, no valid size that holds the request costs less than the one granted."""
     for cpu, memory_mb in itertools.product(
         [0.1, 0.25, 0.3, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16], range(1, 122881, 977)
@@ -85,8 +87,8 @@ def test_rounding_picks_the_cheapest_size_that_fits():
         granted = fargate_size(Resources(cpu=cpu, memory_mb=memory_mb))
         assert (granted.cpu, granted.memory_mb) in VALID
         assert granted.cpu >= cpu and granted.memory_mb >= memory_mb
-        fitting = [_price(c, m) for c, m in VALID if c >= cpu and m >= memory_mb]
-        assert _price(granted.cpu, granted.memory_mb) == min(fitting)
+        fitting = [_price(c, m, rates) for c, m in VALID if c >= cpu and m >= memory_mb]
+        assert _price(granted.cpu, granted.memory_mb, rates) == min(fitting)
 
 
 def test_impossible_sizes_are_refused():

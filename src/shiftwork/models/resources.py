@@ -101,7 +101,7 @@ def fargate_size(resources: Resources, field: str = "resources") -> Resources:
 
 
 def describe_rounding(requested: Resources, granted: Resources) -> str | None:
-    """ "0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB" when the granted size differs from the requested one, else None."""
+    """How a size was rounded up ("0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB"); None if it was granted as asked."""
     if (requested.cpu, requested.memory_mb) == (granted.cpu, granted.memory_mb):
         return None
     return f"{requested.describe()} -> {granted.describe()}"
