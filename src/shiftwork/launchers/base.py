@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LaunchedTask:
-    task_arn: str
-    log_stream: str
-    resources: Resources | None = None  # a workflow task's: what it was launched with
+    task_arn: str  # an ECS task ARN; a workflow task on the Lambda executor: lambda:<request id>
+    log_stream: str  # "" where it is not known at launch (a Lambda invocation's)
+    resources: Resources | None = None  # a workflow task's size as granted (rounded up to what the executor has)
 
 
 class Launcher(ABC):

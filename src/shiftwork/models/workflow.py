@@ -19,7 +19,7 @@ from shiftwork.errors import DuplicateJobNameError, InvalidSpec
 from shiftwork.models.base import Model
 from shiftwork.models.limits import Name, Retries, TimeoutSeconds
 from shiftwork.models.parameters import check_parameters
-from shiftwork.models.resources import Resources
+from shiftwork.models.resources import Resources, check_task_resources
 
 REF = "$ref"
 PARAM = "$param"
@@ -115,6 +115,7 @@ class TaskSpec(Model):
             raise InvalidSpec(f"tasks.{self.name}.notebook", None, "a notebook task names its notebook's path")
         if self.kind == TaskKind.NOTEBOOK:
             check_parameters(self.arguments)  # injected into the notebook as variables: identifiers
+        check_task_resources(self.name, self.resources, self.executor, self.timeout_seconds, self.kind)
         if self.map_argument is not None:
             mapped = self.arguments.get(self.map_argument)
             if not (isinstance(mapped, dict) and set(mapped) == {REF}):
