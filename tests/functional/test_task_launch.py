@@ -146,7 +146,7 @@ def test_a_lambda_task_is_one_asynchronous_invoke_naming_run_task_and_attempt(ta
     assert task_function in sent["url_path"]
     assert json.loads(sent["body"]) == {"job_id": job.job_id, "task_id": "score[7]", "attempt": 1}
     assert launched.task_arn.startswith("lambda:") and len(launched.task_arn) > len("lambda:")
-    assert launched.log_stream == ""
+    assert launched.log_stream == f"lambda/{job.job_id}/score[7]/1"  # where the invocation sends its output
     assert launched.resources == Resources(cpu=1.0, memory_mb=1769)  # the function's size: 1 vCPU's worth
 
 
