@@ -54,3 +54,14 @@ def on_object_created(bucket: str, key: str, version: str) -> list[dict[str, Any
     from shiftwork.dispatch.arrival import on_object_created as arrived
 
     return [job.model_dump(mode="json") for job in arrived(bucket, key, version, default_launcher())]
+
+
+def on_task_invoked(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The task function's invocation ({"job_id", "task_id", "attempt"}): run that attempt of a workflow task."""
+    raise NotImplementedError("workflow tasks: the lead wires this")
+
+
+def on_task_function_finished(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The task function's invocation record (its EventBridge destination; "requestPayload" is the task's event,
+    "requestContext.condition" "Success" or why it failed, a timeout included): settle the attempt, advance the run."""
+    raise NotImplementedError("workflow tasks: the lead wires this")
