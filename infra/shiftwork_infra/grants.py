@@ -13,9 +13,11 @@
 - api (the Service): jobs, definitions, tasks (a run's details; stopping a run settles its tasks), the bucket, the
   runner's and the task function's logs, schedules, the dispatch queue (run now), ecs:StopTask, subscribing to the
   topic. It launches nothing itself: run-now (and a rerun) goes through the queue, so no lambda:InvokeFunction.
-- task (the workflow tasks' Lambda executor, invoked by dispatch and complete): jobs, definitions, tasks (its
-  task's record), the bucket (the run's code snapshot and upstream results read, its result written); its own logs
-  (the basic execution role every function has). It launches nothing: its invocation's outcome goes to complete.
+- task (the workflow tasks' Lambda executor, invoked by dispatch, complete and s3_trigger): jobs, definitions,
+  tasks (its task's record), the bucket read (the run's code snapshot, under its job's or its definition version's
+  input, and upstream results) and jobs/ written (its result, under its run); its own logs (the basic execution
+  role every function has); the default event bus (its destinations). It launches nothing: its invocation's
+  outcome goes to complete, which advances the run.
 
 ecs:RunTask's cpu and memory overrides (per task, on the task and its container) and its command override need no
 permission beyond ecs:RunTask on the task definition; only a taskRoleArn or executionRoleArn override would need
@@ -137,7 +139,8 @@ def grant_api(function: lambda_.IFunction, granted: Granted) -> None:
 
 def grant_task(function: lambda_.IFunction, granted: Granted) -> None:
     _state(function, granted)
-    granted.bucket.grant_read_write(function)
+    granted.bucket.grant_read(function)  # code snapshots live under definitions/ as well as jobs/
+    granted.bucket.grant_put(function, "jobs/*")  # jobs/<run>/tasks/<task>/result.*
 
 
 GRANTS = {

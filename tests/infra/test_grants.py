@@ -112,7 +112,7 @@ EXPECTED = {
     "task": merged(
         on({"*"}, *XRAY),
         STATE,
-        on({"bucket"}, *S3_READ, *S3_PUT, "s3:DeleteObject*"),  # the run's code and upstream results; its result
+        on({"bucket"}, *S3_READ, *S3_PUT),  # the run's code and upstream results read; its result written
         on({"default event bus"}, "events:PutEvents"),  # its destinations: each invocation's outcome
     ),
 }
@@ -124,7 +124,14 @@ FORBIDDEN = {
     # run-now and reruns go through the dispatch queue: the API launches nothing, on Fargate or on Lambda
     "api": ["ecs:RunTask", "lambda:InvokeFunction", "sns:Publish", "sqs:ReceiveMessage", "ecs:TagResource"],
     # it runs one task; its outcome goes to complete, which advances the run
-    "task": ["ecs:RunTask", "lambda:InvokeFunction", "iam:PassRole", "sqs:SendMessage", "sns:Publish"],
+    "task": [
+        "ecs:RunTask",
+        "lambda:InvokeFunction",
+        "iam:PassRole",
+        "sqs:SendMessage",
+        "sns:Publish",
+        "s3:DeleteObject*",
+    ],
 }
 
 

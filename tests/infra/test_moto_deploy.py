@@ -350,7 +350,8 @@ def _assert_allowed(
             },
         },
         "task": {
-            "s3:PutObject": {bucket, f"{bucket}/*"},
+            "s3:GetObject*": {bucket, f"{bucket}/*"},
+            "s3:PutObject": {f"{bucket}/jobs/*"},
             "events:PutEvents": {f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"},
         },
     }[handler]
