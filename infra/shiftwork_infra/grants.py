@@ -102,15 +102,25 @@ def _schedules(function: lambda_.IFunction, granted: Granted, actions: list[str]
     granted.scheduler_role.grant_pass_role(function)
 
 
+def _runs(function: lambda_.IFunction, granted: Granted) -> None:
+    """What advancing a workflow run reads and writes in the bucket: the run's spec in its code snapshot (under
+    jobs/ or definitions/), and a rerun's reused results, copied under the new run."""
+    granted.bucket.grant_read(function, "jobs/*")
+    granted.bucket.grant_read(function, "definitions/*")
+    granted.bucket.grant_put(function, "jobs/*")
+
+
 def grant_dispatch(function: lambda_.IFunction, granted: Granted) -> None:
     _state(function, granted)
     _launch(function, granted)
+    _runs(function, granted)
     _schedules(function, granted, ["ListSchedules", "UpdateSchedule", "DeleteSchedule"])  # re-arm, or end
 
 
 def grant_complete(function: lambda_.IFunction, granted: Granted) -> None:
     _state(function, granted)
     _launch(function, granted)
+    _runs(function, granted)
     granted.dispatch_queue.grant_send_messages(function)
     granted.topic.grant_publish(function)
 
@@ -118,6 +128,7 @@ def grant_complete(function: lambda_.IFunction, granted: Granted) -> None:
 def grant_s3_trigger(function: lambda_.IFunction, granted: Granted) -> None:
     _state(function, granted)
     granted.bucket.grant_read(function, "inbox/*")  # the uploaded notebook, copied to its job's input
+    granted.bucket.grant_read(function, "definitions/*")  # a watched workflow's spec, read to start its run
     granted.bucket.grant_put(function, "jobs/*")
     _launch(function, granted)
 
@@ -141,6 +152,7 @@ def grant_task(function: lambda_.IFunction, granted: Granted) -> None:
     _state(function, granted)
     granted.bucket.grant_read(function)  # code snapshots live under definitions/ as well as jobs/
     granted.bucket.grant_put(function, "jobs/*")  # jobs/<run>/tasks/<task>/result.*
+    granted.runner_logs.grant_write(function)  # each task's output in its own stream, beside the containers'
 
 
 GRANTS = {

@@ -155,6 +155,9 @@ class ShiftworkStack(cdk.Stack):
             f"Resource::<{logical(state.definitions)}.Arn>/index/*": f"{scoped}: the definitions table's indexes",
             f"Resource::<{logical(storage.bucket)}.Arn>/inbox/*": f"{scoped}: uploads the s3_trigger copies to jobs",
             f"Resource::<{logical(storage.bucket)}.Arn>/jobs/*": f"{scoped}: jobs' inputs, which the s3_trigger writes",
+            f"Resource::<{logical(storage.bucket)}.Arn>/definitions/*": (
+                f"{scoped}: definitions' code snapshots, whose workflow spec starts and advances a run"
+            ),
             "Resource::*": "X-Ray's PutTraceSegments and PutTelemetryRecords take no resource (Lambda active tracing)",
             f"Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{logical(runner.cluster)}>/*": (
                 "Tasks get their ARNs when they start: stopping them (api) and tagging them as RunTask creates them "

@@ -45,6 +45,7 @@ LOGS_READ = (
     "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
 )
+LOGS_WRITE = ("logs:CreateLogStream", "logs:PutLogEvents")
 PSEUDO_PARAMETERS = {"AWS::AccountId", "AWS::Partition", "AWS::Region"}
 PASS_RUNNER_ROLES = {"iam:PassRole": {"task role", "execution role"}}
 
@@ -75,6 +76,7 @@ EXPECTED = {
         STATE,
         on({"dispatch queue"}, *SQS_CONSUME),
         LAUNCH,
+        on({"bucket"}, *S3_READ, *S3_PUT),  # a run's spec in its snapshot; a rerun's reused results, copied
         on({"schedule group"}, "scheduler:ListSchedules", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
         on({"scheduler role"}, "iam:PassRole"),
     ),
@@ -82,6 +84,7 @@ EXPECTED = {
         on({"*"}, *XRAY),
         STATE,
         LAUNCH,  # a run's dependents
+        on({"bucket"}, *S3_READ, *S3_PUT),  # the run's spec, read as it advances
         on({"dispatch queue"}, *SQS_SEND),
         on({"topic"}, "sns:Publish"),
         on({"topic key"}, "kms:Decrypt", "kms:GenerateDataKey*"),
@@ -114,12 +117,13 @@ EXPECTED = {
         STATE,
         on({"bucket"}, *S3_READ, *S3_PUT),  # the run's code and upstream results read; its result written
         on({"default event bus"}, "events:PutEvents"),  # its destinations: each invocation's outcome
+        on({"runner logs"}, *LOGS_WRITE),  # each task's output, in its own stream of the runner log group
     ),
 }
 # what each must not do, said outright (EXPECTED's exactness implies it; these are the ones that would matter)
 FORBIDDEN = {
-    "dispatch": ["sns:Publish", "s3:GetObject*", "s3:PutObject", "scheduler:CreateSchedule", "ecs:StopTask"],
-    "complete": ["s3:GetObject*", "scheduler:UpdateSchedule", "sqs:ReceiveMessage", "ecs:StopTask"],
+    "dispatch": ["sns:Publish", "s3:DeleteObject*", "scheduler:CreateSchedule", "ecs:StopTask"],
+    "complete": ["s3:DeleteObject*", "scheduler:UpdateSchedule", "sqs:ReceiveMessage", "ecs:StopTask"],
     "s3_trigger": ["scheduler:CreateSchedule", "sns:Publish", "sqs:SendMessage", "s3:DeleteObject*", "ecs:StopTask"],
     # run-now and reruns go through the dispatch queue: the API launches nothing, on Fargate or on Lambda
     "api": ["ecs:RunTask", "lambda:InvokeFunction", "sns:Publish", "sqs:ReceiveMessage", "ecs:TagResource"],
@@ -252,12 +256,19 @@ def test_the_grants_are_scoped_within_their_resources(synthesized):
     def statement(**fields):
         return {"PolicyDocument": {"Statement": Match.array_with([Match.object_like(fields)])}}
 
-    # the s3_trigger reads only the inbox and writes only jobs' files
+    # the s3_trigger reads only the inbox (and a watched workflow's spec) and writes only jobs' files
     template.has_resource_properties(
         "AWS::IAM::Policy",
         statement(
             Action=list(S3_READ),
             Resource=[bucket_arn, {"Fn::Join": ["", [bucket_arn, "/inbox/*"]]}],
+        ),
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        statement(
+            Action=list(S3_READ),
+            Resource=[bucket_arn, {"Fn::Join": ["", [bucket_arn, "/definitions/*"]]}],
         ),
     )
     template.has_resource_properties(

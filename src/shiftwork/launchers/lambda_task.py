@@ -59,6 +59,8 @@ class LambdaTaskLauncher(Launcher):
     def function_size(self) -> tuple[int, int]:
         """The task function's configured memory size (MB) and timeout (seconds)."""
         with self._lock:
+            if self._configuration is None and self.settings.task_function_memory:
+                self._configuration = (self.settings.task_function_memory, 900)  # the stack sets 900 s
             if self._configuration is None:
                 configuration = aws.client("lambda", self.settings).get_function_configuration(
                     FunctionName=self.settings.task_function
