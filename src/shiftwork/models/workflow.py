@@ -56,9 +56,7 @@ class TaskStatus(StrEnum):
     UPSTREAM_FAILED = "UPSTREAM_FAILED"  # an input failed: it never runs
 
 
-TASK_TERMINAL = frozenset(
-    {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.UPSTREAM_FAILED}
-)
+TASK_TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.UPSTREAM_FAILED})
 
 
 def refs_in(value: Any) -> Iterator[str]:
@@ -137,6 +135,7 @@ class WorkflowSpec(Model):
     function: Callable_  # the @workflow function, module:qualname (for a rerun's or a deploy's provenance)
     module_file: Annotated[str, Field(min_length=1, max_length=255)]  # the module's file under the code folder
     parameters: dict[str, Any] = Field(default_factory=dict)  # the workflow function's parameters and defaults
+    required_parameters: list[str] = Field(default_factory=list, max_length=100)  # without a default: given per run
     tasks: list[TaskSpec] = Field(min_length=1, max_length=MAX_TASKS)
     python_requirements: list[Requirement] = Field(default_factory=list, max_length=MAX_REQUIREMENTS)
 
@@ -164,6 +163,10 @@ class WorkflowSpec(Model):
     @model_validator(mode="after")
     def _graph(self) -> WorkflowSpec:
         check_parameters(self.parameters)
+        check_parameters(dict.fromkeys(self.required_parameters))
+        both = sorted(set(self.parameters) & set(self.required_parameters))
+        if both:
+            raise InvalidSpec("required_parameters", both[0], "has a default in parameters: list it in one of them")
         seen: set[str] = set()
         for task in self.tasks:
             if task.name in seen:
@@ -176,7 +179,7 @@ class WorkflowSpec(Model):
                 if name == task.name:
                     raise InvalidSpec(f"tasks.{task.name}.arguments", name, "a task cannot take its own result")
             for name in params_in(task.arguments):
-                if name not in self.parameters:
+                if name not in self.parameters and name not in self.required_parameters:
                     raise InvalidSpec(
                         f"tasks.{task.name}.arguments", name, "is not a parameter of the workflow function"
                     )

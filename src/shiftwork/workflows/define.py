@@ -1,0 +1,225 @@
+"""@workflow: a function whose body, run once with placeholders, records the DAG its spec holds."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from shiftwork.errors import DuplicateJobNameError, InvalidSpec
+from shiftwork.models.limits import as_invalid_spec
+from shiftwork.models.resources import Resources
+from shiftwork.models.workflow import Executor, TaskSpec, WorkflowSpec
+from shiftwork.workflows import code
+from shiftwork.workflows.dag import Node, Param, make_options, recording, resolve
+
+LAMBDA_MAX_MB = 10240  # AWS Lambda's largest function
+LAMBDA_MAX_SECONDS = 900
+LAMBDA_MAX_CPU = 6.0  # Lambda gives vCPUs in proportion to memory: 6 at 10 GB
+
+
+class Workflow:
+    """A @workflow function: its spec, its code's files and how a deploy schedules it."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        name: str,
+        resources: Resources,
+        defaults: dict[str, Any],
+        python_requirements: list[str],
+        deploy: dict[str, Any],
+    ) -> None:
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]  # its name and docstring are the function's
+        self.fn = fn
+        self.name = name
+        self.resources = resources
+        self.defaults = defaults  # retries, timeout for tasks that give none
+        self.python_requirements = python_requirements
+        self._deploy = deploy
+        self._spec: WorkflowSpec | None = None
+
+    @property
+    def module_file(self) -> Path:
+        """The workflow's .py file; refused for a function defined in a notebook or a REPL."""
+        code.check_importable(self.fn, f"workflow {self.name}")
+        file = code.module_file(self.fn)
+        assert file is not None
+        return file
+
+    @property
+    def folder(self) -> Path:
+        """The folder the code snapshot holds; the runner puts it on sys.path."""
+        return self.module_file.parent
+
+    def spec(self) -> WorkflowSpec:
+        """The DAG the body records (once: recording is deterministic), checked as the server checks it."""
+        if self._spec is None:
+            self._spec = self._record()
+        return self._spec
+
+    def code_files(self) -> dict[str, Path]:
+        """The snapshot's files: relative path -> file on disk."""
+        return code.code_files(self.folder)
+
+    def deploy_options(self) -> dict[str, Any]:
+        """The CreateJobDefinition fields the decorator was given (name, schedule as text, timezone, policies)."""
+        return dict(self._deploy)
+
+    def run_parameters(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A run's parameters: the defaults overridden by `given`; unknown or missing ones refused."""
+        spec, given = self.spec(), dict(given or {})
+        known = [*spec.parameters, *spec.required_parameters]
+        for name in given:
+            if name not in known:
+                raise InvalidSpec("parameter", name, f"is not a parameter of {self.name}: use {', '.join(known)}")
+        missing = [name for name in spec.required_parameters if name not in given]
+        if missing:
+            raise InvalidSpec("parameter", missing[0], f"{self.name} has no default for it: give it (-p NAME=VALUE)")
+        return {**spec.parameters, **given}
+
+    def _record(self) -> WorkflowSpec:
+        folder, file = self.folder, self.module_file
+        function = code.reference(self.fn, self, folder, f"workflow {self.name}")
+        defaults, required = _parameters(self.fn)
+        with recording(self.name, folder) as rec:
+            self.fn(**{name: Param(name) for name in [*defaults, *required]})
+        if not rec.nodes:
+            raise InvalidSpec("workflow", self.name, "its body calls no task: call @task functions inside it")
+        seen: set[str] = set()
+        for node in rec.nodes:
+            if node.name in seen:
+                raise DuplicateJobNameError(node.name)
+            seen.add(node.name)
+        data = {
+            "name": self.name,
+            "function": function,
+            "module_file": file.relative_to(folder).as_posix(),
+            "parameters": defaults,
+            "required_parameters": required,
+            "tasks": [self._task(node, folder) for node in rec.nodes],
+            "python_requirements": self.python_requirements,
+        }
+        try:
+            return WorkflowSpec.model_validate(data)
+        except ValidationError as error:
+            raise as_invalid_spec(error) from None
+
+    def _task(self, node: Node, folder: Path) -> TaskSpec:
+        options = node.options
+        resources = Resources(
+            memory=options.memory_mb or self.resources.memory_mb, cpu=options.cpu or self.resources.cpu
+        )
+        retries = options.retries if options.retries is not None else self.defaults["retries"]
+        timeout = options.timeout if options.timeout is not None else self.defaults["timeout"]
+        fields: dict[str, Any] = {"kind": "notebook", "notebook": node.notebook}
+        if node.task is not None:
+            fields = {"function": code.reference(node.task.fn, node.task, folder, f"tasks.{node.name}.function")}
+        if options.output_formats is not None:
+            fields["output_formats"] = options.output_formats
+        if options.executor is Executor.LAMBDA:
+            _check_lambda(node.name, resources, timeout)
+        try:
+            return TaskSpec(
+                name=node.name,
+                arguments=resolve(node.arguments),
+                map_argument=node.map_argument,
+                resources=resources,
+                retries=retries,
+                timeout_seconds=timeout,
+                executor=options.executor,
+                **fields,
+            )
+        except ValidationError as error:
+            raise as_invalid_spec(error) from None
+
+
+def _check_lambda(name: str, resources: Resources, timeout: float | None) -> None:
+    """A Lambda executor runs at most 15 minutes with at most 10 GB (and 6 vCPUs)."""
+    where = f"tasks.{name}"
+    fix = 'use executor="fargate" for it'
+    if resources.memory_mb > LAMBDA_MAX_MB:
+        raise InvalidSpec(f"{where}.memory", f"{resources.memory_mb} MB", f"Lambda gives at most 10 GB: {fix}")
+    if resources.cpu > LAMBDA_MAX_CPU:
+        raise InvalidSpec(f"{where}.cpu", resources.cpu, f"Lambda gives at most {LAMBDA_MAX_CPU:g} vCPUs: {fix}")
+    if timeout is not None and timeout > LAMBDA_MAX_SECONDS:
+        raise InvalidSpec(f"{where}.timeout", timeout, f"Lambda runs at most {LAMBDA_MAX_SECONDS} s: {fix}")
+
+
+def _parameters(fn: Callable[..., Any]) -> tuple[dict[str, Any], list[str]]:
+    """The workflow function's parameters: defaults (as JSON) and the names without one."""
+    defaults: dict[str, Any] = {}
+    required: list[str] = []
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind not in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+            raise InvalidSpec(
+                f"parameters.{name}", str(param), "a run gives parameters by name: make it an ordinary parameter"
+            )
+        if param.default is param.empty:
+            required.append(name)
+            continue
+        try:
+            defaults[name] = json.loads(json.dumps(param.default, allow_nan=False))
+        except (TypeError, ValueError):
+            raise InvalidSpec(
+                f"parameters.{name}",
+                param.default,
+                "a default is stored as JSON: give a str, number, bool, None, "
+                "list or dict (and convert it inside a task)",
+            ) from None
+    return defaults, required
+
+
+def workflow(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    schedule: Any = None,
+    timezone: str | None = None,
+    resources: Resources | None = None,
+    python_requirements: list[str] | str | None = None,
+    retries: int | None = None,
+    timeout: float | None = None,
+    **definition: Any,
+) -> Any:
+    """Mark a function whose body wires @task calls into a workflow. `retries`, `timeout` and `resources` are
+    its tasks' defaults; `schedule`, `timezone` and the other keywords (max_running_jobs, misfire_grace_time,
+    coalesce, max_retries, retry_backoff_seconds, notify, tags, watch_prefix) are its definition's, as
+    CreateJobDefinition takes them."""
+
+    def decorate(function: Callable[..., Any]) -> Workflow:
+        label = name or function.__name__
+        if resources is not None and not isinstance(resources, Resources):
+            raise InvalidSpec("resources", resources, 'give Resources(memory="1g", cpu=1)')
+        options = make_options("default", retries=retries, timeout=timeout, executor="fargate")
+        given = {"schedule": schedule, "timezone": timezone, **definition}
+        deploy = _deploy_options(label, {key: value for key, value in given.items() if value is not None})
+        requirements = (
+            python_requirements.replace(",", " ").split()
+            if isinstance(python_requirements, str)
+            else list(python_requirements or [])
+        )
+        defaults = {"retries": options.retries or 0, "timeout": options.timeout}
+        return Workflow(function, label, resources or Resources(), defaults, requirements, deploy)
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _deploy_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The definition fields given, checked by the definition model (a Schedule becomes its cron text)."""
+    from shiftwork.models.definition import DefinitionSpec
+
+    for key in ("input_uri", "parameters", "output_formats", "kernel_name"):
+        if key in given:
+            raise InvalidSpec(key, given[key], "a workflow sets this itself: leave it out of @workflow")
+    try:
+        checked = DefinitionSpec.model_validate({"name": name, **given})
+    except ValidationError as error:
+        raise as_invalid_spec(error) from None
+    return checked.model_dump(mode="json", exclude_unset=True)
