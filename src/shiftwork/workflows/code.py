@@ -92,9 +92,8 @@ def check_module_name(name: str, where: str) -> None:
         raise InvalidSpec(where, name, f"is the name of the {top!r} module Python or Shiftwork needs: rename the file")
 
 
-def notebook_path(folder: Path, path: str | Path) -> str:
+def notebook_path(folder: Path, path: str | Path, where: str) -> str:
     """A notebook task's path relative to the workflow's folder, which it must be in."""
-    where = f"notebook_task {str(path)!r}"
     target = Path(path) if Path(path).is_absolute() else folder / path
     resolved, root = target.resolve(), folder.resolve()
     try:

@@ -273,7 +273,9 @@ def bind_arguments(task: str, fn: Callable[..., Any], args: tuple[Any, ...], kwa
         missing = [n for n, p in params.items() if p.default is p.empty and p.kind in _NAMED and n not in given]
         if missing:
             raise InvalidSpec(where, missing[0], f"{task}() needs this argument: pass it ({error})") from None
-        raise InvalidSpec(where, f"{len(args)} positional", f"{task}() {error}: its parameters are {names}") from None
+        positional = [n for n, p in params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        fix = f"{task}() takes at most {len(positional)} ({', '.join(positional) or 'none'}): drop the others"
+        raise InvalidSpec(where, f"{len(args)} positional arguments", fix) from None
     arguments: dict[str, Any] = {}
     for name, value in bound.arguments.items():
         kind = params[name].kind

@@ -149,7 +149,7 @@ def notebook_task(
     rec = current()
     if rec is None:
         raise InvalidSpec("notebook_task", str(path), "is called inside a @workflow function's body: it adds a task")
-    relative = notebook_path(rec.folder, path)
+    relative = notebook_path(rec.folder, path, f"tasks.{name or Path(path).stem}.notebook")
     label = check_task_name(name or Path(relative).stem, f"tasks.{name or relative}.name")
     if not isinstance(parameters, dict | None):
         raise InvalidSpec(f"tasks.{label}.parameters", parameters, "give a dict of parameter name -> value")
