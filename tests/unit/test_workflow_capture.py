@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from shiftwork.errors import DuplicateJobNameError, InvalidSpec, NotAValueError
+from shiftwork.models.limits import as_invalid_spec
 from shiftwork.models.workflow import WorkflowSpec
 from shiftwork.workflows import Workflow, load_workflow
 
@@ -534,3 +536,65 @@ def test_importing_shiftwork_stays_light_and_exports_the_workflow_api() -> None:
         "[]",
         "shiftwork.workflows.tasks shiftwork.workflows.define shiftwork.workflows.tasks shiftwork.models.resources",
     ]
+
+
+def test_map_takes_its_list_first_and_the_argument_by_name(project: Project) -> None:
+    spec = project.spec_of("""
+        @workflow
+        def daily(day: str = "d"):
+            data = load(day)
+            by_alpha = score.map(load(day).alias("alphas"), data=data)
+            by_data = score.map(items=data, argument="data", alpha=2.0).alias("by_data")
+            best([by_alpha, by_data])
+    """)
+    assert (spec.task("score").map_argument, spec.task("by_data").map_argument) == ("alpha", "data")
+    assert spec.task("by_data").arguments == {"data": {"$ref": "load"}, "alpha": 2.0}
+    assert spec.task("best").arguments == {"models": [{"$ref": "score"}, {"$ref": "by_data"}]}
+
+
+def test_a_script_run_as_main_names_its_module_by_its_file(project: Project) -> None:
+    project.write("pipeline.py", EXAMPLE + "print(daily.spec().model_dump_json())\n")
+    project.write("report.ipynb", NOTEBOOK)
+    done = subprocess.run([sys.executable, "pipeline.py"], capture_output=True, text=True, cwd=project.folder)
+    assert done.returncode == 0, done.stderr
+    spec = WorkflowSpec.model_validate_json(done.stdout)
+    assert (spec.function, spec.task("fit_2").function, spec.module_file) == (
+        "pipeline:daily",
+        "pipeline:fit",
+        "pipeline.py",
+    )
+
+
+def _validate(data: dict) -> WorkflowSpec:
+    """As the service checks a spec posted to it."""
+    try:
+        return WorkflowSpec.model_validate(data)
+    except ValidationError as error:
+        raise as_invalid_spec(error) from None
+
+
+def test_a_spec_edited_by_hand_is_checked_as_strictly(example: Workflow) -> None:
+    """The server validates a posted spec with the same model: a cycle, an unknown parameter, a clash."""
+    data = example.spec().model_dump(mode="json")
+    cyclic = json.loads(json.dumps(data))
+    cyclic["tasks"][0]["arguments"] = {"day": {"$ref": "best"}}
+    with pytest.raises(InvalidSpec, match=r"tasks.best .*these tasks depend on each other in a cycle"):
+        _validate(cyclic)
+    unknown = {**data, "parameters": {}}
+    with pytest.raises(InvalidSpec, match=r"tasks.load.arguments 'day': is not a parameter of the workflow"):
+        _validate(unknown)
+    assert _validate({**data, "parameters": {}, "required_parameters": ["day"]}).required_parameters
+    with pytest.raises(InvalidSpec, match=r"required_parameters 'day': has a default in parameters"):
+        _validate({**data, "required_parameters": ["day"]})
+
+
+def test_an_alias_given_after_the_result_is_used_still_names_the_reference(project: Project) -> None:
+    spec = project.spec_of("""
+        @workflow
+        def daily(day: str = "d"):
+            model = fit(load(day), 1.0)
+            best([model])
+            model.alias("fit_late")
+    """)
+    assert spec.names == ["load", "fit_late", "best"]
+    assert spec.task("best").arguments == {"models": [{"$ref": "fit_late"}]}
