@@ -236,3 +236,15 @@ def test_an_alias_given_after_the_result_is_used_still_names_the_reference(proje
     """)
     assert spec.names == ["load", "fit_late", "best"]
     assert spec.task("best").arguments == {"models": [{"$ref": "fit_late"}]}
+
+
+def test_the_workflows_retries_and_timeout_are_its_tasks_defaults(project: Project) -> None:
+    spec = project.spec_of("""
+        @workflow(retries=1, timeout=60)
+        def daily(day: str = "d"):
+            fit(load(day), 1.0)
+    """)
+    assert (spec.task("load").retries, spec.task("load").timeout_seconds) == (1, 60.0)
+    assert (spec.task("fit").retries, spec.task("fit").timeout_seconds) == (2, 600.0)  # its own
+    with pytest.raises(InvalidSpec, match=r"^retries 11: Input should be less than or equal to 10"):
+        project.spec_of("@workflow(retries=11)\ndef daily(day='d'):\n    load(day)\n", name="other")

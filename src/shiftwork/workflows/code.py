@@ -59,8 +59,7 @@ def module_name(file: Path, folder: Path) -> str | None:
 
 
 def reference(fn: Any, obj: Any, folder: Path, where: str) -> str:
-    """`module:qualname` by which the runner imports `obj` (fn, or the Task or Workflow wrapping it) from a
-    snapshot of `folder`."""
+    """`module:qualname` by which the runner imports `obj` (fn or its Task or Workflow) from `folder`'s snapshot."""
     check_importable(fn, where)
     file = module_file(fn)
     assert file is not None
@@ -118,8 +117,7 @@ def _skipped(directory: str) -> bool:
 
 
 def code_files(folder: Path) -> dict[str, Path]:
-    """The files a snapshot of `folder` holds, by path relative to it; environments, caches and hidden files
-    (secrets in .env) are left out."""
+    """A snapshot of `folder`: relative path -> file; environments, caches and hidden files (.env) left out."""
     found: dict[str, Path] = {}
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(name for name in dirs if not _skipped(name))
@@ -148,8 +146,8 @@ def _check_size(folder: Path, files: dict[str, Path]) -> None:
 
 
 def load_workflow(target: str) -> Workflow:
-    """The @workflow that `pipeline.py:daily` names (or the only one in pipeline.py), importing the file as a
-    module by its stem with its folder on sys.path, as the runner will."""
+    """The @workflow `pipeline.py:daily` names (or pipeline.py's only one), imported as the runner will import it."""
+    # as module "pipeline" with its folder on sys.path, so that modules beside it import as they will there
     file, sep, attribute = target.rpartition(":")
     if not sep or "/" in attribute or "\\" in attribute or attribute.endswith(".py"):
         file, attribute = target, ""

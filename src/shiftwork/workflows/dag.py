@@ -206,8 +206,7 @@ def check_task_name(name: Any, where: str) -> str:
 
 
 def to_tree(value: Any, where: str, rec: Recording) -> Any:
-    """An argument as a JSON tree: TaskResults stay in place (resolved to {"$ref": name} by resolve()), Params
-    become {"$param": name}, JSON constants stay as they are."""
+    """An argument as a JSON tree: Params become {"$param": name}; TaskResults stay for resolve() to name."""
     if isinstance(value, TaskResult):
         if value._recording is not rec:
             raise InvalidSpec(where, value, "comes from another workflow's body: call its task in this body")

@@ -188,16 +188,19 @@ def workflow(
     timeout: float | None = None,
     **definition: Any,
 ) -> Any:
-    """Mark a function whose body wires @task calls into a workflow. `retries`, `timeout` and `resources` are
-    its tasks' defaults; `schedule`, `timezone` and the other keywords (max_running_jobs, misfire_grace_time,
-    coalesce, max_retries, retry_backoff_seconds, notify, tags, watch_prefix) are its definition's, as
-    CreateJobDefinition takes them."""
+    """Mark a function whose body wires @task calls together as a workflow; `@workflow` and `@workflow()` work."""
+    # resources, retries and timeout: its tasks' defaults. schedule, timezone and the rest (max_running_jobs,
+    # misfire_grace_time, coalesce, max_retries, retry_backoff_seconds, notify, tags, watch_prefix,
+    # job_definition_id): its definition's, as CreateJobDefinition takes them.
 
     def decorate(function: Callable[..., Any]) -> Workflow:
         label = name or function.__name__
         if resources is not None and not isinstance(resources, Resources):
             raise InvalidSpec("resources", resources, 'give Resources(memory="1g", cpu=1)')
-        options = make_options("default", retries=retries, timeout=timeout, executor="fargate")
+        try:
+            options = make_options("workflow", retries=retries, timeout=timeout, executor="fargate")
+        except InvalidSpec as error:  # the workflow's own keyword, not a task's
+            raise InvalidSpec(error.field.removeprefix("tasks.workflow."), error.value, error.fix) from None
         given = {"schedule": schedule, "timezone": timezone, **definition}
         deploy = _deploy_options(label, {key: value for key, value in given.items() if value is not None})
         requirements = (

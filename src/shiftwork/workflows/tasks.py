@@ -26,8 +26,7 @@ _MISSING: Any = object()
 
 
 class Task:
-    """A function a workflow runs as a task. Called outside a @workflow body it simply runs (unit tests);
-    inside one it records a task and returns its TaskResult."""
+    """A workflow's step: called in a @workflow body it records a task; called anywhere else it just runs."""
 
     def __init__(self, fn: Callable[..., Any], name: str, options: TaskOptions) -> None:
         functools.update_wrapper(self, fn)  # the module-level name, docstring and signature stay the function's
@@ -42,8 +41,8 @@ class Task:
         return self._record(rec, bind_arguments(self.name, self.fn, args, kwargs), None)
 
     def map(self, items: Any = _MISSING, /, *args: Any, argument: str | None = None, **kwargs: Any) -> Any:
-        """One instance per element of `items` (another task's list), each given as `argument` (by default the
-        first parameter not given by keyword); downstream, its result is the list of all instances' results."""
+        """One instance per element of another task's list, each passed as `argument` (default: the first not given)."""
+        # downstream, the mapped task's result is the list of its instances' results (a fan-in)
         if items is _MISSING:
             items = kwargs.pop("items", _MISSING)
         if items is _MISSING or args:
@@ -115,8 +114,7 @@ def task(
     executor: str = "fargate",
     name: str | None = None,
 ) -> Task | Callable[[Callable[..., Any]], Task]:
-    """Mark a module-level function as a workflow task; resources, retries and timeout left out are the
-    workflow's. `@task` and `@task()` both work."""
+    """Mark a module-level function as a workflow task (options left out are the workflow's); `@task()` works too."""
 
     def decorate(function: Callable[..., Any]) -> Task:
         if not callable(function):
