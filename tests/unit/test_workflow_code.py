@@ -11,6 +11,7 @@ import pytest
 
 from shiftwork.errors import InvalidSpec
 from shiftwork.models.workflow import WorkflowSpec
+from shiftwork.workflows import Workflow
 from tests.unit.workflow_modules import (
     EXAMPLE,
     HEADER,
@@ -300,3 +301,22 @@ def test_a_script_run_as_main_names_its_module_by_its_file(project: Project) -> 
         "pipeline:fit",
         "pipeline.py",
     )
+
+
+def test_the_runner_imports_a_tasks_function_from_its_reference(project: Project, example: Workflow) -> None:
+    """As the runner does in a fresh process, with only the snapshot's folder on sys.path."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom shiftwork.workflows import import_callable\n"
+        "spec = __import__('json').loads(sys.stdin.read())\n"
+        "fit = import_callable(spec['tasks'][2]['function'], Path.cwd())\n"
+        "print(type(fit).__name__, fit(data=[1.0, 2.0], alpha=spec['tasks'][2]['arguments']['alpha']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=example.spec().model_dump_json(),
+        capture_output=True,
+        text=True,
+        cwd=project.folder,
+        check=True,
+    )
+    assert done.stdout.strip() == "function {'alpha': 1.0, 'score': 3.0}"

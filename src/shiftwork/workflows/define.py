@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shiftwork.errors import DuplicateJobNameError, InvalidSpec
+from shiftwork.errors import InvalidSpec
 from shiftwork.models.limits import as_invalid_spec
 from shiftwork.models.resources import Resources
 from shiftwork.models.workflow import Executor, TaskSpec, WorkflowSpec
@@ -91,11 +91,6 @@ class Workflow:
             self.fn(**{name: Param(name) for name in [*defaults, *required]})
         if not rec.nodes:
             raise InvalidSpec("workflow", self.name, "its body calls no task: call @task functions inside it")
-        seen: set[str] = set()
-        for node in rec.nodes:
-            if node.name in seen:
-                raise DuplicateJobNameError(node.name)
-            seen.add(node.name)
         data = {
             "name": self.name,
             "function": function,
