@@ -93,10 +93,12 @@ def test_a_parameter_without_a_default_is_required_per_run(project: Project) -> 
         daily.run_parameters({})
     with pytest.raises(InvalidSpec, match="'days': is not a parameter of daily"):
         daily.run_parameters({"day": "x", "days": "y"})
+    with pytest.raises(InvalidSpec, match=r"parameters.day .*a parameter is stored as JSON"):
+        daily.run_parameters({"day": {1, 2}})
 
 
 def test_a_default_that_is_not_json_is_refused(project: Project) -> None:
-    with pytest.raises(InvalidSpec, match=r"parameters.day .*a default is stored as JSON"):
+    with pytest.raises(InvalidSpec, match=r"parameters.day .*a parameter is stored as JSON"):
         project.spec_of("""
             import datetime
 

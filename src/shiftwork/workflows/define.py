@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from shiftwork.errors import InvalidSpec
 from shiftwork.models.limits import as_invalid_spec
+from shiftwork.models.parameters import check_parameters
 from shiftwork.models.resources import Resources
 from shiftwork.models.workflow import Executor, TaskSpec, WorkflowSpec
 from shiftwork.workflows import code
@@ -81,7 +82,10 @@ class Workflow:
         missing = [name for name in spec.required_parameters if name not in given]
         if missing:
             raise InvalidSpec("parameter", missing[0], f"{self.name} has no default for it: give it (-p NAME=VALUE)")
-        return {**spec.parameters, **given}
+        return check_parameters({**spec.parameters, **{name: _as_json(name, value) for name, value in given.items()}})
+
+    def __repr__(self) -> str:
+        return f"<Workflow {self.name!r} of {self.fn.__module__}.{self.fn.__qualname__}>"
 
     def _record(self) -> WorkflowSpec:
         folder, file = self.folder, self.module_file
@@ -158,16 +162,20 @@ def _parameters(fn: Callable[..., Any]) -> tuple[dict[str, Any], list[str]]:
         if param.default is param.empty:
             required.append(name)
             continue
-        try:
-            defaults[name] = json.loads(json.dumps(param.default, allow_nan=False))
-        except (TypeError, ValueError):
-            raise InvalidSpec(
-                f"parameters.{name}",
-                param.default,
-                "a default is stored as JSON: give a str, number, bool, None, "
-                "list or dict (and convert it inside a task)",
-            ) from None
+        defaults[name] = _as_json(name, param.default)
     return defaults, required
+
+
+def _as_json(name: str, value: Any) -> Any:
+    """A parameter's value as its JSON form (tuples become lists), or InvalidSpec if it has none."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        raise InvalidSpec(
+            f"parameters.{name}",
+            value,
+            "a parameter is stored as JSON: give a str, number, bool, None, list or dict (and convert it in a task)",
+        ) from None
 
 
 def workflow(
