@@ -20,6 +20,8 @@ from shiftwork.errors import InvalidSpec
 # Environment variables the runner container receives (ECS overrides, or the LocalLauncher's subprocess).
 ENV_JOB_ID = "SHIFTWORK_JOB_ID"
 ENV_TASK_ID = "SHIFTWORK_TASK_ID"  # set for one task of a workflow run: the runner runs that task
+ENV_TASK_ATTEMPT = "SHIFTWORK_TASK_ATTEMPT"  # which attempt of it: a late event of an earlier one is told apart
+ENV_TASK_RESULT_DIR = "SHIFTWORK_TASK_RESULT_DIR"  # a notebook task's kernel: where task_result() writes
 ENV_ENDPOINT_URL = "SHIFTWORK_ENDPOINT_URL"
 ENV_STATE_DIR = "SHIFTWORK_STATE_DIR"
 ENV_API_URL = "SHIFTWORK_API_URL"  # the CLI, connect() and the front ends use that REST API when it is set

@@ -18,7 +18,8 @@ def project(tmp_path: Path) -> Iterator[Project]:
     yield Project(tmp_path)
     sys.path[:] = path  # each test's modules are its own: forget what it imported
     for name in set(sys.modules) - modules:
-        del sys.modules[name]
+        if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
 
 
 @pytest.fixture

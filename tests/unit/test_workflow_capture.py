@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from shiftwork.errors import DuplicateJobNameError, InvalidSpec, NotAValueError
 from shiftwork.models.limits import as_invalid_spec
-from shiftwork.models.workflow import WorkflowSpec
+from shiftwork.models.workflow import REQUIRED, WorkflowSpec, run_parameters
 from shiftwork.workflows import Workflow
 from tests.unit.workflow_modules import (
     Project,
@@ -22,7 +22,7 @@ def test_the_issue_example_records_its_dag(example: Workflow) -> None:
     spec = example.spec()
     assert spec.names == ["load", "fit_0", "fit_1", "fit_2", "best", "alphas", "score", "report"]
     assert (spec.name, spec.function, spec.module_file) == ("daily-models", "pipeline:daily", "pipeline.py")
-    assert spec.parameters == {"day": "2026-01-01"} and spec.required_parameters == []
+    assert spec.parameters == {"day": "2026-01-01"}
     assert spec.python_requirements == ["numpy"]
     assert task_of(spec, "load")["arguments"] == {"day": {"$param": "day"}}
     fit_1 = task_of(spec, "fit_1")
@@ -84,17 +84,11 @@ def test_a_parameter_without_a_default_is_required_per_run(project: Project) -> 
         def daily(day: str, n: int = 3, alphas: tuple = (0.1, 1.0)):
             fit(load(day), alpha=n).alias("fit")
     """)
-    assert spec.required_parameters == ["day"]
-    assert spec.parameters == {"n": 3, "alphas": [0.1, 1.0]}
+    assert spec.parameters == {"day": REQUIRED, "n": 3, "alphas": [0.1, 1.0]}
     assert spec.name == "daily" and spec.task("fit").arguments == {"data": {"$ref": "load"}, "alpha": {"$param": "n"}}
-    daily = sys.modules["pipeline"].daily
-    assert daily.run_parameters({"day": "2026-03-02"}) == {"n": 3, "alphas": [0.1, 1.0], "day": "2026-03-02"}
-    with pytest.raises(InvalidSpec, match="'day': daily has no default for it"):
-        daily.run_parameters({})
-    with pytest.raises(InvalidSpec, match="'days': is not a parameter of daily"):
-        daily.run_parameters({"day": "x", "days": "y"})
-    with pytest.raises(InvalidSpec, match=r"parameters.day .*a parameter is stored as JSON"):
-        daily.run_parameters({"day": {1, 2}})
+    assert run_parameters(spec, {"day": "2026-03-02"}) == {"day": "2026-03-02", "n": 3, "alphas": [0.1, 1.0]}
+    with pytest.raises(InvalidSpec, match=r"parameters.day None: daily needs it"):
+        run_parameters(spec, {})
 
 
 def test_a_default_that_is_not_json_is_refused(project: Project) -> None:
@@ -223,9 +217,7 @@ def test_a_spec_edited_by_hand_is_checked_as_strictly(example: Workflow) -> None
     unknown = {**data, "parameters": {}}
     with pytest.raises(InvalidSpec, match=r"tasks.load.arguments 'day': is not a parameter of the workflow"):
         _validate(unknown)
-    assert _validate({**data, "parameters": {}, "required_parameters": ["day"]}).required_parameters
-    with pytest.raises(InvalidSpec, match=r"required_parameters 'day': has a default in parameters"):
-        _validate({**data, "required_parameters": ["day"]})
+    assert _validate({**data, "parameters": {"day": REQUIRED}}).parameters == {"day": REQUIRED}
 
 
 def test_an_alias_given_after_the_result_is_used_still_names_the_reference(project: Project) -> None:

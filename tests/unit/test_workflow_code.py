@@ -83,7 +83,7 @@ from tests.unit.workflow_modules import (
             def daily(day: str = "d"):
                 big(day)
             """,
-            r"tasks.big.memory '16384 MB': Lambda gives at most 10 GB: use executor=\"fargate\"",
+            r"tasks.big.resources '0.25 vCPU, 16 GB': the lambda executor gives at most 10240 MB",
         ),
     ],
     ids=["lambda", "nested", "renamed", "empty", "lambda-executor-too-big"],
@@ -143,12 +143,12 @@ def test_a_task_from_outside_the_workflows_folder_is_refused(project: Project) -
         project.load("wf/pipeline.py:daily").spec()
 
 
-def test_a_task_defined_without_a_file_is_refused(project: Project) -> None:
+def test_a_task_defined_without_a_file_is_refused(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """As in a notebook or a REPL: a module with no __file__ (a notebook's __main__)."""
     import types
 
     cells = types.ModuleType("cells")
-    sys.modules["cells"] = cells
+    monkeypatch.setitem(sys.modules, "cells", cells)
     exec(HEADER + "@task\ndef sq(x):\n    return x\n", cells.__dict__)
     project.write("pipeline.py", "from cells import sq\n@workflow\ndef daily(day='d'):\n    sq(day)\n")
     with pytest.raises(InvalidSpec, match=r"tasks.sq.function 'cells:sq': .*\(a notebook or an interactive session\)"):
@@ -303,12 +303,13 @@ def test_a_script_run_as_main_names_its_module_by_its_file(project: Project) -> 
     )
 
 
-def test_the_runner_imports_a_tasks_function_from_its_reference(project: Project, example: Workflow) -> None:
+def test_a_fresh_process_imports_a_tasks_function_by_its_reference(project: Project, example: Workflow) -> None:
     """As the runner does in a fresh process, with only the snapshot's folder on sys.path."""
     code = (
-        "import sys\nfrom pathlib import Path\nfrom shiftwork.workflows import import_callable\n"
-        "spec = __import__('json').loads(sys.stdin.read())\n"
-        "fit = import_callable(spec['tasks'][2]['function'], Path.cwd())\n"
+        "import importlib, json, sys\nsys.path.insert(0, '.')\n"
+        "spec = json.loads(sys.stdin.read())\n"
+        "module, _, name = spec['tasks'][2]['function'].partition(':')\n"
+        "fit = getattr(importlib.import_module(module), name).fn\n"
         "print(type(fit).__name__, fit(data=[1.0, 2.0], alpha=spec['tasks'][2]['arguments']['alpha']))\n"
     )
     done = subprocess.run(

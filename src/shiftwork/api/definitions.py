@@ -31,6 +31,7 @@ from shiftwork.store import definitions, files, slots
 
 if TYPE_CHECKING:
     from shiftwork.api.service import Service
+    from shiftwork.api.workflows import WorkflowCode
     from shiftwork.models.definition import ListJobDefinitionsQuery
 
 
@@ -129,7 +130,12 @@ class Definitions:
         compiled = compile_to_eventbridge(trigger, now=now)
         return trigger.to_dict(), [c.to_dict() for c in compiled]
 
-    def create(self, request: CreateJobDefinition, job_definition_id: str | None = None) -> DescribeJobDefinition:
+    def create(
+        self,
+        request: CreateJobDefinition,
+        job_definition_id: str | None = None,
+        workflow: WorkflowCode | None = None,
+    ) -> DescribeJobDefinition:
         """Validate everything, snapshot the notebook, store version 1 and create its schedules.
 
         With --conflict replace on an existing id it stores the next version instead. Replacements racing each
@@ -137,8 +143,11 @@ class Definitions:
         version it read, so one that lost the race reads again and takes the next (each its own snapshot).
         """
         notebook = Path(request.input_uri).expanduser()
-        kernel_name = resolve_kernel(check_notebook(notebook), request.kernel_name)
-        check_formats(request.output_formats)
+        if workflow is None:
+            kernel_name = resolve_kernel(check_notebook(notebook), request.kernel_name)
+            check_formats(request.output_formats)
+        else:
+            kernel_name = "python3"  # unused: a workflow's notebook tasks run on their notebooks' kernels
         now = datetime.now(UTC).replace(microsecond=0)
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
@@ -158,8 +167,13 @@ class Definitions:
                     "exists already: choose --conflict replace or keep, or another id",
                 )
             definition = _version(request, notebook, definition_id, existing, trigger, compiled, now, kernel_name)
+            if workflow is not None:
+                definition = workflow.definition(definition)
             check_record_size("definition", definition)
-            inputs = self._inputs(notebook, request.package_input_folder, definition.input_prefix)
+            if workflow is not None:
+                inputs = workflow.inputs(definition.input_prefix)
+            else:
+                inputs = self._inputs(notebook, request.package_input_folder, definition.input_prefix)
             write = partial(definitions.put, definition, replacing=existing.version if existing else None)
             try:
                 self._record(definition, inputs, write)

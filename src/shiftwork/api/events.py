@@ -54,3 +54,10 @@ def on_object_created(bucket: str, key: str, version: str) -> list[dict[str, Any
     from shiftwork.dispatch.arrival import on_object_created as arrived
 
     return [job.model_dump(mode="json") for job in arrived(bucket, key, version, default_launcher())]
+
+
+def on_task_invoked(event: dict[str, Any]) -> dict[str, Any]:
+    """The task Lambda's event ({"job_id", "task_id", "attempt"}): run that light workflow task, pass its end on."""
+    from shiftwork.workflows.lambda_executor import run_invocation
+
+    return run_invocation(event)

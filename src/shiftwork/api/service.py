@@ -37,9 +37,11 @@ STOPPABLE = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS)
 class Service:
     def __init__(self, settings: Settings | None = None) -> None:
         from shiftwork.api.definitions import Definitions
+        from shiftwork.api.workflows import Workflows
 
         self.settings = settings or get_settings()
         self.definitions = Definitions(self)
+        self.workflows = Workflows(self)
 
     # -- jobs ---------------------------------------------------------------------------------------------
     def create_job(self, request: CreateJob) -> DescribeJob:
@@ -129,6 +131,8 @@ class Service:
     def stop_job(self, job_id: str) -> DescribeJob:
         """QUEUED/IN_PROGRESS -> STOPPING and stop its task; the completion handler makes it STOPPED."""
         job = jobs.get(job_id)
+        if job.kind == "workflow":
+            return self.workflows.stop(job_id)
         if job.status not in STOPPABLE:
             raise Conflict(job_id, job.status.value, "|".join(s.value for s in STOPPABLE))
         if job.status == Status.CREATED or (not job.task_arn and job.status == Status.QUEUED):
@@ -159,7 +163,9 @@ class Service:
         job = jobs.get(job_id)
         if job.status not in TERMINAL_STATUSES:
             raise Conflict(job_id, job.status.value, "finished (stop it first: shiftwork job stop ID)")
-        files.delete_prefix(f"jobs/{job_id}/", self.settings)
+        files.delete_prefix(f"jobs/{job_id}/", self.settings)  # a run's task results and logs too
+        if job.kind == "workflow":
+            self.workflows.delete_tasks(job_id)
         jobs.delete(job_id)
 
     def download_job_files(self, job_id: str, destination: Path) -> list[Path]:
@@ -234,11 +240,17 @@ class Service:
     def job_logs(self, job_id: str, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
         """One batch of the job's log events, oldest first, and the token for the next batch."""
         job = jobs.get(job_id)
-        if not job.log_stream:
+        return self.stream_logs(job.log_stream, next_token, archive_key=files.logs_key(job_id))
+
+    def stream_logs(
+        self, log_stream: str | None, next_token: str | None, *, archive_key: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One batch of a runner's log stream; the embedded stack's archive (at archive_key) once it is gone."""
+        if not log_stream:
             return [], next_token
         request: dict[str, Any] = {
             "logGroupName": self.settings.log_group,
-            "logStreamName": job.log_stream,
+            "logStreamName": log_stream,
             "startFromHead": True,
         }
         if next_token:
@@ -254,18 +266,18 @@ class Service:
             raise InvalidSpec("next_token", next_token, "send back a next_token as a logs page gave it") from None
         events = response.get("events", [])
         if not events and next_token is None:
-            archived = self._archived_logs(job_id)
+            archived = self._archived_logs(archive_key)
             if archived:
                 return archived, ARCHIVE_TOKEN
         if next_token == ARCHIVE_TOKEN:
             return [], ARCHIVE_TOKEN
         return events, response.get("nextForwardToken") or next_token
 
-    def _archived_logs(self, job_id: str) -> list[dict[str, Any]]:
-        """The embedded stack's archive of a job's output, when CloudWatch no longer has it."""
+    def _archived_logs(self, key: str) -> list[dict[str, Any]]:
+        """The embedded stack's archive of a runner's output, when CloudWatch no longer has it."""
         s3 = aws.client("s3", self.settings)
         try:
-            body = s3.get_object(Bucket=self.settings.bucket, Key=files.logs_key(job_id))["Body"].read()
+            body = s3.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
         except s3.exceptions.NoSuchKey:
             return []
         return [json.loads(line) for line in body.splitlines() if line.strip()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shiftwork.config import ENV_JOB_ID
+from shiftwork.config import ENV_JOB_ID, ENV_TASK_ID
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJob, Status
 from shiftwork.store import jobs
@@ -13,13 +13,22 @@ from shiftwork.store import jobs
 log = logging.getLogger(__name__)
 
 
-def job_id_of(detail: dict[str, Any]) -> str | None:
-    """The job id from the task's container overrides (what the launcher set), else startedBy."""
+def _environment(detail: dict[str, Any], name: str) -> str | None:
     for override in detail.get("overrides", {}).get("containerOverrides", []):
         for variable in override.get("environment", []):
-            if variable.get("name") == ENV_JOB_ID:
+            if variable.get("name") == name:
                 return str(variable["value"])
-    return detail.get("startedBy")
+    return None
+
+
+def job_id_of(detail: dict[str, Any]) -> str | None:
+    """The job id from the task's container overrides (what the launcher set), else startedBy."""
+    return _environment(detail, ENV_JOB_ID) or detail.get("startedBy")
+
+
+def task_id_of(detail: dict[str, Any]) -> str | None:
+    """The workflow task the container ran, if it ran one (the launcher sets it in the overrides)."""
+    return _environment(detail, ENV_TASK_ID)
 
 
 def stopped_message(detail: dict[str, Any]) -> str:
@@ -43,6 +52,11 @@ def handle_task_state_change(detail: dict[str, Any]) -> DescribeJob | None:
     if not job_id:
         log.warning("task %s carries no job id; ignored", detail.get("taskArn"))
         return None
+    task_id = task_id_of(detail)
+    if task_id:
+        from shiftwork.workflows.completion import handle_task_stopped
+
+        return handle_task_stopped(job_id, task_id, detail)
     try:
         job = jobs.get(job_id)
     except NotFound:

@@ -33,6 +33,10 @@ def launch_unlaunched(job: DescribeJob, launcher: Launcher) -> DescribeJob:
     recording the job and launching it leaves it QUEUED, and the next delivery launches it. Two at once start one
     task: ECS takes the job id as clientToken, the LocalLauncher dedupes by job id.
     """
+    if job.kind == "workflow" and job.status == Status.QUEUED:
+        from shiftwork.workflows.advance import launcher_for, start_run
+
+        return start_run(job, launcher_for(launcher))  # its tasks, each launched once, however often this runs
     if job.status != Status.QUEUED or job.task_arn:
         log.info("job %s is %s%s: nothing to launch", job.job_id, job.status, " (launched)" if job.task_arn else "")
         return job

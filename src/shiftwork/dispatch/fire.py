@@ -118,6 +118,7 @@ def new_job(definition: DescribeJobDefinition, job_id: str, scheduled: datetime 
         package_input_folder=definition.package_input_folder,
         job_definition_id=definition.job_definition_id,
         job_definition_version=definition.version,
+        kind=definition.kind,
         scheduled_time=scheduled.isoformat() if scheduled else None,
         tags=definition.tags,
         **fields,

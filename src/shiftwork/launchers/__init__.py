@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from shiftwork.config import Settings
 
 _process_launcher: Launcher | None = None
+_process_task_executor: Launcher | None = None
 
 
 def use_launcher(launcher: Launcher | None) -> None:
@@ -24,4 +25,27 @@ def default_launcher(settings: Settings | None = None) -> Launcher:
     return _process_launcher or FargateLauncher(settings)
 
 
-__all__ = ["FargateLauncher", "LaunchedTask", "Launcher", "default_launcher", "use_launcher"]
+def use_task_executor(executor: Launcher | None) -> None:
+    """Make `executor` the one this process runs Lambda-executor tasks with (the embedded stack's warm workers)."""
+    global _process_task_executor
+    _process_task_executor = executor
+
+
+def task_executor(settings: Settings | None = None) -> Launcher:
+    """The process's executor of light (Lambda) workflow tasks: the embedded stack's, else the task Lambda."""
+    if _process_task_executor is not None:
+        return _process_task_executor
+    from shiftwork.launchers.lambda_task import LambdaTaskLauncher
+
+    return LambdaTaskLauncher(settings)
+
+
+__all__ = [
+    "FargateLauncher",
+    "LaunchedTask",
+    "Launcher",
+    "default_launcher",
+    "task_executor",
+    "use_launcher",
+    "use_task_executor",
+]

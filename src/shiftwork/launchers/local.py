@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
-from shiftwork.config import ENV_ENDPOINT_URL
+from shiftwork.config import ENV_ENDPOINT_URL, ENV_TASK_ATTEMPT, ENV_TASK_ID
 from shiftwork.errors import LaunchError
 from shiftwork.launchers.base import LaunchedTask
 from shiftwork.launchers.fargate import FargateLauncher
@@ -37,6 +37,7 @@ from shiftwork.local.background import guarded, run_loop
 if TYPE_CHECKING:
     from shiftwork.config import Settings
     from shiftwork.models import DescribeJob
+    from shiftwork.models.workflow import DescribeTask
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,10 @@ REMEMBERED_TASKS = 1000  # reported tasks a late duplicate launch still finds
 
 @dataclass(eq=False)
 class _Task:
-    job_id: str
+    job_id: str  # the key a launch is deduped by: the job's id, or job.task.attempt for a workflow task
     environment: dict[str, str]
     timeout_seconds: float | None
+    archive_key: str | None = None  # where its output is archived [default: the job's]
     launched: LaunchedTask | None = None  # set once ECS has recorded the task
     registered: threading.Event = field(default_factory=threading.Event)  # ECS answered; the pump runs if it can
     process: subprocess.Popen[bytes] | None = None
@@ -113,6 +115,7 @@ class LocalLauncher(FargateLauncher):
         self._recent: OrderedDict[str, LaunchedTask | None] = OrderedDict()  # ... and a late one, a reported one
         self._last_check = 0.0
         self._warm: WarmRunner | None = None
+        self._warm_task: WarmRunner | None = None  # a workflow task's: started with the first task
         if keep_warm:
             guarded("starting a warm runner", self._replenish_warm)
         self._monitor = threading.Thread(target=self._monitor_loop, daemon=True, name="local-launcher")
@@ -127,39 +130,63 @@ class LocalLauncher(FargateLauncher):
 
     def launch(self, job: DescribeJob) -> LaunchedTask:
         """Queue the process at once (it may start before ECS has answered), then record the task in ECS."""
+        fresh = _Task(job.job_id, self.container_environment(job), job.timeout_seconds)
+        return self._launch(fresh, partial(FargateLauncher.launch, self, job))
+
+    def launch_task(self, job: DescribeJob, task: DescribeTask) -> LaunchedTask:
+        """One task of a workflow run: a process with exactly its container's environment, deduped by attempt."""
+        from shiftwork.workflows.results import tasks_prefix
+
+        environment = {
+            **self.container_environment(job),
+            ENV_TASK_ID: task.task_id,
+            ENV_TASK_ATTEMPT: str(task.attempt),
+        }
+        key = f"{job.job_id}.{task.task_id}.{task.attempt}"
+        archive = f"{tasks_prefix(job.job_id)}{task.task_id}/logs/attempt-{task.attempt}.jsonl"
+        fresh = _Task(key, environment, task.timeout_seconds, archive_key=archive)
+        return self._launch(fresh, partial(FargateLauncher.launch_task, self, job, task))
+
+    def _launch(self, fresh: _Task, register: Callable[[], LaunchedTask]) -> LaunchedTask:
+        key = fresh.job_id
         with self._lock:
-            task = self._tasks.get(job.job_id)
-            first = task is None and job.job_id not in self._recent
-            if first:  # a duplicate dispatch finds its task: one process per job
-                task = _Task(job.job_id, self.container_environment(job), job.timeout_seconds)
-                self._tasks[job.job_id] = task
+            task = self._tasks.get(key)
+            first = task is None and key not in self._recent
+            if first:  # a duplicate dispatch finds its task: one process per job (or task attempt)
+                task = fresh
+                self._tasks[key] = task
                 self._pending.append(task)
                 self._lock.notify_all()
-            launched = task.launched if task is not None else self._recent[job.job_id]
+            launched = task.launched if task is not None else self._recent[key]
         if task is not None:
             if first:
-                self._register(task, job)
+                self._register(task, register)
             task.registered.wait()
             launched = task.launched
         if launched is None:
-            raise LaunchError(job.job_id, "ECS did not record the task")
+            raise LaunchError(key, "ECS did not record the task")
         return launched
 
     def run_task_request(self, job: DescribeJob) -> dict[str, Any]:
-        request = super().run_task_request(job)
+        return self._with_network(super().run_task_request(job))
+
+    def task_request(self, job: DescribeJob, task: DescribeTask) -> dict[str, Any]:
+        return self._with_network(super().task_request(job, task))
+
+    def _with_network(self, request: dict[str, Any]) -> dict[str, Any]:
         if self._network is not None:  # the embedded stack makes its VPC only when the first task needs it
             subnets, groups = self._network()
             request["networkConfiguration"]["awsvpcConfiguration"].update(subnets=subnets, securityGroups=groups)
         return request
 
-    def _register(self, task: _Task, job: DescribeJob) -> None:
+    def _register(self, task: _Task, register: Callable[[], LaunchedTask]) -> None:
         """Record the task in ECS; whoever then sees it registered sees its log pump running, if it has one."""
         launched = None
         try:
-            launched = super().launch(job)
+            launched = register()
         except Exception as error:
             self._abandon(task)
-            raise LaunchError(job.job_id, str(error)) from error
+            raise LaunchError(task.job_id, str(error)) from error
         finally:
             with self._lock:
                 task.launched = launched
@@ -188,10 +215,12 @@ class LocalLauncher(FargateLauncher):
             running = list(self._running.values())
             self._running.clear()
             warm, self._warm = self._warm, None
+            warm_task, self._warm_task = self._warm_task, None
             self._lock.notify_all()
         self._monitor.join()
-        if warm is not None:
-            warm.discard()
+        for spare in (warm, warm_task):
+            if spare is not None:
+                spare.discard()
         for task in running:
             self._signal(task, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.stop_timeout_seconds
@@ -213,11 +242,19 @@ class LocalLauncher(FargateLauncher):
     def _replenish_warm(self) -> None:
         self._warm = WarmRunner.spawn(self._python, self.scratch_dir)
 
+    def _replenish_warm_task(self) -> None:
+        self._warm_task = WarmRunner.spawn(self._python, self.scratch_dir, light=True)
+
     def _process_for(self, task: _Task) -> tuple[subprocess.Popen[bytes], Path]:
         """The warm runner, handed this task's environment, or a fresh `python -m shiftwork.runner`; its scratch."""
-        warm, self._warm = self._warm, None
-        if self._keep_warm:
-            guarded("starting a warm runner", self._replenish_warm)
+        if ENV_TASK_ID in task.environment:  # a workflow task: the light warm runner (no papermill, no kernel)
+            warm, self._warm_task = self._warm_task, None
+            if self._keep_warm:
+                guarded("starting a warm task runner", self._replenish_warm_task)
+        else:
+            warm, self._warm = self._warm, None
+            if self._keep_warm:
+                guarded("starting a warm runner", self._replenish_warm)
         environment = {**os.environ, **task.environment}
         if warm is not None:
             if warm.hand_over(environment):
@@ -250,7 +287,7 @@ class LocalLauncher(FargateLauncher):
         if task.pump is not None or task.process is None or task.launched is None:
             return
         assert task.process.stdout is not None
-        task.pump = LogPump(task.process.stdout, self.settings, task.launched.log_stream, task.job_id)
+        task.pump = LogPump(task.process.stdout, self.settings, task.launched.log_stream, task.job_id, task.archive_key)
         task.pump.start()
 
     def _end(self, task: _Task) -> None:

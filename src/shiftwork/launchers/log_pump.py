@@ -28,12 +28,15 @@ class LogPump(threading.Thread):
     on an error elsewhere: a pipe nobody reads would block the runner, and its job with it.
     """
 
-    def __init__(self, stream: IO[bytes], settings: Settings, log_stream: str, job_id: str) -> None:
+    def __init__(
+        self, stream: IO[bytes], settings: Settings, log_stream: str, job_id: str, archive_key: str | None = None
+    ) -> None:
         super().__init__(daemon=True, name=f"logs-{log_stream[-8:]}")
         self._stream = stream
         self._settings = settings
         self._log_stream = log_stream
         self._job_id = job_id
+        self._archive_key = archive_key or files.logs_key(job_id)
         self._lines: deque[tuple[int, str]] = deque()
         self._lock = threading.Lock()
         self._drained = threading.Event()
@@ -86,5 +89,5 @@ class LogPump(threading.Thread):
         assert self._archive is not None
         self._archive.seek(0)
         aws.client("s3", self._settings).put_object(
-            Bucket=self._settings.bucket, Key=files.logs_key(self._job_id), Body=self._archive.read()
+            Bucket=self._settings.bucket, Key=self._archive_key, Body=self._archive.read()
         )

@@ -18,13 +18,14 @@ log = logging.getLogger(__name__)
 
 
 def spawn_runner(
-    python: str, scratch_dir: Path, environment: dict[str, str], *, warm: bool = False
+    python: str, scratch_dir: Path, environment: dict[str, str], *, warm: bool = False, light: bool = False
 ) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start `python -m shiftwork.runner` (`--warm`: one that waits for its job) with a new scratch as TMPDIR."""
+    """Start `python -m shiftwork.runner` (`--warm`: one that waits for its job; `--warm-task`: for a workflow
+    task, without papermill or a kernel) with a new scratch as TMPDIR."""
     scratch = Path(tempfile.mkdtemp(prefix="warm-" if warm else "job-", dir=scratch_dir))
     try:
         process = subprocess.Popen(
-            [python, "-m", "shiftwork.runner", *(["--warm"] if warm else [])],
+            [python, "-m", "shiftwork.runner", *([("--warm-task" if light else "--warm")] if warm else [])],
             env={**environment, "TMPDIR": str(scratch)},
             stdin=subprocess.PIPE if warm else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -45,8 +46,8 @@ class WarmRunner:
     scratch: Path
 
     @classmethod
-    def spawn(cls, python: str, scratch_dir: Path) -> WarmRunner:
-        return cls(*spawn_runner(python, scratch_dir, dict(os.environ), warm=True))
+    def spawn(cls, python: str, scratch_dir: Path, light: bool = False) -> WarmRunner:
+        return cls(*spawn_runner(python, scratch_dir, dict(os.environ), warm=True, light=light))
 
     def hand_over(self, environment: dict[str, str]) -> bool:
         """Give it its job's environment (its own TMPDIR kept); False if it is no longer there to take it."""

@@ -85,6 +85,7 @@ class EmbeddedStack:
     requeue: bool = False  # relaunch jobs left queued by an earlier stack (up)
     info: StackInfo | None = None
     launcher: Any = None
+    task_executor: Any = None
     workers: list[Any] = field(default_factory=list)
     replayed: int = 0
     network: tuple[list[str], list[str]] | None = None
@@ -154,6 +155,11 @@ class EmbeddedStack:
         from shiftwork.local.lambdas import invoke, on_event
 
         use_launcher(self.launcher)  # the handlers launch with it, as a Lambda would with Fargate
+        from shiftwork.launchers import use_task_executor
+        from shiftwork.local.task_executor import LocalTaskExecutor
+
+        self.task_executor = LocalTaskExecutor(settings)
+        use_task_executor(self.task_executor)  # light workflow tasks: warm workers, as the task Lambda
         assert self.info is not None
         wait = 1 if self.mode == "up" else 0  # a command's stack should stop at once: short polling
         self.workers = [
@@ -209,6 +215,8 @@ class EmbeddedStack:
             worker.stop()
         if self.launcher is not None:
             self.launcher.close()
+        if self.task_executor is not None:
+            self.task_executor.close()
         for worker in self.workers:
             worker.join(timeout=worker.wait_seconds + 30)  # let a handler in progress finish its writes
         if self.workers:

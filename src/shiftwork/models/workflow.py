@@ -19,7 +19,7 @@ from shiftwork.errors import DuplicateJobNameError, InvalidSpec
 from shiftwork.models.base import Model
 from shiftwork.models.limits import Name, Retries, TimeoutSeconds
 from shiftwork.models.parameters import check_parameters
-from shiftwork.models.resources import Resources
+from shiftwork.models.resources import Resources, check_task_resources
 
 REF = "$ref"
 PARAM = "$param"
@@ -115,6 +115,7 @@ class TaskSpec(Model):
             raise InvalidSpec(f"tasks.{self.name}.notebook", None, "a notebook task names its notebook's path")
         if self.kind == TaskKind.NOTEBOOK:
             check_parameters(self.arguments)  # injected into the notebook as variables: identifiers
+        check_task_resources(self.name, self.resources, self.executor, self.timeout_seconds, self.kind)
         if self.map_argument is not None:
             mapped = self.arguments.get(self.map_argument)
             if not (isinstance(mapped, dict) and set(mapped) == {REF}):
@@ -135,7 +136,6 @@ class WorkflowSpec(Model):
     function: Callable_  # the @workflow function, module:qualname (for a rerun's or a deploy's provenance)
     module_file: Annotated[str, Field(min_length=1, max_length=255)]  # the module's file under the code folder
     parameters: dict[str, Any] = Field(default_factory=dict)  # the workflow function's parameters and defaults
-    required_parameters: list[str] = Field(default_factory=list, max_length=100)  # without a default: given per run
     tasks: list[TaskSpec] = Field(min_length=1, max_length=MAX_TASKS)
     python_requirements: list[Requirement] = Field(default_factory=list, max_length=MAX_REQUIREMENTS)
 
@@ -163,10 +163,6 @@ class WorkflowSpec(Model):
     @model_validator(mode="after")
     def _graph(self) -> WorkflowSpec:
         check_parameters(self.parameters)
-        check_parameters(dict.fromkeys(self.required_parameters))
-        both = sorted(set(self.parameters) & set(self.required_parameters))
-        if both:
-            raise InvalidSpec("required_parameters", both[0], "has a default in parameters: list it in one of them")
         seen: set[str] = set()
         for task in self.tasks:
             if task.name in seen:
@@ -179,7 +175,7 @@ class WorkflowSpec(Model):
                 if name == task.name:
                     raise InvalidSpec(f"tasks.{task.name}.arguments", name, "a task cannot take its own result")
             for name in params_in(task.arguments):
-                if name not in self.parameters and name not in self.required_parameters:
+                if name not in self.parameters:
                     raise InvalidSpec(
                         f"tasks.{task.name}.arguments", name, "is not a parameter of the workflow function"
                     )
@@ -240,7 +236,8 @@ class DescribeTask(TaskTimes):
     error_traceback: str | None = None
     upstream: list[str] = Field(default_factory=list)  # task ids
     downstream: list[str] = Field(default_factory=list)
-    pending_inputs: int = 0  # upstream tasks not yet completed (a mapped task: instances not yet ended)
+    pending_inputs: int = 0  # upstream tasks not yet ended (a mapped task: instances not yet ended)
+    failed_inputs: int = 0  # upstream tasks (or instances) that ended without completing
     attempt: int = 1
     max_attempts: int = 1
     executor: Executor = Executor.FARGATE
@@ -261,3 +258,65 @@ class DescribeTask(TaskTimes):
     @property
     def is_terminal(self) -> bool:
         return self.status in TASK_TERMINAL
+
+
+REQUIRED = {"$required": True}  # a workflow parameter with no default: each run must give it
+
+
+def run_parameters(spec: WorkflowSpec, given: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The spec's defaults with `given` over them; InvalidSpec for a parameter it does not take, or one missing.
+
+    `partial`: required parameters left out are allowed (a definition's own parameters, completed at run time).
+    """
+    check_parameters(given)
+    for name in given:
+        if name not in spec.parameters:
+            takes = ", ".join(spec.parameters) or "no parameters"
+            raise InvalidSpec(f"parameters.{name}", given[name], f"{spec.name} takes {takes}")
+    merged = {**spec.parameters, **given}
+    missing = [name for name, value in merged.items() if value == REQUIRED]
+    if missing and not partial:
+        raise InvalidSpec(f"parameters.{missing[0]}", None, f"{spec.name} needs it: give -p {missing[0]}=VALUE")
+    return {name: value for name, value in merged.items() if value != REQUIRED}
+
+
+class RunWorkflow(Model):
+    """Run a workflow now: its spec (what @workflow recorded) and the run's parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: WorkflowSpec
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: Name | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list, max_length=50)
+
+
+class TaskResultInfo(Model):
+    """A task's result as the API gives it: the JSON value, or where to download a pickled Python object."""
+
+    task_id: str
+    format: Literal["json", "pickle"]
+    value: Any = None
+    download_url: str | None = None
+    key: str | None = None
+
+
+class TaskDetails(DescribeTask):
+    """A task with what its run details show: how long it waited and ran, what it cost, how it was sized."""
+
+    launch_seconds: float | None = None  # submitted to started: provisioning and start-up
+    run_seconds: float | None = None  # started to ended
+    cost_usd: float | None = None  # estimated (models/resources.py's price table)
+    sizing: str | None = None  # "0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB" when it was rounded up
+
+
+class RunDetails(Model):
+    """A run as Datatailr's run details give it: every task's times, state, resources and cost; totals."""
+
+    run: Any  # DescribeJob (Any: models.job imports nothing from here, and this keeps it so)
+    tasks: list[TaskDetails]
+    total_cost_usd: float
+    wall_seconds: float | None = None
+    launch_seconds_total: float = 0.0
+    run_seconds_total: float = 0.0
+    reused: int = 0

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from shiftwork.config import ENV_JOB_ID, ENV_WARM_KERNEL
+from shiftwork.config import ENV_JOB_ID, ENV_TASK_ID, ENV_WARM_KERNEL
 
 if TYPE_CHECKING:
     from shiftwork.runner.warm import WarmKernel
@@ -27,11 +27,29 @@ def main(argv: list[str] | None = None) -> int:
         if not handed:
             return 0  # released unused
         argv = []
+    elif argv[:1] == ["--warm-task"]:
+        if not _wait_warm_task():
+            return 0
+        argv = []
+    task_id = os.environ.get(ENV_TASK_ID)
+    if "--task" in argv:
+        at = argv.index("--task")
+        task_id = argv[at + 1] if at + 1 < len(argv) else None
+        argv = argv[:at] + argv[at + 2 :]
+        if not task_id:
+            print("usage: python -m shiftwork.runner JOB_ID --task TASK_ID", file=sys.stderr)
+            return 2
     job_id = argv[0] if argv else os.environ.get(ENV_JOB_ID)
     if not job_id:
-        print(f"usage: python -m shiftwork.runner JOB_ID (or set {ENV_JOB_ID})", file=sys.stderr)
+        print(f"usage: python -m shiftwork.runner JOB_ID [--task TASK_ID] (or set {ENV_JOB_ID})", file=sys.stderr)
         return 2
     _quiet_logging()
+    if task_id:  # one task of a workflow run; a warm runner's kernel is not what it needs
+        if warm is not None:
+            warm.discard()
+        from shiftwork.runner.task import TaskRunner
+
+        return TaskRunner(job_id, task_id).run()
     from shiftwork.runner.lifecycle import NotebookRunner
 
     return NotebookRunner(job_id, warm=warm).run()
@@ -46,6 +64,28 @@ def _quiet_logging() -> None:
     logging.getLogger("shiftwork").setLevel(logging.INFO)
 
 
+def _take_environment() -> bool:
+    """Wait for the job's environment (one JSON line) and make it this process's; False if none came."""
+    from shiftwork.config import get_settings
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        return False
+    os.environ.clear()
+    os.environ.update(json.loads(line))
+    get_settings.cache_clear()
+    return True
+
+
+def _wait_warm_task() -> bool:
+    """A workflow task's warm runner: the task runner and the AWS clients loaded, then wait for the task."""
+    import shiftwork.runner.task  # noqa: F401
+    from shiftwork import aws
+
+    aws.preload(["s3", "dynamodb"])
+    return _take_environment()
+
+
 def _wait_warm() -> tuple[bool, WarmKernel | None]:
     """Import the heavy modules and start a kernel, then wait for the job's environment.
 
@@ -58,7 +98,6 @@ def _wait_warm() -> tuple[bool, WarmKernel | None]:
 
     import shiftwork.runner.lifecycle  # noqa: F401
     from shiftwork import aws
-    from shiftwork.config import get_settings
     from shiftwork.runner.warm import WarmKernel
 
     aws.preload(["s3", "dynamodb"])
@@ -67,14 +106,10 @@ def _wait_warm() -> tuple[bool, WarmKernel | None]:
         warm = WarmKernel.start(os.environ.get(ENV_WARM_KERNEL, "python3"))
     except Exception as error:  # noqa: BLE001 - said in the job's log, then the job runs cold
         print(f"warm kernel did not start ({type(error).__name__}: {error}); starting the job's own", file=sys.stderr)
-    line = sys.stdin.readline()
-    if not line.strip():
+    if not _take_environment():
         if warm is not None:
             warm.discard()
         return False, None
-    os.environ.clear()
-    os.environ.update(json.loads(line))
-    get_settings.cache_clear()
     return True, warm
 
 

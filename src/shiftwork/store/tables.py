@@ -171,6 +171,7 @@ class TaskRecord(Model):
     upstream = JSONAttribute(default=list)
     downstream = JSONAttribute(default=list)
     pending_inputs = NumberAttribute(default=0)
+    failed_inputs = NumberAttribute(default=0)
     attempt = NumberAttribute(default=1)
     max_attempts = NumberAttribute(default=1)
     executor = UnicodeAttribute(default="fargate")

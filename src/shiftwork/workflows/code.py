@@ -84,15 +84,6 @@ def reference(fn: Any, obj: Any, folder: Path, where: str) -> str:
     return f"{name}:{fn.__qualname__}"
 
 
-def import_callable(reference: str, folder: Path) -> Any:
-    """The function a spec's `module:qualname` names, imported from a snapshot in `folder` (a Task's own function)."""
-    module, _, qualname = reference.partition(":")
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-    found = getattr(importlib.import_module(module), qualname)
-    return getattr(found, "fn", found)  # a @task is called through to its function: no recording in a runner
-
-
 def check_module_name(name: str, where: str) -> None:
     """A module the runner imports must not shadow the standard library or Shiftwork itself."""
     top = name.partition(".")[0]

@@ -13,15 +13,10 @@ from pydantic import ValidationError
 
 from shiftwork.errors import InvalidSpec
 from shiftwork.models.limits import as_invalid_spec
-from shiftwork.models.parameters import check_parameters
 from shiftwork.models.resources import Resources
-from shiftwork.models.workflow import Executor, TaskSpec, WorkflowSpec
+from shiftwork.models.workflow import REQUIRED, TaskSpec, WorkflowSpec
 from shiftwork.workflows import code
 from shiftwork.workflows.dag import Node, Param, make_options, recording, resolve
-
-LAMBDA_MAX_MB = 10240  # AWS Lambda's largest function
-LAMBDA_MAX_SECONDS = 900
-LAMBDA_MAX_CPU = 6.0  # Lambda gives vCPUs in proportion to memory: 6 at 10 GB
 
 
 class Workflow:
@@ -72,35 +67,22 @@ class Workflow:
         """The CreateJobDefinition fields the decorator was given (name, schedule as text, timezone, policies)."""
         return dict(self._deploy)
 
-    def run_parameters(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A run's parameters: the defaults overridden by `given`; unknown or missing ones refused."""
-        spec, given = self.spec(), dict(given or {})
-        known = [*spec.parameters, *spec.required_parameters]
-        for name in given:
-            if name not in known:
-                raise InvalidSpec("parameter", name, f"is not a parameter of {self.name}: use {', '.join(known)}")
-        missing = [name for name in spec.required_parameters if name not in given]
-        if missing:
-            raise InvalidSpec("parameter", missing[0], f"{self.name} has no default for it: give it (-p NAME=VALUE)")
-        return check_parameters({**spec.parameters, **{name: _as_json(name, value) for name, value in given.items()}})
-
     def __repr__(self) -> str:
         return f"<Workflow {self.name!r} of {self.fn.__module__}.{self.fn.__qualname__}>"
 
     def _record(self) -> WorkflowSpec:
         folder, file = self.folder, self.module_file
         function = code.reference(self.fn, self, folder, f"workflow {self.name}")
-        defaults, required = _parameters(self.fn)
+        parameters = _parameters(self.fn)
         with recording(self.name, folder) as rec:
-            self.fn(**{name: Param(name) for name in [*defaults, *required]})
+            self.fn(**{name: Param(name) for name in parameters})
         if not rec.nodes:
             raise InvalidSpec("workflow", self.name, "its body calls no task: call @task functions inside it")
         data = {
             "name": self.name,
             "function": function,
             "module_file": file.relative_to(folder).as_posix(),
-            "parameters": defaults,
-            "required_parameters": required,
+            "parameters": parameters,
             "tasks": [self._task(node, folder) for node in rec.nodes],
             "python_requirements": self.python_requirements,
         }
@@ -121,8 +103,6 @@ class Workflow:
             fields = {"function": code.reference(node.task.fn, node.task, folder, f"tasks.{node.name}.function")}
         if options.output_formats is not None:
             fields["output_formats"] = options.output_formats
-        if options.executor is Executor.LAMBDA:
-            _check_lambda(node.name, resources, timeout)
         try:
             return TaskSpec(
                 name=node.name,
@@ -138,32 +118,16 @@ class Workflow:
             raise as_invalid_spec(error) from None
 
 
-def _check_lambda(name: str, resources: Resources, timeout: float | None) -> None:
-    """A Lambda executor runs at most 15 minutes with at most 10 GB (and 6 vCPUs)."""
-    where = f"tasks.{name}"
-    fix = 'use executor="fargate" for it'
-    if resources.memory_mb > LAMBDA_MAX_MB:
-        raise InvalidSpec(f"{where}.memory", f"{resources.memory_mb} MB", f"Lambda gives at most 10 GB: {fix}")
-    if resources.cpu > LAMBDA_MAX_CPU:
-        raise InvalidSpec(f"{where}.cpu", resources.cpu, f"Lambda gives at most {LAMBDA_MAX_CPU:g} vCPUs: {fix}")
-    if timeout is not None and timeout > LAMBDA_MAX_SECONDS:
-        raise InvalidSpec(f"{where}.timeout", timeout, f"Lambda runs at most {LAMBDA_MAX_SECONDS} s: {fix}")
-
-
-def _parameters(fn: Callable[..., Any]) -> tuple[dict[str, Any], list[str]]:
-    """The workflow function's parameters: defaults (as JSON) and the names without one."""
-    defaults: dict[str, Any] = {}
-    required: list[str] = []
+def _parameters(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The workflow function's parameters: each default as JSON, REQUIRED for one without a default."""
+    parameters: dict[str, Any] = {}
     for name, param in inspect.signature(fn).parameters.items():
         if param.kind not in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
             raise InvalidSpec(
                 f"parameters.{name}", str(param), "a run gives parameters by name: make it an ordinary parameter"
             )
-        if param.default is param.empty:
-            required.append(name)
-            continue
-        defaults[name] = _as_json(name, param.default)
-    return defaults, required
+        parameters[name] = REQUIRED if param.default is param.empty else _as_json(name, param.default)
+    return parameters
 
 
 def _as_json(name: str, value: Any) -> Any:
