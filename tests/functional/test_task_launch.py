@@ -56,7 +56,7 @@ def test_a_task_runs_with_its_granted_size_as_overrides(fargate, make_job):
     assert (container["name"], container["cpu"], container["memory"]) == ("runner", 512, 1024)
     assert container["command"] == [job.job_id, "--task", "fit[3]"]  # after the image's python -m shiftwork.runner
     environment = {item["name"]: item["value"] for item in container["environment"]}
-    assert environment == {"SHIFTWORK_JOB_ID": job.job_id, "SHIFTWORK_TASK_ID": "fit[3]"}
+    assert environment == {"SHIFTWORK_JOB_ID": job.job_id, "SHIFTWORK_TASK_ID": "fit[3]", "SHIFTWORK_TASK_ATTEMPT": "2"}
     assert task["startedBy"] == job.job_id
     tags = {tag["key"]: tag["value"] for tag in task["tags"]}
     assert tags == {"shiftwork:job_id": job.job_id, "shiftwork:task": "fit", "shiftwork:attempt": "2"} | {
@@ -146,7 +146,7 @@ def test_a_lambda_task_is_one_asynchronous_invoke_naming_run_task_and_attempt(ta
     assert task_function in sent["url_path"]
     assert json.loads(sent["body"]) == {"job_id": job.job_id, "task_id": "score[7]", "attempt": 1}
     assert launched.task_arn.startswith("lambda:") and len(launched.task_arn) > len("lambda:")
-    assert launched.log_stream == ""
+    assert launched.log_stream == f"lambda/{job.job_id}/score[7]/1"  # where the invocation sends its output
     assert launched.resources == Resources(cpu=1.0, memory_mb=1769)  # the function's size: 1 vCPU's worth
 
 
