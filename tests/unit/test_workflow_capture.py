@@ -154,6 +154,8 @@ def test_a_bad_call_is_refused_naming_the_task_and_the_fix(project: Project, cal
         ("str(data)", "str()"),
         ("data.mean()", "attribute .mean"),
         ("day.upper()", "attribute .upper"),
+        ("data.label = 'x'", "setting .label"),
+        ("a, b = data", "iteration"),
     ],
 )
 def test_a_result_used_as_a_value_in_the_body_is_refused(project: Project, use: str, shown: str) -> None:

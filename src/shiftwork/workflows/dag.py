@@ -124,6 +124,11 @@ class _Placeholder:
             raise AttributeError(name)
         raise NotAnAttributeError(self._what(), f"attribute .{name}")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            raise NotAnAttributeError(self._what(), f"setting .{name}")
+        object.__setattr__(self, name, value)
+
 
 def _refuser(use: str) -> Callable[..., Any]:
     def refuse(self: _Placeholder, *args: Any) -> Any:
