@@ -214,9 +214,18 @@ def test_notebook_task_outside_a_workflow_body_is_refused() -> None:
         notebook_task("report.ipynb")
 
 
-def test_bad_definition_options_are_refused_when_the_module_loads(project: Project) -> None:
-    project.write("pipeline.py", TASKS + "@workflow(max_running_jobs=0)\ndef daily(day='d'):\n    load(day)\n")
-    with pytest.raises(InvalidSpec, match=r"max_running_jobs 0: Input should be greater than or equal to 1"):
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("max_running_jobs=0", r"^max_running_jobs 0: Input should be greater than or equal to 1"),
+        ("shedule='0 6 * * *'", r"^shedule '0 6 \* \* \*': Extra inputs are not permitted"),
+        ("report_mode=True", r"^report_mode True: is a notebook job's setting"),
+        ("parameters={'a': 1}", r"^parameters \"\{'a': 1\}\": a workflow sets this itself"),
+    ],
+)
+def test_bad_definition_options_are_refused_when_the_module_loads(project: Project, options: str, message: str) -> None:
+    project.write("pipeline.py", TASKS + f"@workflow({options})\ndef daily(day='d'):\n    load(day)\n")
+    with pytest.raises(InvalidSpec, match=message):
         project.load()
 
 

@@ -185,9 +185,12 @@ def _deploy_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
     """The definition fields given, checked by the definition model (a Schedule becomes its cron text)."""
     from shiftwork.models.definition import DefinitionSpec
 
-    for key in ("input_uri", "parameters", "output_formats", "kernel_name"):
+    for key in ("input_uri", "parameters", "output_formats", "kernel_name", "package_input_folder"):
         if key in given:
             raise InvalidSpec(key, given[key], "a workflow sets this itself: leave it out of @workflow")
+    for key in ("report_mode", "execution_timeout_seconds", "start_timeout_seconds"):
+        if key in given:
+            raise InvalidSpec(key, given[key], "is a notebook job's setting: leave it out of @workflow")
     try:
         checked = DefinitionSpec.model_validate({"name": name, **given})
     except ValidationError as error:
