@@ -58,4 +58,6 @@ def test_a_recorded_workflow_runs_and_its_results_are_the_functions(stack: objec
     assert result(run.job_id, "load") == [10.0, 2.0]
     assert result(run.job_id, "best") == {"alpha": 3.0, "score": 36.0}  # the parameter, not the default, reached fit
     assert [result(run.job_id, f"square[{i}]") for i in (0, 1)] == [100.0, 4.0]  # one instance per element
+    assert result(run.job_id, "square") == [100.0, 4.0]  # the mapped task's result: its instances', in order
+    assert service.workflows.result(run.job_id, "square").value == [100.0, 4.0]  # the API's JSON, the same
     assert result(run.job_id, "overall") == {"alpha": 0.0, "score": 104.0}  # a reference inside a constant dict

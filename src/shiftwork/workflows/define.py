@@ -7,7 +7,7 @@ import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -17,6 +17,10 @@ from shiftwork.models.resources import Resources
 from shiftwork.models.workflow import REQUIRED, TaskSpec, WorkflowSpec
 from shiftwork.workflows import code
 from shiftwork.workflows.dag import Node, Param, make_options, recording, resolve
+
+if TYPE_CHECKING:
+    from shiftwork.models import DescribeJobDefinition
+    from shiftwork.workflows.sdk import RunHandle
 
 
 class Workflow:
@@ -66,6 +70,25 @@ class Workflow:
     def deploy_options(self) -> dict[str, Any]:
         """The CreateJobDefinition fields the decorator was given (name, schedule as text, timezone, policies)."""
         return dict(self._deploy)
+
+    def run(self, using: Any = None, **parameters: Any) -> RunHandle:
+        """Run it now with these parameters (over its defaults), on the stack connect() reaches; the run's handle."""
+        from shiftwork.workflows import sdk
+
+        return sdk.run(self, parameters, using)
+
+    def deploy(self, using: Any = None, **options: Any) -> DescribeJobDefinition:
+        """A versioned definition with its schedule (the next version if it exists); options override the
+        decorator's (job_definition_id, schedule, max_running_jobs...)."""
+        from shiftwork.workflows import sdk
+
+        return sdk.deploy(self, using, **options)
+
+    def rerun(self, run_id: str, full: bool = False, version: int | None = None, using: Any = None) -> RunHandle:
+        """A new run linked to `run_id` reusing its completed tasks (all of them run again with full=True)."""
+        from shiftwork.workflows import sdk
+
+        return sdk.rerun(run_id, full, version, using)
 
     def __repr__(self) -> str:
         return f"<Workflow {self.name!r} of {self.fn.__module__}.{self.fn.__qualname__}>"
