@@ -30,6 +30,7 @@ from shiftwork.models.workflow import (
 )
 from shiftwork.store import jobs, tasks
 from shiftwork.workflows.build import build_tasks, load_spec, original_tasks
+import contextlib
 
 if TYPE_CHECKING:
     from shiftwork.launchers import Launcher
@@ -190,7 +191,7 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
     try:
         launched = launchers(task.executor).launch_task(run, task)
     except LaunchError as error:
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -199,8 +200,6 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
                 status_message=str(error),
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
     except BaseException:
         # ECS or Lambda could not be asked (throttled, unreachable) and the delivery fails: its redelivery may
@@ -228,7 +227,7 @@ def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers:
     count = source.map_count if source.map_count is not None else source.result_length
     if count is None:
         message = f"maps over {source_name}, whose result is not a list"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -237,14 +236,12 @@ def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers:
                 status_message=message,
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
     from shiftwork.models.workflow import MAX_MAP_INSTANCES
 
     if count > MAX_MAP_INSTANCES:
         message = f"{source_name} gave {count} items: a mapped task makes at most {MAX_MAP_INSTANCES} instances"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -253,8 +250,6 @@ def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers:
                 status_message=message,
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
     tasks.expand(task, count)
     return [task.task_id]
@@ -267,7 +262,7 @@ def _mapped_progress(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, l
         failed = task.failed_inputs
         status = TaskStatus.COMPLETED if failed == 0 else TaskStatus.FAILED
         message = None if failed == 0 else f"{failed} of {count} instances did not complete"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -277,8 +272,6 @@ def _mapped_progress(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, l
                 end_time=tasks.now_ms(),
                 result_length=count,
             )
-        except Conflict:
-            pass
         return [task.task_id]
     instances = [_instance(task, index) for index in range(count)]
     tasks.put_missing(instances)
