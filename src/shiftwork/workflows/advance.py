@@ -13,6 +13,7 @@ Light imports only: this runs in the dispatch and complete Lambdas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -30,7 +31,6 @@ from shiftwork.models.workflow import (
 )
 from shiftwork.store import jobs, tasks
 from shiftwork.workflows.build import build_tasks, load_spec, original_tasks
-import contextlib
 
 if TYPE_CHECKING:
     from shiftwork.launchers import Launcher
