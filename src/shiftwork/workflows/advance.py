@@ -144,7 +144,7 @@ def _run_live(job_id: str) -> bool:
 
 
 def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
-    try:
+    with contextlib.suppress(Conflict):  # another delivery moved it first: examine what it is now
         tasks.update(
             task.job_id,
             task.task_id,
@@ -153,8 +153,6 @@ def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
             status_message=message,
             end_time=tasks.now_ms(),
         )
-    except Conflict:
-        pass  # another delivery moved it first: examine what it is now
     return [task.task_id]
 
 
