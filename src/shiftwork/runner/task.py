@@ -160,6 +160,8 @@ class TaskRunner:
                 result_format=fmt,
                 result_length=length,
                 end_time=tasks.now_ms(),
+                status_message=None,  # an earlier attempt's failure is no longer the task's state
+                error_traceback=None,
             )
         except Conflict as conflict:
             log.warning("task %s/%s ended meanwhile: %s", self.job_id, self.task_id, conflict)
