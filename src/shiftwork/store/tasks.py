@@ -24,6 +24,7 @@ from shiftwork.store.tables import JobRecord, TaskRecord, bound
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 LIVE_RUN = (Status.QUEUED, Status.IN_PROGRESS)  # a run whose tasks may still be launched
+LAUNCH_LEASE_MS = 60_000  # a launch claimed this long ago with no task recorded died with its handler
 
 
 def now_ms() -> int:
@@ -122,6 +123,37 @@ def claim(job_id: str, task_id: str, **fields: Any) -> bool:
         transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
 
     return not _transact(write)
+
+
+def claim_launch(job_id: str, task_id: str, attempt: int) -> bool:
+    """Take the launch of a QUEUED attempt (its provision_time), only while the run is live; True for one caller.
+
+    A claim older than LAUNCH_LEASE_MS with no task recorded was left by a handler that was killed: a later
+    delivery takes it over (the attempt's launch token makes a second RunTask start no second task).
+    """
+    table, jobs_table = _table(), _jobs()
+    now = now_ms()
+    free = table.provision_time.does_not_exist() | (table.provision_time < now - LAUNCH_LEASE_MS)
+    ready = (table.status == TaskStatus.QUEUED.value) & (table.attempt == attempt) & table.task_arn.does_not_exist()
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.update(table(job_id, task_id), actions=[table.provision_time.set(now)], condition=ready & free)
+        transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
+
+    return not _transact(write)
+
+
+def release_launch(job_id: str, task_id: str, attempt: int) -> None:
+    """Give back the launch claim of an attempt whose launcher raised: the event's redelivery launches it."""
+    table = _table()
+    try:
+        table(job_id, task_id).update(
+            actions=[table.provision_time.remove()],
+            condition=(table.attempt == attempt) & table.task_arn.does_not_exist(),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != _CONDITION_FAILED:
+            raise
 
 
 def settle(task: DescribeTask, opened: int = 0) -> bool:

@@ -160,6 +160,7 @@ def _retry(task: DescribeTask) -> list[str]:
             attempt=task.attempt + 1,
             task_arn=None,
             log_stream=None,
+            provision_time=None,  # the new attempt's launch is not claimed yet
             start_time=None,
             end_time=None,
             submit_time=tasks.now_ms(),
@@ -172,7 +173,12 @@ def _retry(task: DescribeTask) -> list[str]:
 
 
 def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> list[str]:
-    """Start the task's container (or Lambda); a launch that fails fails the task, saying why."""
+    """Start the task's container (or Lambda), once; a launch that fails fails the task, saying why.
+
+    Every delivery that finds the task QUEUED gets here: only the one that claims the launch calls the launcher.
+    """
+    if not tasks.claim_launch(task.job_id, task.task_id, task.attempt):
+        return []  # another delivery launches this attempt (or did), or the run was stopped
     try:
         launched = launchers(task.executor).launch_task(run, task)
     except LaunchError as error:
@@ -188,6 +194,9 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
         except Conflict:
             pass
         return [task.task_id]
+    except BaseException:
+        tasks.release_launch(task.job_id, task.task_id, task.attempt)  # the handler fails; its retry launches
+        raise
     resources = launched.resources.model_dump() if launched.resources else None
     tasks.record_launch(
         task.job_id,
@@ -196,7 +205,6 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
         task_arn=launched.task_arn,
         log_stream=launched.log_stream or None,
         resources=resources,
-        provision_time=tasks.now_ms(),
     )
     return []
 
