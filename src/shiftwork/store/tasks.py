@@ -74,9 +74,16 @@ def list_for(job_id: str) -> list[DescribeTask]:
 
 
 def update(
-    job_id: str, task_id: str, expected: Iterable[TaskStatus], *, status: TaskStatus | None = None, **changes: Any
+    job_id: str,
+    task_id: str,
+    expected: Iterable[TaskStatus],
+    *,
+    status: TaskStatus | None = None,
+    at_attempt: int | None = None,
+    **changes: Any,
 ) -> DescribeTask:
-    """Apply `changes` (and `status`) only if the task is in one of `expected`; else Conflict. None removes."""
+    """Apply `changes` (and `status`) only if the task is in one of `expected` (and at attempt `at_attempt`, if
+    given); else Conflict. None removes."""
     table = _table()
     expected = [TaskStatus(s) for s in expected]
     values = dict(changes)
@@ -87,6 +94,8 @@ def update(
         for name, value in values.items()
     ]
     condition = table.task_id.exists() & table.status.is_in(*[s.value for s in expected])
+    if at_attempt is not None:  # a write decided on what one attempt did must not land on the next
+        condition &= table.attempt == at_attempt
     record = table(job_id, task_id)
     try:
         record.update(actions=actions, condition=condition)

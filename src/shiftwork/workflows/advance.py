@@ -157,6 +157,7 @@ def _retry(task: DescribeTask) -> list[str]:
             task.task_id,
             [TaskStatus.FAILED],
             status=TaskStatus.QUEUED,
+            at_attempt=task.attempt,  # not again once another delivery's retry has failed too
             attempt=task.attempt + 1,
             task_arn=None,
             log_stream=None,
