@@ -485,3 +485,13 @@ def test_stopping_a_run(stack, recorder):
     assert (after.status, after.status_message, after.tasks_open) == (Status.STOPPED, "stopped by user", 0)
     assert recorder.counts(run.job_id) == Counter({("a", 1): 1, ("x", 1): 1})  # nothing launched after the stop
     assert _statuses(run.job_id) == {t: TaskStatus.COMPLETED if t == "a" else TaskStatus.STOPPED for t in "abxyz"}
+
+
+def test_a_run_stopped_before_its_start_ends_and_launches_nothing(recorder):
+    """The dispatcher queued the run and died before starting it; the run is stopped; the start comes again."""
+    run = make_run(diamond())  # QUEUED: no task made, none opened
+    stopped = Service().stop_job(run.job_id)
+    assert (stopped.status, stopped.status_message) == (Status.STOPPED, "stopped by user")
+    at_once(lambda _: dispatch_job(run.job_id, recorder), range(3))
+    assert jobs.get(run.job_id).status == Status.STOPPED
+    assert recorder.counts(run.job_id) == Counter()
