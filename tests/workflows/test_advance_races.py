@@ -495,3 +495,42 @@ def test_a_run_stopped_before_its_start_ends_and_launches_nothing(recorder):
     at_once(lambda _: dispatch_job(run.job_id, recorder), range(3))
     assert jobs.get(run.job_id).status == Status.STOPPED
     assert recorder.counts(run.job_id) == Counter()
+
+
+def test_a_write_decided_on_attempt_1_never_lands_on_attempt_2(recorder):
+    """What a slow delivery of attempt 1's death would write after another delivery retried the task."""
+    run = make_run(_spec("retried", [_task("a", retries=1)]))
+    start(run)
+    run_task(run.job_id, "a", DIES)
+    read = tasks.get(run.job_id, "a")  # the slow delivery read attempt 1 running...
+    deliver(stop_detail(recorder, (run.job_id, "a", 1), 137, OOM))  # ...another failed and retried it
+    tasks.update(run.job_id, "a", [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS)  # attempt 2 runs
+    with pytest.raises(Conflict):
+        tasks.update(run.job_id, "a", [read.status], status=TaskStatus.FAILED, at_attempt=read.attempt)
+    a = tasks.get(run.job_id, "a")
+    assert (a.status, a.attempt) == (TaskStatus.IN_PROGRESS, 2)
+
+
+def test_a_mapped_task_over_nothing_or_with_a_failed_instance(driver, recorder):
+    empty = make_run(fan_out())
+    driver.outcome = lambda task_id, attempt: [] if task_id == "src" else task_id
+    start(empty)
+    driver.settle()
+    assert jobs.get(empty.job_id).status == Status.COMPLETED
+    assert recorder.counts(empty.job_id) == Counter({("src", 1): 1, ("total", 1): 1})
+    assert tasks.get(empty.job_id, "sq").map_count == 0
+
+    failing = make_run(fan_out())
+    driver.outcome = lambda task_id, attempt: (
+        [1, 2, 3, 4, 5] if task_id == "src" else ValueError("odd") if task_id == "sq[3]" else task_id
+    )
+    start(failing)
+    driver.settle()
+    statuses = _statuses(failing.job_id)
+    assert statuses.pop("sq[3]") == statuses.pop("sq") == TaskStatus.FAILED
+    assert statuses.pop("total") == TaskStatus.UPSTREAM_FAILED
+    assert set(statuses.values()) == {TaskStatus.COMPLETED} and len(statuses) == 5  # src and 4 instances
+    assert tasks.get(failing.job_id, "sq").status_message == "1 of 5 instances did not complete"
+    after = jobs.get(failing.job_id)
+    assert after.status == Status.FAILED and after.tasks_failed == 3 and after.tasks_open == 0
+    assert recorder.counts(failing.job_id) == Counter({(t, 1): 1 for t in ["src", *(f"sq[{i}]" for i in range(5))]})
