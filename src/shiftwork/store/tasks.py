@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -131,7 +131,20 @@ def claim(job_id: str, task_id: str, **fields: Any) -> bool:
         transaction.update(table(job_id, task_id), actions=actions, condition=ready)
         transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
 
-    return not _transact(write)
+    return _passed(_transact(write), f"claiming task {job_id}/{task_id}")
+
+
+def _passed(reasons: list[CancellationReason | None], what: str) -> bool:
+    """True if the transaction committed, False if a condition failed; else it raises (the event comes again).
+
+    A transaction DynamoDB kept cancelling for racing others says nothing about the conditions: reading it as
+    one that failed would leave a ready task unclaimed, or a queued one unlaunched, with no event left to come.
+    """
+    if not reasons:
+        return True
+    if any(_failed(reason) for reason in reasons):
+        return False
+    raise RuntimeError(f"{what} was cancelled: {reasons}")
 
 
 def claim_launch(job_id: str, task_id: str, attempt: int) -> bool:
@@ -149,7 +162,7 @@ def claim_launch(job_id: str, task_id: str, attempt: int) -> bool:
         transaction.update(table(job_id, task_id), actions=[table.provision_time.set(now)], condition=ready & free)
         transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
 
-    return not _transact(write)
+    return _passed(_transact(write), f"launching task {job_id}/{task_id}")
 
 
 def release_launch(job_id: str, task_id: str, attempt: int) -> None:
@@ -215,7 +228,7 @@ def expand(template: DescribeTask, count: int) -> bool:
         )
         transaction.update(jobs_table(template.job_id), actions=[jobs_table.tasks_open.add(count)])
 
-    return not _transact(write)
+    return _passed(_transact(write), f"expanding task {template.job_id}/{template.task_id}")
 
 
 def open_run(job_id: str, count: int) -> bool:
