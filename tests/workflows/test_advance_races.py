@@ -534,3 +534,21 @@ def test_a_mapped_task_over_nothing_or_with_a_failed_instance(driver, recorder):
     after = jobs.get(failing.job_id)
     assert after.status == Status.FAILED and after.tasks_failed == 3 and after.tasks_open == 0
     assert recorder.counts(failing.job_id) == Counter({(t, 1): 1 for t in ["src", *(f"sq[{i}]" for i in range(5))]})
+
+
+def test_a_retry_queued_as_the_run_stops_is_stopped_not_left_queued(stack, recorder):
+    recorder.ecs = FargateLauncher(get_settings())
+    run = make_run(_spec("retry-stop", [_task("a", retries=1)]))
+    start(run)
+    tasks.update(run.job_id, "a", [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS)
+    Service().stop_job(run.job_id)
+    tasks.update(run.job_id, "a", [TaskStatus.IN_PROGRESS], status=TaskStatus.FAILED, status_message="boom")
+    # what a delivery's _retry writes when it found the run live just before the stop
+    tasks.update(
+        run.job_id, "a", [TaskStatus.FAILED], status=TaskStatus.QUEUED, attempt=2, task_arn=None, provision_time=None
+    )
+    at_once(deliver, [stop_detail(recorder, (run.job_id, "a", 1), 1)] * 3)
+    assert tasks.get(run.job_id, "a").status == TaskStatus.STOPPED
+    after = jobs.get(run.job_id)
+    assert (after.status, after.tasks_open) == (Status.STOPPED, 0)
+    assert recorder.counts(run.job_id) == Counter({("a", 1): 1})

@@ -13,6 +13,7 @@ Light imports only: this runs in the dispatch and complete Lambdas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -179,7 +180,9 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
     Every delivery that finds the task QUEUED gets here: only the one that claims the launch calls the launcher.
     """
     if not tasks.claim_launch(task.job_id, task.task_id, task.attempt):
-        return []  # another delivery launches this attempt (or did), or the run was stopped
+        if not _run_live(run.job_id):  # queued (a retry's write) as the run stopped: stop it, or the run never ends
+            return _stop_queued(task)
+        return []  # another delivery launches this attempt (or did)
     try:
         launched = launchers(task.executor).launch_task(run, task)
     except LaunchError as error:
@@ -208,6 +211,20 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
         resources=resources,
     )
     return []
+
+
+def _stop_queued(task: DescribeTask) -> list[str]:
+    with contextlib.suppress(Conflict):  # another delivery (or the stop) moved it first
+        tasks.update(
+            task.job_id,
+            task.task_id,
+            [TaskStatus.QUEUED],
+            status=TaskStatus.STOPPED,
+            at_attempt=task.attempt,
+            status_message="the run was stopped",
+            end_time=tasks.now_ms(),
+        )
+    return [task.task_id]
 
 
 def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor) -> list[str]:
