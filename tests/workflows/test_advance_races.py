@@ -552,3 +552,29 @@ def test_a_retry_queued_as_the_run_stops_is_stopped_not_left_queued(stack, recor
     after = jobs.get(run.job_id)
     assert (after.status, after.tasks_open) == (Status.STOPPED, 0)
     assert recorder.counts(run.job_id) == Counter({("a", 1): 1})
+
+
+def test_a_stop_racing_task_ends_launches_nothing_after_it(stack, recorder):
+    recorder.ecs = FargateLauncher(get_settings())
+    run = make_run(fan_in())
+    start(run)
+    roots = [f"r{i}" for i in range(10)]
+    for task_id in roots:
+        tasks.update(run.job_id, task_id, [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS)
+
+    def complete(task_id: str) -> None:
+        run_task_end(run.job_id, task_id, task_id)
+        for _ in range(2):
+            deliver(stop_detail(recorder, (run.job_id, task_id, 1)))
+
+    work: list[Callable[[], Any]] = [lambda t=t: complete(t) for t in roots[:-1]]
+    work.insert(random.randrange(len(work)), lambda: Service().stop_job(run.job_id))
+    at_once(lambda step: step(), work)
+    assert jobs.get(run.job_id).status == Status.STOPPING  # r9 still runs: asked to stop, it stops
+    tasks.update(run.job_id, "r9", [TaskStatus.IN_PROGRESS], status=TaskStatus.STOPPED, status_message="stopped")
+    at_once(deliver, [stop_detail(recorder, (run.job_id, "r9", 1), 143)] * 2)
+
+    after = jobs.get(run.job_id)
+    assert (after.status, after.tasks_open) == (Status.STOPPED, 0)
+    assert recorder.counts(run.job_id) == Counter({(t, 1): 1 for t in roots})  # join never launched
+    assert tasks.get(run.job_id, "join").status == TaskStatus.STOPPED
