@@ -578,3 +578,39 @@ def test_a_stop_racing_task_ends_launches_nothing_after_it(stack, recorder):
     assert (after.status, after.tasks_open) == (Status.STOPPED, 0)
     assert recorder.counts(run.job_id) == Counter({(t, 1): 1 for t in roots})  # join never launched
     assert tasks.get(run.job_id, "join").status == TaskStatus.STOPPED
+
+
+DYING = """
+import os
+
+def flaky():
+    if os.environ["SHIFTWORK_TASK_ATTEMPT"] == "1":
+        os._exit(137)  # as the OOM killer would: no report
+    return [1, 2]
+
+def after(xs):
+    return sum(xs)
+"""
+
+
+def test_a_real_runner_killed_on_its_first_attempt_is_retried(stack, tmp_path):
+    """The embedded stack's launcher and runner processes: attempt 1 dies unreported, attempt 2 completes."""
+    from shiftwork.models.workflow import RunWorkflow
+
+    (tmp_path / "pipe.py").write_text(DYING)
+    spec = WorkflowSpec(
+        name="dying",
+        function="pipe:flow",
+        module_file="pipe.py",
+        tasks=[
+            TaskSpec(name="flaky", function="pipe:flaky", retries=1),
+            TaskSpec(name="after", function="pipe:after", arguments={"xs": {"$ref": "flaky"}}),
+        ],
+    )
+    service = Service()
+    run = service.workflows.run(RunWorkflow(spec=spec), {"pipe.py": tmp_path / "pipe.py"})
+    done = service.wait_job(run.job_id, timeout=60)
+    assert done.status == Status.COMPLETED, done.status_message
+    flaky = service.workflows.task(run.job_id, "flaky")
+    assert flaky.attempt == 2 and flaky.status == TaskStatus.COMPLETED
+    assert service.workflows.result_value(run.job_id, "after") == 3
