@@ -614,3 +614,16 @@ def test_a_real_runner_killed_on_its_first_attempt_is_retried(stack, tmp_path):
     flaky = service.workflows.task(run.job_id, "flaky")
     assert flaky.attempt == 2 and flaky.status == TaskStatus.COMPLETED
     assert service.workflows.result_value(run.job_id, "after") == 3
+
+
+def test_a_container_of_an_earlier_attempt_started_late_runs_nothing(recorder):
+    """ECS started attempt 1 although its launch failed, and attempt 2 is queued: attempt 1's runner refuses."""
+    from shiftwork.runner.task import TaskRunner
+
+    run = make_run(_spec("late", [_task("a", retries=1)]))
+    start(run)
+    tasks.update(run.job_id, "a", [TaskStatus.QUEUED], status=TaskStatus.FAILED, status_message="launch failed")
+    tasks.update(run.job_id, "a", [TaskStatus.FAILED], status=TaskStatus.QUEUED, attempt=2, task_arn=None)
+    assert TaskRunner(run.job_id, "a", attempt=1).run() == 1
+    a = tasks.get(run.job_id, "a")
+    assert (a.status, a.attempt, a.start_time) == (TaskStatus.QUEUED, 2, None)
