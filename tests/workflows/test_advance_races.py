@@ -7,259 +7,46 @@ the way the completion Lambda gets it.
 
 from __future__ import annotations
 
-import contextlib
 import random
-import threading
-import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from shiftwork import aws, launchers
+from shiftwork import aws
 from shiftwork.api.events import on_task_stopped
 from shiftwork.api.service import Service
 from shiftwork.config import get_settings
 from shiftwork.dispatch import dispatch_job
 from shiftwork.errors import Conflict
-from shiftwork.launchers import FargateLauncher, LaunchedTask, Launcher
-from shiftwork.models import CreateJobDefinition, DescribeJob, Status
-from shiftwork.models.workflow import WORKFLOW_SPEC_FILE, DescribeTask, TaskSpec, TaskStatus, WorkflowSpec
-from shiftwork.store import files, jobs, slots, tasks
-from shiftwork.workflows import results
+from shiftwork.launchers import FargateLauncher
+from shiftwork.models import Status
+from shiftwork.models.workflow import TaskSpec, TaskStatus, WorkflowSpec
+from shiftwork.store import jobs, slots, tasks
 from shiftwork.workflows.advance import launcher_for, start_run
-from tests.helpers import write_notebook
-
-THREADS = 8
-Launch = tuple[str, str, int]  # (run, task, attempt)
-DIES = object()  # a runner's outcome: killed (OOM, the host lost) before writing anything
-
-
-class RecordingLauncher(Launcher):
-    """Counts each launch_task (run, task, attempt) and starts nothing; `crash_once` tasks raise on their first."""
-
-    def __init__(self, ecs: bool = False) -> None:
-        self.lock = threading.Lock()
-        self.launches: list[Launch] = []
-        self.details: dict[Launch, dict[str, Any]] = {}  # each launch's overrides, as ECS would echo them
-        self.crash_once: set[str] = set()
-        self.on_launch: Callable[[DescribeJob, DescribeTask, str], None] | None = None
-        self.ecs = FargateLauncher(get_settings()) if ecs else None  # record the task in moto's ECS
-
-    def launch(self, job: DescribeJob) -> LaunchedTask:
-        raise AssertionError(f"a notebook launch for {job.job_id}: runs launch their tasks")
-
-    def launch_task(self, job: DescribeJob, task: DescribeTask) -> LaunchedTask:
-        with self.lock:
-            if task.task_id in self.crash_once:
-                self.crash_once.discard(task.task_id)
-                raise RuntimeError(f"the handler died launching {task.task_id}")
-        if self.ecs is not None:
-            launched = self.ecs.launch_task(job, task)
-        else:
-            arn = f"arn:aws:ecs:us-east-1:123456789012:task/shiftwork/{uuid.uuid4().hex}"
-            launched = LaunchedTask(arn, f"runner/runner/{arn.rsplit('/', 1)[-1]}", task.requested)
-        key = (job.job_id, task.task_id, task.attempt)
-        request = FargateLauncher(get_settings()).task_request(job, task)
-        with self.lock:
-            self.launches.append(key)
-            self.details[key] = {"taskArn": launched.task_arn, "overrides": request["overrides"]}
-        if self.on_launch is not None:
-            self.on_launch(job, task, launched.task_arn)
-        return launched
-
-    def stop(self, task_arn: str, reason: str) -> None:
-        raise AssertionError("runs are stopped through the store and ECS")
-
-    def counts(self, run_id: str) -> Counter[tuple[str, int]]:
-        with self.lock:
-            return Counter((task, attempt) for job, task, attempt in self.launches if job == run_id)
-
-
-@pytest.fixture
-def recorder(stack: object) -> Iterator[RecordingLauncher]:
-    """The process's launcher for the test (the completion handler launches with it), then the stack's again."""
-    previous = launchers._process_launcher
-    recording = RecordingLauncher()
-    launchers.use_launcher(recording)
-    yield recording
-    launchers.use_launcher(previous)
-
-
-@pytest.fixture(scope="module")
-def definition(stack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A definition whose slots the runs take (max 50), so that a run's end must give exactly one back."""
-    notebook = write_notebook(tmp_path_factory.mktemp("nb") / "n.ipynb", "x = 1", "print(x)")
-    service = Service()
-    made = service.definitions.create(CreateJobDefinition(input_uri=str(notebook), max_running_jobs=50))
-    yield made.job_definition_id
-    with contextlib.suppress(Exception):
-        service.definitions.delete(made.job_definition_id)
-
-
-def _spec(name: str, task_specs: list[TaskSpec]) -> WorkflowSpec:
-    return WorkflowSpec(name=name, function="pipe:flow", module_file="pipe.py", tasks=task_specs)
-
-
-def _task(name: str, *refs: str, retries: int = 0, **arguments: Any) -> TaskSpec:
-    args = {f"in_{i}": {"$ref": ref} for i, ref in enumerate(refs)} | arguments
-    return TaskSpec(name=name, function=f"pipe:{name}", arguments=args, retries=retries)
-
-
-def diamond() -> WorkflowSpec:
-    return _spec("diamond", [_task("a"), _task("b", "a"), _task("c", "a"), _task("d", "b", "c")])
-
-
-def fan_out() -> WorkflowSpec:
-    square = TaskSpec(name="sq", function="pipe:sq", arguments={"x": {"$ref": "src"}}, map_argument="x")
-    return _spec("fan-out", [_task("src"), square, _task("total", "sq")])
-
-
-def fan_in() -> WorkflowSpec:
-    roots = [_task(f"r{i}") for i in range(10)]
-    return _spec("fan-in", [*roots, _task("join", *(f"r{i}" for i in range(10)))])
-
-
-def make_run(spec: WorkflowSpec, definition_id: str | None = None, status: Status = Status.QUEUED) -> DescribeJob:
-    """A run's record and its snapshot's spec file, as the API writes them (no dispatch asked for)."""
-    settings = get_settings()
-    job_id = str(uuid.uuid4())
-    key = files.input_prefix(job_id) + WORKFLOW_SPEC_FILE
-    aws.client("s3", settings).put_object(Bucket=settings.bucket, Key=key, Body=spec.model_dump_json().encode())
-    job = jobs.draft(
-        job_id,
-        name=spec.name,
-        status=status,
-        input_filename=spec.module_file,
-        parameters={},
-        output_formats=[],
-        kind="workflow",
-        job_definition_id=definition_id,
-    )
-    return slots.admit(job) if definition_id else jobs.put_new(job)
-
-
-def hold_slot(definition_id: str) -> DescribeJob:
-    """Another job of the definition holding a slot: a run that gave back two would show."""
-    job = jobs.draft(str(uuid.uuid4()), name="holder", status=Status.CREATED, input_filename="n.ipynb")
-    return slots.admit(job.model_copy(update={"job_definition_id": definition_id}))
-
-
-def stop_detail(recorder: RecordingLauncher, launch: Launch, exit_code: int = 0, reason: str = "") -> dict[str, Any]:
-    """The ECS Task State Change detail of the launch's container stopping (see publish_task_stopped)."""
-    recorded = recorder.details[launch]
-    return {
-        "taskArn": recorded["taskArn"],
-        "lastStatus": "STOPPED",
-        "desiredStatus": "STOPPED",
-        "launchType": "FARGATE",
-        "startedBy": launch[0][:36],
-        "stopCode": "EssentialContainerExited",
-        "stoppedReason": reason or "Essential container in task exited",
-        "containers": [{"name": "runner", "lastStatus": "STOPPED", "exitCode": exit_code}],
-        "overrides": recorded["overrides"],
-    }
-
-
-def deliver(detail: dict[str, Any]) -> None:
-    """What the completion Lambda does with the event (handle_task_state_change, then after_job_ended)."""
-    time.sleep(random.uniform(0, 0.004))  # shuffle the order the pool's threads take them in
-    on_task_stopped(detail)
-
-
-def run_task(job_id: str, task_id: str, outcome: Any) -> None:
-    """The runner's writes: QUEUED -> IN_PROGRESS, then COMPLETED with its result (or FAILED for an exception).
-
-    As the runner, it runs nothing if the task is not QUEUED (a duplicate launch): its container just exits.
-    """
-    try:
-        tasks.update(job_id, task_id, [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS, start_time=tasks.now_ms())
-    except Conflict:
-        return
-    if outcome is DIES:
-        return  # killed before it could report: only its container's stop tells
-    if isinstance(outcome, Exception):
-        end = {"status": TaskStatus.FAILED, "status_message": f"{type(outcome).__name__}: {outcome}"}
-    else:
-        key, fmt, length = results.write(job_id, task_id, outcome)
-        end = {"status": TaskStatus.COMPLETED, "result_key": key, "result_format": fmt, "result_length": length}
-    with contextlib.suppress(Conflict):  # as the runner: the task ended meanwhile (stopped)
-        tasks.update(job_id, task_id, [TaskStatus.IN_PROGRESS], end_time=tasks.now_ms(), **end)
-
-
-@dataclass
-class Driver:
-    """Runs each launched task on a pool of threads and delivers its end 1-3 times, in shuffled order."""
-
-    recorder: RecordingLauncher
-    outcome: Callable[[str, int], Any] = lambda task_id, attempt: list(range(20)) if task_id == "src" else task_id
-    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(THREADS))
-    futures: list[Future[Any]] = field(default_factory=list)
-    delivered: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.recorder.on_launch = lambda job, task, _arn: self._submit(
-            self._run, (job.job_id, task.task_id, task.attempt)
-        )
-
-    def _submit(self, function: Callable[..., Any], *args: Any) -> None:
-        with self.lock:
-            self.futures.append(self.pool.submit(function, *args))
-
-    def _run(self, launch: Launch) -> None:
-        outcome = self.outcome(launch[1], launch[2])
-        run_task(*launch[:2], outcome)
-        detail = stop_detail(self.recorder, launch, exit_code=1 if isinstance(outcome, Exception) else 0)
-        with self.lock:
-            self.delivered.append(detail)
-        for _ in range(random.randint(1, 3)):
-            self._submit(deliver, detail)
-
-    def settle(self, timeout: float = 30) -> None:
-        """Wait until no work is left (raising what a handler raised)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                pending = [f for f in self.futures if not f.done()]
-                done = [f for f in self.futures if f.done()]
-            for future in done:
-                future.result()
-            if not pending:
-                return
-            assert time.monotonic() < deadline, f"{len(pending)} handlers still running after {timeout} s"
-            time.sleep(0.01)
-
-    def redeliver_all(self) -> None:
-        """Every end once more, all at once: duplicates arriving after the run ended."""
-        late = list(self.delivered)
-        random.shuffle(late)
-        for detail in late:
-            self._submit(deliver, detail)
-        self.settle()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
-
-
-@pytest.fixture
-def driver(recorder: RecordingLauncher) -> Iterator[Driver]:
-    made = Driver(recorder)
-    yield made
-    made.close()
-
-
-def _statuses(run_id: str) -> dict[str, TaskStatus]:
-    return {task.task_id: task.status for task in tasks.list_for(run_id)}
-
-
-def _launchable(run_id: str) -> list[str]:
-    """The task ids a launcher runs: all but the mapped tasks (their instances run)."""
-    return [task.task_id for task in tasks.list_for(run_id) if task.map_count is None]
+from tests.workflows.advancing import (
+    DIES,
+    OOM,
+    THREADS,
+    at_once,
+    deliver,
+    diamond,
+    fan_in,
+    fan_out,
+    finish,
+    hold_slot,
+    launchable,
+    make_run,
+    run_task,
+    run_task_end,
+    start,
+    statuses_of,
+    stop_detail,
+    task_spec,
+    workflow,
+)
 
 
 @pytest.mark.parametrize(("make_spec", "launched"), [(diamond, 4), (fan_out, 22), (fan_in, 11)])
@@ -282,30 +69,11 @@ def test_every_task_once_and_the_run_ends_once(driver, recorder, definition, mak
     assert after.tasks_open == 0 and after.tasks_failed == 0
     assert slots.taken(definition) == held and slots.holders(definition) == held  # its slot back, once
     counts = recorder.counts(run.job_id)
-    assert len(counts) == launched and set(counts) == {(task_id, 1) for task_id in _launchable(run.job_id)}
+    assert len(counts) == launched and set(counts) == {(task_id, 1) for task_id in launchable(run.job_id)}
     assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
-    assert set(_statuses(run.job_id).values()) == {TaskStatus.COMPLETED}
+    assert set(statuses_of(run.job_id).values()) == {TaskStatus.COMPLETED}
     assert all(task.settled for task in tasks.list_for(run.job_id))
     jobs.update(sentinel.job_id, [Status.CREATED], status=Status.STOPPED)
-
-
-def at_once(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(function, items))
-
-
-def start(run: DescribeJob) -> DescribeJob:
-    return start_run(jobs.get(run.job_id), launcher_for())
-
-
-def finish(
-    recorder: RecordingLauncher, run: DescribeJob, task_id: str, outcome: Any = "done", times: int = 3, reason: str = ""
-) -> None:
-    """Run the task's latest launch and deliver its container's stop `times` times at once."""
-    attempt = tasks.get(run.job_id, task_id).attempt
-    run_task(run.job_id, task_id, outcome)
-    exit_code = 0 if outcome is not DIES and not isinstance(outcome, Exception) else 137
-    at_once(deliver, [stop_detail(recorder, (run.job_id, task_id, attempt), exit_code, reason)] * times)
 
 
 def test_a_handler_that_dies_launching_is_delivered_again(recorder, definition):
@@ -356,9 +124,16 @@ def test_a_handler_killed_after_settling_claiming_or_taking_the_launch(recorder)
 
 def failing_branch() -> WorkflowSpec:
     """a feeds b (which fails every attempt) -> d -> e, and c -> f, which do not depend on b."""
-    return _spec(
+    return workflow(
         "failing",
-        [_task("a"), _task("b", "a", retries=2), _task("c", "a"), _task("d", "b"), _task("e", "d"), _task("f", "c")],
+        [
+            task_spec("a"),
+            task_spec("b", "a", retries=2),
+            task_spec("c", "a"),
+            task_spec("d", "b"),
+            task_spec("e", "d"),
+            task_spec("f", "c"),
+        ],
     )
 
 
@@ -372,7 +147,7 @@ def test_a_failed_task_fails_what_depends_on_it_and_the_run_once(driver, recorde
     driver.redeliver_all()
 
     assert recorder.counts(run.job_id) == Counter({(t, 1): 1 for t in "abcf"} | {("b", 2): 1, ("b", 3): 1})
-    statuses = _statuses(run.job_id)
+    statuses = statuses_of(run.job_id)
     assert statuses == {
         "a": TaskStatus.COMPLETED,
         "b": TaskStatus.FAILED,
@@ -390,11 +165,8 @@ def test_a_failed_task_fails_what_depends_on_it_and_the_run_once(driver, recorde
     assert slots.taken(definition) == held
 
 
-OOM = "OutOfMemoryError: Container killed due to memory usage"
-
-
 def test_a_container_that_dies_without_reporting(recorder):
-    run = make_run(_spec("dies", [_task("a", retries=1), _task("b", "a")]))
+    run = make_run(workflow("dies", [task_spec("a", retries=1), task_spec("b", "a")]))
     start(run)
     finish(recorder, run, "a", DIES, times=2, reason=OOM)  # IN_PROGRESS when its container's stop comes
     a = tasks.get(run.job_id, "a")
@@ -420,26 +192,12 @@ def test_a_container_that_dies_without_reporting(recorder):
     assert recorder.counts(run.job_id) == Counter({("a", 1): 1, ("a", 2): 1, ("b", 1): 1})
 
 
-def run_task_end(job_id: str, task_id: str, value: Any) -> None:
-    key, fmt, length = results.write(job_id, task_id, value)
-    tasks.update(
-        job_id,
-        task_id,
-        [TaskStatus.IN_PROGRESS],
-        status=TaskStatus.COMPLETED,
-        result_key=key,
-        result_format=fmt,
-        result_length=length,
-        end_time=tasks.now_ms(),
-    )
-
-
 def test_a_death_delivered_from_8_threads_retries_once(recorder):
     """Every delivery reads attempt 1 running; one retries it, and attempt 2 starts at once: it is left alone."""
     recorder.on_launch = lambda job, task, _arn: (
         task.attempt > 1 and tasks.update(job.job_id, task.task_id, [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS)
     )
-    run = make_run(_spec("retried", [_task("a", retries=3)]))
+    run = make_run(workflow("retried", [task_spec("a", retries=3)]))
     start(run)
     run_task(run.job_id, "a", DIES)
     at_once(deliver, [stop_detail(recorder, (run.job_id, "a", 1), 137, OOM)] * THREADS)
@@ -459,7 +217,9 @@ def test_the_dispatchers_start_delivered_five_times_launches_each_root_once(reco
 
 def test_stopping_a_run(stack, recorder):
     recorder.ecs = FargateLauncher(get_settings())  # real ECS tasks (moto runs none), to see them asked to stop
-    spec = _spec("stopped", [_task("a"), _task("x"), _task("b", "a"), _task("y", "x"), _task("z", "b", "y")])
+    spec = workflow(
+        "stopped", [task_spec("a"), task_spec("x"), task_spec("b", "a"), task_spec("y", "x"), task_spec("z", "b", "y")]
+    )
     run = make_run(spec)
     start(run)
     for task_id in ("a", "x"):
@@ -467,7 +227,7 @@ def test_stopping_a_run(stack, recorder):
 
     stopping = Service().stop_job(run.job_id)
     assert stopping.status == Status.STOPPING
-    statuses = _statuses(run.job_id)
+    statuses = statuses_of(run.job_id)
     assert [statuses[t] for t in "byz"] == [TaskStatus.STOPPED] * 3
     arns = [tasks.get(run.job_id, t).task_arn for t in "ax"]
     ecs = aws.client("ecs", get_settings())
@@ -483,7 +243,7 @@ def test_stopping_a_run(stack, recorder):
     after = jobs.get(run.job_id)
     assert (after.status, after.status_message, after.tasks_open) == (Status.STOPPED, "stopped by user", 0)
     assert recorder.counts(run.job_id) == Counter({("a", 1): 1, ("x", 1): 1})  # nothing launched after the stop
-    assert _statuses(run.job_id) == {t: TaskStatus.COMPLETED if t == "a" else TaskStatus.STOPPED for t in "abxyz"}
+    assert statuses_of(run.job_id) == {t: TaskStatus.COMPLETED if t == "a" else TaskStatus.STOPPED for t in "abxyz"}
 
 
 def test_a_run_stopped_before_its_start_ends_and_launches_nothing(recorder):
@@ -498,7 +258,7 @@ def test_a_run_stopped_before_its_start_ends_and_launches_nothing(recorder):
 
 def test_a_write_decided_on_attempt_1_never_lands_on_attempt_2(recorder):
     """What a slow delivery of attempt 1's death would write after another delivery retried the task."""
-    run = make_run(_spec("retried", [_task("a", retries=1)]))
+    run = make_run(workflow("retried", [task_spec("a", retries=1)]))
     start(run)
     run_task(run.job_id, "a", DIES)
     read = tasks.get(run.job_id, "a")  # the slow delivery read attempt 1 running...
@@ -525,7 +285,7 @@ def test_a_mapped_task_over_nothing_or_with_a_failed_instance(driver, recorder):
     )
     start(failing)
     driver.settle()
-    statuses = _statuses(failing.job_id)
+    statuses = statuses_of(failing.job_id)
     assert statuses.pop("sq[3]") == statuses.pop("sq") == TaskStatus.FAILED
     assert statuses.pop("total") == TaskStatus.UPSTREAM_FAILED
     assert set(statuses.values()) == {TaskStatus.COMPLETED} and len(statuses) == 5  # src and 4 instances
@@ -537,7 +297,7 @@ def test_a_mapped_task_over_nothing_or_with_a_failed_instance(driver, recorder):
 
 def test_a_retry_queued_as_the_run_stops_is_stopped_not_left_queued(stack, recorder):
     recorder.ecs = FargateLauncher(get_settings())
-    run = make_run(_spec("retry-stop", [_task("a", retries=1)]))
+    run = make_run(workflow("retry-stop", [task_spec("a", retries=1)]))
     start(run)
     tasks.update(run.job_id, "a", [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS)
     Service().stop_job(run.job_id)
@@ -613,7 +373,7 @@ def test_a_container_of_an_earlier_attempt_started_late_runs_nothing(recorder):
     """ECS started attempt 1 although its launch failed, and attempt 2 is queued: attempt 1's runner refuses."""
     from shiftwork.runner.task import TaskRunner
 
-    run = make_run(_spec("late", [_task("a", retries=1)]))
+    run = make_run(workflow("late", [task_spec("a", retries=1)]))
     start(run)
     tasks.update(run.job_id, "a", [TaskStatus.QUEUED], status=TaskStatus.FAILED, status_message="launch failed")
     tasks.update(run.job_id, "a", [TaskStatus.FAILED], status=TaskStatus.QUEUED, attempt=2, task_arn=None)
