@@ -41,6 +41,14 @@ def handle_task_stopped(job_id: str, task_id: str, detail: dict[str, Any]) -> De
         status = TaskStatus.STOPPED if stopping else TaskStatus.FAILED
         message = "stopped by user" if stopping else stopped_message(detail)
         with contextlib.suppress(Conflict):  # the runner's own final write won the race
-            tasks.update(job_id, task_id, [task.status], status=status, status_message=message, end_time=tasks.now_ms())
+            tasks.update(
+                job_id,
+                task_id,
+                [task.status],
+                status=status,
+                at_attempt=task.attempt,  # read before: another delivery may have retried it since
+                status_message=message,
+                end_time=tasks.now_ms(),
+            )
     task_ended(job_id, task_id, launcher_for())
     return jobs.get(job_id)
