@@ -46,3 +46,25 @@ def driver(recorder: RecordingLauncher) -> Iterator[Driver]:
 @pytest.fixture
 def service(stack: object) -> Service:
     return Service()
+
+
+@pytest.fixture
+def write_workflow(tmp_path):
+    """write_workflow(module, source, name): the @workflow `name` of a module written to tmp_path, loaded as the
+    CLI loads one (its folder on sys.path); the module and the path are forgotten after the test."""
+    import sys
+
+    from shiftwork.workflows import load_workflow
+
+    written: list[str] = []
+
+    def write(module: str, source: str, name: str) -> object:
+        (tmp_path / f"{module}.py").write_text(source)
+        written.append(module)
+        return load_workflow(str(tmp_path / f"{module}.py:{name}"))
+
+    yield write
+    for module in written:
+        sys.modules.pop(module, None)
+    while str(tmp_path) in sys.path:
+        sys.path.remove(str(tmp_path))

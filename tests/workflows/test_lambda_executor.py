@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +12,6 @@ from shiftwork.api.service import Service
 from shiftwork.launchers import LaunchedTask, Launcher, use_task_executor
 from shiftwork.models import Status
 from shiftwork.models.workflow import RunWorkflow, TaskStatus
-from shiftwork.workflows import load_workflow
 from tests.helpers import load_event
 
 CHAIN = """
@@ -40,11 +37,8 @@ def chain(n: int = 4):
 
 
 @pytest.fixture
-def light(tmp_path: Path) -> Iterator[object]:
-    (tmp_path / "light_chain.py").write_text(CHAIN)
-    yield load_workflow(str(tmp_path / "light_chain.py:chain"))
-    sys.modules.pop("light_chain", None)
-    sys.path.remove(str(tmp_path))
+def light(write_workflow):
+    return write_workflow("light_chain", CHAIN, "chain")
 
 
 def test_a_chain_of_light_tasks_runs_in_warm_workers(stack, light):

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from shiftwork.models import Status
-from shiftwork.workflows import load_workflow
 
 OUTCOMES = """
 import time
@@ -51,11 +46,8 @@ def outcomes(counter: str = "/nonexistent"):
 
 
 @pytest.fixture
-def outcomes(tmp_path: Path) -> Iterator[object]:
-    (tmp_path / "outcomes_flow.py").write_text(OUTCOMES)
-    yield load_workflow(str(tmp_path / "outcomes_flow.py:outcomes"))
-    sys.modules.pop("outcomes_flow", None)
-    sys.path.remove(str(tmp_path))
+def outcomes(write_workflow):
+    return write_workflow("outcomes_flow", OUTCOMES, "outcomes")
 
 
 def test_results_retries_and_timeouts_as_a_user_sees_them(service, outcomes, tmp_path):

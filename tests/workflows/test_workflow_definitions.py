@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from shiftwork.api.service import Service
 from shiftwork.errors import LimitReached
 from shiftwork.models import Status
-from shiftwork.workflows import load_workflow
 from tests.functional.conftest import wait_for
 
 PIPELINE = """
@@ -41,11 +36,8 @@ def pipeline(marker: str = "/nonexistent"):
 
 
 @pytest.fixture
-def flaky(tmp_path: Path) -> Iterator[object]:
-    (tmp_path / "flaky_pipeline.py").write_text(PIPELINE)
-    yield load_workflow(str(tmp_path / "flaky_pipeline.py:pipeline"))
-    sys.modules.pop("flaky_pipeline", None)
-    sys.path.remove(str(tmp_path))
+def flaky(write_workflow):
+    return write_workflow("flaky_pipeline", PIPELINE, "pipeline")
 
 
 def test_a_deployed_workflow_is_versioned_and_retried_as_a_partial_rerun(stack, flaky, tmp_path):
@@ -103,7 +95,7 @@ def keyed(s3_key: str = "none"):
 """
 
 
-def test_a_workflow_runs_on_its_schedule_and_when_a_file_lands(service, tmp_path):
+def test_a_workflow_runs_on_its_schedule_and_when_a_file_lands(service, write_workflow):
     from datetime import UTC, datetime, timedelta
 
     from shiftwork import aws
@@ -111,13 +103,8 @@ def test_a_workflow_runs_on_its_schedule_and_when_a_file_lands(service, tmp_path
     from shiftwork.store import definitions
     from tests.helpers import load_event
 
-    (tmp_path / "keyed_flow.py").write_text(KEYED)
-    try:
-        keyed = load_workflow(str(tmp_path / "keyed_flow.py:keyed"))
-        definition = keyed.deploy(using=service, job_definition_id="keyed-wf")
-    finally:
-        sys.modules.pop("keyed_flow", None)
-        sys.path.remove(str(tmp_path))
+    keyed = write_workflow("keyed_flow", KEYED, "keyed")
+    definition = keyed.deploy(using=service, job_definition_id="keyed-wf")
     since = int((datetime.now(UTC) - timedelta(hours=3)).timestamp() * 1000)
     definitions.update("keyed-wf", definition.version, active_since=since, max_running_jobs=5)
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

@@ -225,36 +225,32 @@ def _stop_queued(task: DescribeTask) -> list[str]:
 
 def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor) -> list[str]:
     """A claimed mapped task: one instance per element of the list it maps over (known now: its input ended)."""
+    from shiftwork.models.workflow import MAX_MAP_INSTANCES
+
     source_name = spec.task(task.name).arguments[spec.task(task.name).map_argument or ""][REF]
     source = tasks.get(task.job_id, source_name)
     count = source.map_count if source.map_count is not None else source.result_length
     if count is None:
-        message = f"maps over {source_name}, whose result is not a list"
-        with contextlib.suppress(Conflict):
-            tasks.update(
-                task.job_id,
-                task.task_id,
-                [TaskStatus.QUEUED],
-                status=TaskStatus.FAILED,
-                status_message=message,
-                end_time=tasks.now_ms(),
-            )
-        return [task.task_id]
-    from shiftwork.models.workflow import MAX_MAP_INSTANCES
-
+        return _fail_queued(task, f"maps over {source_name}, whose result is not a list")
     if count > MAX_MAP_INSTANCES:
-        message = f"{source_name} gave {count} items: a mapped task makes at most {MAX_MAP_INSTANCES} instances"
-        with contextlib.suppress(Conflict):
-            tasks.update(
-                task.job_id,
-                task.task_id,
-                [TaskStatus.QUEUED],
-                status=TaskStatus.FAILED,
-                status_message=message,
-                end_time=tasks.now_ms(),
-            )
-        return [task.task_id]
+        return _fail_queued(
+            task, f"{source_name} gave {count} items: a mapped task makes at most {MAX_MAP_INSTANCES} instances"
+        )
     tasks.expand(task, count)
+    return [task.task_id]
+
+
+def _fail_queued(task: DescribeTask, message: str) -> list[str]:
+    """A queued task that cannot run, FAILED saying why (once: a duplicate delivery finds it failed)."""
+    with contextlib.suppress(Conflict):
+        tasks.update(
+            task.job_id,
+            task.task_id,
+            [TaskStatus.QUEUED],
+            status=TaskStatus.FAILED,
+            status_message=message,
+            end_time=tasks.now_ms(),
+        )
     return [task.task_id]
 
 
