@@ -130,3 +130,16 @@ def list_definitions(
     )
     items, token = read_page(listing, query.max_items, query.next_token)
     return ListJobDefinitionsResponse(job_definitions=items, next_token=token)
+
+
+def downstream_of(definition_id: str) -> list[str]:
+    """The ids of the definitions that run after `definition_id`: a Query on the sparse by-upstream index."""
+    table = _table()
+    return sorted(record.job_definition_id for record in table.by_upstream.query(definition_id))
+
+
+def find_by_name(name: str) -> list[DescribeJobDefinition]:
+    """The definitions named exactly `name` (a Query on the by-create-time index, filtered; never a Scan)."""
+    table = _table()
+    found = table.by_create_time.query(ALL_DEFINITIONS, filter_condition=table.name == name)
+    return [get(record.job_definition_id) for record in found]

@@ -10,7 +10,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shiftwork import aws
@@ -82,6 +82,7 @@ class JobRecord(Model):
     input_prefix = UnicodeAttribute(null=True)
     attempt = NumberAttribute(default=1)
     retry_of = UnicodeAttribute(null=True)
+    triggered_by = UnicodeAttribute(null=True)  # run-after: the upstream job whose end started it
     notified = BooleanAttribute(default=False)
     task_arn = UnicodeAttribute(null=True)
     log_stream = UnicodeAttribute(null=True)
@@ -111,6 +112,16 @@ class DefinitionsByCreateTime(GlobalSecondaryIndex["DefinitionRecord"]):
 
     list_pk = UnicodeAttribute(hash_key=True)
     create_time = NumberAttribute(range_key=True)
+
+
+class DefinitionsByUpstream(GlobalSecondaryIndex["DefinitionRecord"]):
+    """Sparse: only definitions that run after another are in it, under the upstream definition's id."""
+
+    class Meta:
+        index_name = "by-upstream"
+        projection = KeysOnlyProjection()
+
+    run_after = UnicodeAttribute(hash_key=True)
 
 
 class DefinitionRecord(Model):
@@ -151,8 +162,11 @@ class DefinitionRecord(Model):
     report_mode = BooleanAttribute(default=False)
     kind = UnicodeAttribute(null=True)  # absent: a notebook definition
     workflow = JSONAttribute(null=True)  # a workflow definition's spec (models.workflow.WorkflowSpec)
+    run_after = UnicodeAttribute(null=True)  # the upstream definition's id (the by-upstream index's key)
+    run_after_condition = UnicodeAttribute(null=True)
 
     by_create_time = DefinitionsByCreateTime()
+    by_upstream = DefinitionsByUpstream()
 
 
 class TaskRecord(Model):
