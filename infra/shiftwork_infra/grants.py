@@ -4,7 +4,7 @@
   a definition's active jobs), ecs:RunTask, re-arming a one-shot schedule (update, or delete when it never fires
   again); it consumes the queue (the event source's grant).
 - complete (ECS task stopped, the reconcile rule): jobs, definitions (written: its active count released when a
-  job ends, and reconciled), the dispatch queue (a retry), the topic (notifications).
+  job ends, and reconciled), the dispatch queue (a retry, a run-after job), the topic (notifications).
 - s3_trigger (S3 Object Created): jobs, definitions (written: a watcher's run is admitted under its active count),
   inbox/ copied to jobs/, ecs:RunTask.
 - api (the Service): jobs, definitions, the bucket, the runner's logs, schedules, the dispatch queue (run now),

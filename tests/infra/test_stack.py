@@ -49,6 +49,26 @@ def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthes
     )
 
 
+def test_the_definitions_table_has_the_sparse_by_upstream_index_run_after_queries(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "job_definition_id", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [
+                Match.object_like({"IndexName": "by-create-time"}),
+                {
+                    "IndexName": "by-upstream",
+                    "KeySchema": [{"AttributeName": "run_after", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                },
+            ],
+        },
+    )
+
+
 def test_the_bucket_is_private_ssl_only_versioned_and_tells_eventbridge(synthesized):
     from aws_cdk.assertions import Match
 
