@@ -94,8 +94,9 @@ class Schedule:
 
     def get_cron_string(self) -> str:
         """The compiled cron string: second minute hour day-of-month month day-of-week."""
-        if self.run_after() is not None:
-            raise InvalidSpec("schedule", self.run_after()[0], "runs after a job: it has no cron string")
+        after = self.run_after()
+        if after is not None:
+            raise InvalidSpec("schedule", after[0], "runs after a job: it has no cron string")
         if self.cron_expression:
             return self.cron_expression
         if self.at_minutes is not None:
