@@ -238,3 +238,28 @@ def test_the_rest_api_refuses_a_missing_upstream_and_a_cycle_with_400(api, defin
     status, document = call(api, "GET", "/openapi.json")
     schema = document["components"]["schemas"]["DescribeJobDefinition"]["properties"]
     assert {"run_after", "run_after_condition"} <= set(schema)
+
+
+def test_a_definitions_table_from_before_the_index_gets_it_at_bootstrap(stack):
+    import dataclasses
+
+    from shiftwork.config import get_settings
+    from shiftwork.store.tables import DefinitionRecord, add_missing_indexes
+
+    settings = dataclasses.replace(get_settings(), definitions_table=f"old-definitions-{uuid.uuid4().hex[:8]}")
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(  # as an older version made it: no by-upstream index (nor by-create-time)
+        TableName=settings.definitions_table,
+        AttributeDefinitions=[{"AttributeName": "job_definition_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "job_definition_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        add_missing_indexes(DefinitionRecord, settings)  # what create_tables does at every start
+        add_missing_indexes(DefinitionRecord, settings)  # and again: nothing more to add
+        table = dynamodb.describe_table(TableName=settings.definitions_table)["Table"]
+        indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+        assert set(indexes) == {"by-create-time", "by-upstream"}
+        assert indexes["by-upstream"]["KeySchema"] == [{"AttributeName": "run_after", "KeyType": "HASH"}]
+    finally:
+        dynamodb.delete_table(TableName=settings.definitions_table)

@@ -243,3 +243,30 @@ def create_tables(settings: Settings | None = None) -> None:
     """Create every table with its indexes if missing (the embedded stack's bootstrap; CDK does it on AWS)."""
     for model in (JobRecord, DefinitionRecord, TaskRecord):
         bound(model, settings).create_table(wait=True)
+        add_missing_indexes(model, settings or get_settings())
+
+
+def add_missing_indexes(model: type[Model], settings: Settings) -> None:
+    """Add the indexes a table made by an older version lacks (a state dir kept from before the by-upstream
+    index): DynamoDB backfills a new index from the items. pynamodb creates indexes only with the table."""
+    client = aws.client("dynamodb", settings)
+    name = getattr(settings, _TABLE_SETTING[model])
+    table = client.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()  # what pynamodb's create_table sends, with its index definitions
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index["index_name"],
+                        "KeySchema": index["key_schema"],
+                        "Projection": index["projection"],
+                    }
+                }
+            ],
+        )
