@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shiftwork.dispatch.run_after import MAX_CHAIN  # chains longer than this are refused
 from shiftwork.errors import InvalidSpec, NotFound
 from shiftwork.models.definition import RunAfterCondition
 from shiftwork.store import definitions
 
 if TYPE_CHECKING:
     from shiftwork.models import DescribeJobDefinition, UpdateJobDefinition
-
-MAX_CHAIN = 100  # run-after chains longer than this are refused (and a cycle is found within it)
 
 
 def resolve_upstream(ref: str) -> DescribeJobDefinition:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_CHAIN = 100  # the longest run-after chain create and update allow (api/run_after.py)
 _RUN_AFTER_NAMESPACE = uuid.UUID("4f2e8b1a-7c3d-4e5f-9a6b-1c2d3e4f5a6b")
 
 _FIRES_ON = {
@@ -46,8 +47,12 @@ def fire_downstream(job: DescribeJob) -> list[DescribeJob]:
     """
     if not job.job_definition_id or job.status not in (Status.COMPLETED, Status.FAILED):
         return []
+    downstream_ids = definitions.downstream_of(job.job_definition_id)
+    if downstream_ids and _in_cycle(job.job_definition_id):
+        log.error("definition %s runs after itself (a cycle): job %s fires nothing", job.job_definition_id, job.job_id)
+        return []
     started = []
-    for downstream_id in definitions.downstream_of(job.job_definition_id):
+    for downstream_id in downstream_ids:
         try:
             downstream = definitions.get(downstream_id)
         except NotFound:
@@ -61,6 +66,25 @@ def fire_downstream(job: DescribeJob) -> list[DescribeJob]:
         if made is not None:
             started.append(made)
     return started
+
+
+def _in_cycle(definition_id: str) -> bool:
+    """Whether following run_after up from the definition comes back to it. Create and update refuse cycles,
+    but two updates racing (A after B, B after A) could each pass the check: then the chain fires nothing
+    rather than forever."""
+    seen = {definition_id}
+    current = definition_id
+    for _ in range(MAX_CHAIN):
+        try:
+            current = definitions.get(current).run_after or ""
+        except NotFound:
+            return False
+        if not current:
+            return False
+        if current in seen:
+            return current == definition_id
+        seen.add(current)
+    return True  # a chain longer than create and update allow: treated as a cycle
 
 
 def _start(downstream: DescribeJobDefinition, upstream_job: DescribeJob) -> DescribeJob | None:
