@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,7 +13,7 @@ from shiftwork import aws
 from shiftwork.dispatch.aftermath import after_job_ended
 from shiftwork.dispatch.fire import new_job
 from shiftwork.dispatch.run_after import downstream_job_id
-from shiftwork.errors import InvalidSpec, NotFound
+from shiftwork.errors import Conflict, InvalidSpec, NotFound
 from shiftwork.launchers import FargateLauncher, default_launcher, use_launcher
 from shiftwork.models import CreateJobDefinition, ListJobsQuery, Status, UpdateJobDefinition
 from shiftwork.store import definitions, jobs, slots
@@ -212,6 +213,28 @@ def test_a_cycle_two_racing_updates_could_make_fires_nothing(define, held):
     assert [job.job_id for job in _jobs_of(a)] == [ended_a.job_id]
     assert [job.job_id for job in _jobs_of(b)] == [ended_b.job_id]
     definitions.update(a.job_definition_id, a.version, run_after=None, run_after_condition=None)
+
+
+def test_racing_updates_never_store_a_cycle(service, define):
+    def attempt(pair):
+        definition, upstream = pair
+        try:
+            change = UpdateJobDefinition(run_after=upstream.job_definition_id)
+            service.definitions.update(definition.job_definition_id, change)
+        except (InvalidSpec, Conflict) as refused:  # a cycle seen, or a change that raced it
+            return type(refused).__name__
+        return "updated"
+
+    outcomes = Counter()
+    for _ in range(4):
+        a, b = define(), define()
+        with ThreadPoolExecutor(THREADS) as pool:
+            outcomes.update(pool.map(attempt, [(a, b), (b, a)] * (THREADS // 2)))
+        after = {definitions.get(d.job_definition_id).run_after for d in (a, b)}
+        assert after in ({a.job_definition_id, None}, {b.job_definition_id, None})  # one of them, never both
+        for definition in (a, b):
+            service.definitions.update(definition.job_definition_id, UpdateJobDefinition(run_after=""))
+    assert outcomes["updated"] >= 4 and sum(outcomes.values()) == 4 * THREADS
 
 
 def test_a_name_several_definitions_have_is_refused(define):

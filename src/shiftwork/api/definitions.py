@@ -233,6 +233,7 @@ class Definitions:
         version = current.version + 1
         check_watch_prefix(request.watch_prefix)
         changes.update(run_after_changes(current, request))
+        chain = changes.pop("unchanged", None)  # the run-after chain the check read: the write checks it too
         if request.schedule is not None or (request.timezone is not None and current.schedule):
             schedule = request.schedule or current.schedule
             assert schedule is not None
@@ -251,7 +252,7 @@ class Definitions:
         check_record_size("definition", current.model_copy(update=changes))
         if "coalesce" in changes:
             changes["coalesce"] = str(changes["coalesce"])
-        write = partial(definitions.update, definition_id, current.version, version=version, **changes)
+        write = partial(definitions.update, definition_id, current.version, version=version, unchanged=chain, **changes)
         updated = self._record(current.model_copy(update=changes), inputs, write) if inputs else write()
         try:
             self._schedule_latest(updated, now)
