@@ -69,9 +69,9 @@ def fire_downstream(job: DescribeJob) -> list[DescribeJob]:
 
 
 def _in_cycle(definition_id: str) -> bool:
-    """Whether following run_after up from the definition comes back to it. Create and update refuse cycles,
-    but two updates racing (A after B, B after A) could each pass the check: then the chain fires nothing
-    rather than forever."""
+    """Whether following run_after up from the definition comes back to it. Create and update refuse cycles
+    (an update checks the chain in its own transaction); one that got past them anyway (a --conflict replace
+    create racing an update, a record written by hand) then fires nothing rather than forever."""
     seen = {definition_id}
     current = definition_id
     for _ in range(MAX_CHAIN):
