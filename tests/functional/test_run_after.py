@@ -202,10 +202,10 @@ def test_cycles_a_missing_upstream_and_a_schedule_too_are_refused_and_change_not
     assert len(definitions.list_definitions(1000).job_definitions) == before
 
 
-def test_a_cycle_two_racing_updates_could_make_fires_nothing(define, held):
+def test_a_stored_cycle_fires_nothing(define, held):
     a = define()
     b = define(run_after=a.job_definition_id)
-    # written to the store past the checks, as two racing updates could leave it: a after b after a
+    # written to the store past the checks (as a racing replace could leave it): a after b after a
     definitions.update(a.job_definition_id, a.version, run_after=b.job_definition_id, run_after_condition="on success")
     ended_a, ended_b = _ended(a, Status.COMPLETED), _ended(b, Status.COMPLETED)
     after_job_ended(ended_a)
