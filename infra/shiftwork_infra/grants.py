@@ -6,7 +6,8 @@
   never fires again); it consumes the queue (the event source's grant).
 - complete (ECS task stopped, the reconcile rule): jobs, definitions (written: its active count released when a
   job ends, and reconciled), tasks (a task settled, its dependents' pending counts), launching (a run's
-  dependents, on Fargate or the task function), the dispatch queue (a retry), the topic (notifications).
+  dependents, on Fargate or the task function), the dispatch queue (a retry, a run-after job), the topic
+  (notifications).
 - s3_trigger (S3 Object Created): jobs, definitions (written: a watcher's run is admitted under its active count),
   tasks (a watched workflow's run gets its records as it is admitted), inbox/ copied to jobs/, launching (it
   dispatches what it admits, as dispatch does: a run's roots).

@@ -49,4 +49,10 @@ class State(Construct):
             partition_key=dynamodb.Attribute(name="list_pk", type=S),
             sort_key=dynamodb.Attribute(name="create_time", type=N),
         )
+        # sparse: the definitions that run after another, under its id (what a job's end fires); keys only
+        self.definitions.add_global_secondary_index(
+            index_name="by-upstream",
+            partition_key=dynamodb.Attribute(name="run_after", type=S),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.tasks = _table(self, "Tasks", "job_id", sort_key="task_id")  # store/tables.py TaskRecord

@@ -375,3 +375,23 @@ def test_the_complete_function_reconciles_every_15_minutes(synthesized):
             "SourceArn": Match.object_like({"Fn::GetAtt": Match.array_with(["Arn"])}),
         },
     )
+
+
+def test_the_definitions_table_has_the_sparse_by_upstream_index_run_after_queries(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "job_definition_id", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [
+                Match.object_like({"IndexName": "by-create-time"}),
+                {
+                    "IndexName": "by-upstream",
+                    "KeySchema": [{"AttributeName": "run_after", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                },
+            ],
+        },
+    )

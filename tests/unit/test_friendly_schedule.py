@@ -53,26 +53,30 @@ def test_bad_fields_are_named(fields, says):
         Schedule(**fields).get_cron_string()
 
 
-@pytest.mark.parametrize("field", ["run_after_job_uuid", "run_after_job_name", "run_after_job_condition"])
-def test_run_after_is_refused_until_it_exists(field):
-    with pytest.raises(InvalidSpec, match=f"{field} 'x': running after another job is not supported yet"):
-        Schedule(**{field: "x"})
+@pytest.mark.parametrize(
+    ("given", "condition"),
+    [(None, "on success"), ("success", "on success"), ("On Failure", "on failure"), ("on_completion", "on completion")],
+)
+def test_run_after_carries_the_upstream_and_the_condition_instead_of_a_schedule(given, condition):
+    from shiftwork.models import CreateJobDefinition
+
+    schedule = Schedule(run_after_job_name="prices", run_after_job_condition=given)
+    assert schedule.run_after() == ("prices", condition)
+    request = CreateJobDefinition(input_uri="report.ipynb", schedule=schedule)
+    assert (request.schedule, request.run_after, request.run_after_condition) == (None, "prices", condition)
+    by_id = CreateJobDefinition(input_uri="report.ipynb", schedule=Schedule(run_after_job_uuid="d-1"))
+    assert (by_id.run_after, by_id.run_after_condition) == ("d-1", "on success")
 
 
-def test_definitions_take_a_schedule_or_a_trigger_with_its_time_zone():
-    from datetime import UTC, datetime, timedelta
-
-    from shiftwork.models import CreateJobDefinition, UpdateJobDefinition
-    from shiftwork.schedules import IntervalTrigger, parse_trigger
-
-    friendly = CreateJobDefinition(input_uri="a.ipynb", schedule=Schedule(at_hours=[9], timezone="Europe/London"))
-    assert (friendly.schedule, friendly.timezone) == ("0 0 9 * * *", "Europe/London")
-    given = CreateJobDefinition(
-        input_uri="a.ipynb", schedule=Schedule(at_hours=[9], timezone="UTC"), timezone="Asia/Tokyo"
-    )
-    assert given.timezone == "Asia/Tokyo"  # an explicit timezone wins
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    trigger = IntervalTrigger(timedelta(hours=2), start, timezone="America/New_York")
-    changes = UpdateJobDefinition(schedule=trigger)
-    assert changes.timezone == "America/New_York"
-    assert parse_trigger(changes.schedule, "UTC").to_dict() == trigger.to_dict()
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"run_after_job_name": "a", "run_after_job_uuid": "b"}, "run_after_job_name 'a': give it or"),
+        ({"run_after_job_name": "a", "at_hours": [9]}, "at_hours '\\[9\\]': a schedule runs after a job or at times"),
+        ({"run_after_job_uuid": "a", "run_after_job_condition": "sometimes"}, "run_after_job_condition 'sometimes'"),
+        ({"run_after_job_condition": "on success"}, "needs run_after_job_name or _uuid"),
+    ],
+)
+def test_bad_run_after_fields_are_named(fields, says):
+    with pytest.raises(InvalidSpec, match=says):
+        Schedule(**fields)

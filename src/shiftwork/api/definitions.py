@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shiftwork.api.run_after import check_deletable, checked_upstream, run_after_changes
 from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files, resolve_kernel
 from shiftwork.errors import Conflict, InvalidSpec, NotFound
 from shiftwork.models import (
@@ -91,6 +92,8 @@ def _version(
         max_retries=request.max_retries,
         retry_backoff_seconds=request.retry_backoff_seconds,
         notify=request.notify,
+        run_after=request.run_after,  # resolved to the upstream's id by create
+        run_after_condition=request.run_after_condition if request.run_after else None,
         create_time=existing.create_time if existing else now_ms,
         update_time=now_ms,
         active_since=now_ms,
@@ -152,6 +155,8 @@ class Definitions:
         check_watch_prefix(request.watch_prefix)
         trigger, compiled = self._compile(request.schedule, request.timezone, now) if request.schedule else ({}, [])
         definition_id = check_definition_id(job_definition_id) if job_definition_id else str(uuid.uuid4())
+        upstream = checked_upstream(definition_id, request.run_after, request.schedule)
+        request = request.model_copy(update={"run_after": upstream})
         check_schedule_names(schedule_name(definition_id, index) for index in range(len(compiled)))
         for _ in range(REPLACE_ATTEMPTS):
             existing = None
@@ -231,7 +236,9 @@ class Definitions:
     def update(self, definition_id: str, request: UpdateJobDefinition) -> DescribeJobDefinition:
         """A new version with the given fields changed; the schedules follow in the same call."""
         current = definitions.get(definition_id)
-        changes: dict[str, Any] = request.model_dump(exclude_none=True, exclude={"input_uri"})
+        changes: dict[str, Any] = request.model_dump(
+            exclude_none=True, exclude={"input_uri", "run_after", "run_after_condition"}
+        )
         if request.output_formats is not None:
             check_formats(request.output_formats)
         if request.kernel_name is not None:
@@ -239,6 +246,8 @@ class Definitions:
         now = datetime.now(UTC).replace(microsecond=0)
         version = current.version + 1
         check_watch_prefix(request.watch_prefix)
+        changes.update(run_after_changes(current, request))
+        chain = changes.pop("unchanged", None)  # the run-after chain the check read: the write checks it too
         if request.schedule is not None or (request.timezone is not None and current.schedule):
             schedule = request.schedule or current.schedule
             assert schedule is not None
@@ -257,7 +266,7 @@ class Definitions:
         check_record_size("definition", current.model_copy(update=changes))
         if "coalesce" in changes:
             changes["coalesce"] = str(changes["coalesce"])
-        write = partial(definitions.update, definition_id, current.version, version=version, **changes)
+        write = partial(definitions.update, definition_id, current.version, version=version, unchanged=chain, **changes)
         updated = self._record(current.model_copy(update=changes), inputs, write) if inputs else write()
         try:
             self._schedule_latest(updated, now)
@@ -312,6 +321,7 @@ class Definitions:
     def delete(self, definition_id: str) -> None:
         """Remove the schedules, the record and the notebook snapshots; the jobs it ran stay."""
         definitions.get(definition_id)
+        check_deletable(definition_id)
         delete_schedules(definition_id, self.settings)
         definitions.delete(definition_id)
         files.delete_prefix(f"definitions/{definition_id}/", self.settings)

@@ -43,6 +43,13 @@ definitions_app = typer.Typer(help="Job definitions: what to run, how, and when.
 FormatOption = Annotated[list[str] | None, typer.Option("--format", help="Output format (repeat).")]
 
 IdArgument = Annotated[str, typer.Argument(help="The job definition's id.")]
+AfterOption = Annotated[
+    str | None,
+    typer.Option("--after", help="Run when a job of this definition (id or name) ends, instead of on a schedule."),
+]
+OnOption = Annotated[
+    str | None, typer.Option("--on", help="With --after: which ends run it: success, failure or completion.")
+]
 
 
 def _detail(definition: DescribeJobDefinition) -> Table:
@@ -61,7 +68,7 @@ def _detail(definition: DescribeJobDefinition) -> Table:
         ("State", state),
         ("Version", str(definition.version)),
         ("Notebook", definition.input_filename),
-        ("Schedule", f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none (on demand)"),
+        ("Schedule", _when_it_runs(definition)),
         ("Parameters", ", ".join(f"{k}={v!r}" for k, v in definition.parameters.items()) or "-"),
         ("Formats", ", ".join(definition.output_formats)),
         ("Kernel", definition.kernel_name),
@@ -85,6 +92,12 @@ def _detail(definition: DescribeJobDefinition) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def _when_it_runs(definition: DescribeJobDefinition) -> str:
+    if definition.run_after:
+        return f"after {definition.run_after} ({definition.run_after_condition})"
+    return f"{definition.schedule}  ({definition.timezone})" if definition.schedule else "none (on demand)"
 
 
 def _execution(definition: DescribeJobDefinition) -> str:
@@ -114,6 +127,8 @@ def create(
         str | None, typer.Option("--watch-prefix", help="Run it when a file lands under this S3 prefix.")
     ] = None,
     tz: Annotated[str, typer.Option("--tz", help="IANA time zone of the schedule.")] = "UTC",
+    after: AfterOption = None,
+    on: OnOption = None,
     parameter: ParameterOption = None,
     parameters_file: ParametersFileOption = None,
     parameters_yaml: ParametersYamlOption = None,
@@ -177,6 +192,8 @@ def create(
             "max_retries": max_retries,
             "retry_backoff_seconds": retry_backoff,
             "notify": notify or [],
+            "run_after": after,
+            "run_after_condition": _condition(after, on),
         }
     )
     content = check_notebook(notebook)  # everything a user can get wrong, before a stack starts
@@ -185,8 +202,21 @@ def create(
         resolve_kernel(content, kernel)
     if schedule is not None:
         compile_to_eventbridge(parse_trigger(schedule, tz))
+    if schedule is not None and after is not None:
+        from shiftwork.errors import InvalidSpec
+
+        raise InvalidSpec("--after", after, "a definition runs on a --schedule or --after another's job, not both")
     with stack(state_dir):
         _print(backend(state_dir).definitions.create(request, definition_id), as_json)
+
+
+def _condition(after: str | None, on: str | None) -> str | None:
+    """--on as the request's condition; --on without --after is a mistake, not a no-op."""
+    from shiftwork.errors import InvalidSpec
+
+    if on is not None and after is None:
+        raise InvalidSpec("--on", on, "needs --after DEFINITION (which definition's jobs it runs after)")
+    return on or "on success"
 
 
 @definitions_app.command("list")
@@ -232,7 +262,9 @@ def list_definitions(
             d.job_definition_id,
             d.name,
             "active" if d.active else "paused",
-            d.schedule or (f"watches {d.watch_prefix}" if d.watch_prefix else "on demand"),
+            d.schedule
+            or (f"after {d.run_after}" if d.run_after else None)
+            or (f"watches {d.watch_prefix}" if d.watch_prefix else "on demand"),
             d.timezone,
             str(d.version),
         )
@@ -264,6 +296,11 @@ def update(
     notebook: Annotated[Path | None, typer.Option("--notebook", help="A new notebook snapshot.")] = None,
     schedule: Annotated[str | None, typer.Option("--schedule")] = None,
     tz: Annotated[str | None, typer.Option("--tz")] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Run after this definition's jobs (id or name); '' stops running after one."),
+    ] = None,
+    on: OnOption = None,
     parameter: ParameterOption = None,
     parameters_file: ParametersFileOption = None,
     parameters_yaml: ParametersYamlOption = None,
@@ -303,6 +340,8 @@ def update(
             "max_running_jobs": max_running_jobs,
             "misfire_grace_time": misfire_grace_time,
             "coalesce": coalesce,
+            "run_after": after,
+            "run_after_condition": on,
         }
     )
     with stack(state_dir):

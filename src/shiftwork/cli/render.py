@@ -83,6 +83,8 @@ def job_detail(job: DescribeJob, bucket: str) -> Table:
         rows.append(("Report mode", "code cells' input hidden"))
     if job.job_definition_id:
         rows.append(("Definition", job.job_definition_id))
+    if job.triggered_by:
+        rows.append(("Triggered by", f"job {job.triggered_by} (run after)"))
     rows.append(("Files", f"s3://{bucket}/{job.output_prefix}"))
     for file in job.job_files:
         rows.append(("", f"{file.display_name} [dim]({file.file_format})[/] {file.file_path}"))

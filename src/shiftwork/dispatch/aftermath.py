@@ -1,4 +1,5 @@
-"""After a definition's job ends: retry a failure (a new attempt linked to the first) and notify (SNS)."""
+"""After a definition's job ends: retry a failure (a new attempt linked to the first), notify (SNS), and run the
+definitions that run after it (dispatch/run_after.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from shiftwork import aws
 from shiftwork.config import get_settings
 from shiftwork.dispatch.queue import MAX_DELAY_SECONDS, request_dispatch
+from shiftwork.dispatch.run_after import fire_downstream
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJob, Status
 from shiftwork.store import definitions, jobs
@@ -33,7 +35,8 @@ def retry_delay(definition: DescribeJobDefinition, failed_attempt: int) -> float
 
 
 def after_job_ended(job: DescribeJob) -> DescribeJob | None:
-    """Retry and notify for a finished job of a definition; duplicates of the event change nothing."""
+    """Retry, notify and run what runs after a finished job of a definition; duplicates of the event change
+    nothing. Only a job's last attempt notifies and fires run-after definitions."""
     if not job.is_terminal or not job.job_definition_id:
         return None
     try:
@@ -46,6 +49,7 @@ def after_job_ended(job: DescribeJob) -> DescribeJob | None:
         if retry is not None and retry.status != Status.SKIPPED:
             return retry
     _notify(definition, job)  # (a retry SKIPPED for max_running_jobs runs nothing: this failure is the last)
+    fire_downstream(job)
     return retry
 
 

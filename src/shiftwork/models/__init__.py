@@ -11,6 +11,7 @@ from shiftwork.models.definition import (
     DescribeJobDefinition,
     ListJobDefinitionsQuery,
     ListJobDefinitionsResponse,
+    RunAfterCondition,
     ScheduleFired,
     UpdateJobDefinition,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "ListJobsQuery",
     "ListJobsResponse",
     "OutputFormat",
+    "RunAfterCondition",
     "ScheduleFired",
     "SortDirection",
     "SortField",

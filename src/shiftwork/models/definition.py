@@ -6,7 +6,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from shiftwork.models.base import Model
 from shiftwork.models.job import START_TIMEOUT_SECONDS, CreateJob, JobSpec, ListQuery
@@ -55,6 +55,27 @@ class ConflictPolicy(StrEnum):
     ERROR = "error"
 
 
+class RunAfterCondition(StrEnum):
+    """Which end of the upstream definition's job runs a run-after definition (Datatailr's spelling)."""
+
+    SUCCESS = "on success"  # the job COMPLETED
+    FAILURE = "on failure"  # the job FAILED, its last attempt (after retries)
+    COMPLETION = "on completion"  # either; a STOPPED or SKIPPED job runs nothing
+
+
+def run_after_condition(value: Any) -> Any:
+    """ "success", "on success", "On_Success"... as the RunAfterCondition it names; other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower().replace("_", " ").removeprefix("on ").strip()
+    return f"on {word}" if f"on {word}" in set(RunAfterCondition) else value
+
+
+Condition = Annotated[RunAfterCondition, BeforeValidator(run_after_condition)]
+# An upstream definition's id or name; resolved to its id when the definition is stored
+UpstreamRef = Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class Notify(StrEnum):
     """When a definition's jobs publish to the notifications topic."""
 
@@ -65,6 +86,8 @@ class Notify(StrEnum):
 def schedule_text(value: Any) -> tuple[Any, str | None]:
     """A Schedule (Datatailr's friendly fields) or a trigger object as the schedule text definitions store, with
     its time zone; any other value unchanged. Duck-typed: models do not import shiftwork.schedules."""
+    if hasattr(value, "run_after") and value.run_after() is not None:
+        return None, None  # it runs after a job, not at times: see schedule_fields
     if hasattr(value, "get_cron_string"):
         return value.get_cron_string(), getattr(value, "timezone", None)
     if hasattr(value, "to_dict") and hasattr(value, "fire_times"):
@@ -81,11 +104,21 @@ class _TakesScheduleObjects:
     def _schedule_object(cls, data: Any) -> Any:
         if not isinstance(data, dict) or "schedule" not in data:
             return data
-        text, timezone = schedule_text(data["schedule"])
-        data = {**data, "schedule": text}
-        if timezone and not data.get("timezone"):
-            data["timezone"] = timezone
-        return data
+        return {**data, **schedule_fields(data["schedule"], data)}
+
+
+def schedule_fields(value: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The fields a `schedule=` value sets: the schedule text and its time zone, or (a Schedule with
+    run_after_job_name/uuid) the run-after fields instead, the schedule left unset."""
+    after = value.run_after() if hasattr(value, "run_after") else None
+    if after is not None:
+        upstream, condition = after
+        return {"schedule": None, "run_after": upstream, "run_after_condition": condition}
+    text, timezone = schedule_text(value)
+    fields: dict[str, Any] = {"schedule": text}
+    if timezone and not given.get("timezone"):
+        fields["timezone"] = timezone
+    return fields
 
 
 class DefinitionSpec(_TakesScheduleObjects, JobSpec):
@@ -102,6 +135,9 @@ class DefinitionSpec(_TakesScheduleObjects, JobSpec):
     max_retries: Retries = 0
     retry_backoff_seconds: BackoffSeconds = 60  # doubles each attempt, at most 900 s
     notify: list[Notify] = Field(default_factory=list)
+    # run after another definition's job ends (never with a schedule): its id or name, and which ends count
+    run_after: UpstreamRef | None = None
+    run_after_condition: Condition = RunAfterCondition.SUCCESS
 
 
 class CreateJobDefinition(DefinitionSpec, CreateJob):
@@ -128,6 +164,8 @@ class DefinitionChanges(_TakesScheduleObjects, Model):
     misfire_grace_time: GraceSeconds | None = None
     coalesce: CoalescePolicy | None = None
     tags: Tags | None = None
+    run_after: str | None = Field(default=None, max_length=256)  # an id or name; "" stops running after a job
+    run_after_condition: Condition | None = None
 
     @field_validator("parameters")
     @classmethod
@@ -180,6 +218,8 @@ class DescribeJobDefinition(Model):
     active_since: int  # ms: fires before this (creation or resume) are not owed
     kind: Literal["notebook", "workflow"] = "notebook"
     workflow: dict[str, Any] | None = None  # a workflow definition's spec (models.workflow.WorkflowSpec's JSON)
+    run_after: str | None = None  # the upstream definition's id: its jobs' ends run this one (no schedule then)
+    run_after_condition: RunAfterCondition | None = None  # which ends: on success, on failure, on completion
 
 
 # What a definition list can be ordered by; names and schedules sort as text, paused (active false) first

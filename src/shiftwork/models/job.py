@@ -142,6 +142,7 @@ class DescribeJob(Model):
     input_prefix: str | None = None  # where the input snapshot is [default: jobs/<id>/input/]
     attempt: int = 1
     retry_of: str | None = None  # the first attempt's job id
+    triggered_by: str | None = None  # run-after: the upstream definition's job whose end started this one
     notified: bool = False
     task_arn: str | None = None
     log_stream: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shiftwork.errors import InvalidSpec
+from shiftwork.models.definition import RunAfterCondition, run_after_condition
 from shiftwork.schedules.cron import MONTHS, WEEKDAYS
 from shiftwork.schedules.triggers import CronTrigger
 
@@ -32,6 +33,19 @@ def _every(value: int, what: str) -> str:
     return f"*/{value}"
 
 
+_TIME_FIELDS = (
+    "cron_expression",
+    "at_minutes",
+    "every_minute",
+    "at_hours",
+    "every_hour",
+    "weekdays",
+    "day_of_month",
+    "in_month",
+    "every_month",
+)
+
+
 @dataclass
 class Schedule:
     """When to run, by named fields, e.g. Schedule(at_hours=[8, 16], weekdays=["mon", "fri"]).
@@ -55,17 +69,34 @@ class Schedule:
     run_after_job_condition: str | None = None
 
     def __post_init__(self) -> None:
-        for field in ("run_after_job_uuid", "run_after_job_name", "run_after_job_condition"):
-            if getattr(self, field) is not None:
+        if self.run_after_job_uuid is not None and self.run_after_job_name is not None:
+            raise InvalidSpec("run_after_job_name", self.run_after_job_name, "give it or run_after_job_uuid, not both")
+        if self.run_after() is None:
+            if self.run_after_job_condition is not None:
                 raise InvalidSpec(
-                    field,
-                    getattr(self, field),
-                    "running after another job is not supported yet: schedule it by time, or have the other job "
-                    "write a file under a prefix this definition watches (--watch-prefix)",
+                    "run_after_job_condition", self.run_after_job_condition, "needs run_after_job_name or _uuid"
                 )
+            return
+        timed = [name for name in _TIME_FIELDS if getattr(self, name) not in (None, "")]
+        if timed:
+            raise InvalidSpec(timed[0], getattr(self, timed[0]), "a schedule runs after a job or at times, not both")
+
+    def run_after(self) -> tuple[str, RunAfterCondition] | None:
+        """The upstream definition (its id or name) and the condition, if this runs after a job; else None."""
+        upstream = self.run_after_job_uuid or self.run_after_job_name
+        if upstream is None:
+            return None
+        given = self.run_after_job_condition or RunAfterCondition.SUCCESS
+        condition = run_after_condition(given)
+        if condition not in set(RunAfterCondition):
+            raise InvalidSpec("run_after_job_condition", given, 'use "on success", "on failure" or "on completion"')
+        return upstream, RunAfterCondition(condition)
 
     def get_cron_string(self) -> str:
         """The compiled cron string: second minute hour day-of-month month day-of-week."""
+        after = self.run_after()
+        if after is not None:
+            raise InvalidSpec("schedule", after[0], "runs after a job: it has no cron string")
         if self.cron_expression:
             return self.cron_expression
         if self.at_minutes is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobDefinitionsResponse
@@ -64,14 +65,23 @@ def get(definition_id: str) -> DescribeJobDefinition:
         raise NotFound("job definition", definition_id) from error
 
 
-def update(definition_id: str, expected_version: int, **changes: Any) -> DescribeJobDefinition:
-    """Apply changes if the definition is still at expected_version (None removes an attribute)."""
+def update(
+    definition_id: str, expected_version: int, *, unchanged: dict[str, int] | None = None, **changes: Any
+) -> DescribeJobDefinition:
+    """Apply changes if the definition is still at expected_version (None removes an attribute).
+
+    unchanged: other definitions' versions the change was checked against (a run-after chain); the change and
+    those checks are one transaction, so two changes that each checked the other's old state cannot both win.
+    """
     table = _table()
     actions: list[Action] = [table.update_time.set(now_ms())]
     for name, value in changes.items():
         attribute = getattr(table, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     record = table(definition_id)
+    if unchanged:
+        _update_checked(record, actions, expected_version, unchanged)
+        return get(definition_id)
     try:
         record.update(actions=actions, condition=table.version == expected_version)
     except UpdateError as error:
@@ -80,6 +90,32 @@ def update(definition_id: str, expected_version: int, **changes: Any) -> Describ
         current = get(definition_id)
         raise Conflict(definition_id, f"version {current.version}", f"version {expected_version}") from error
     return _to_dto(record)
+
+
+def _update_checked(
+    record: DefinitionRecord, actions: list[Action], expected_version: int, unchanged: dict[str, int]
+) -> None:
+    """The update and a version check of each `unchanged` definition, in one transaction."""
+    table = _table()
+    others = [other for other in unchanged if other != record.job_definition_id]
+    try:
+        with TransactWrite(connection=table._get_connection().connection) as transaction:
+            transaction.update(record, actions=actions, condition=table.version == expected_version)
+            for other in others:
+                transaction.condition_check(table, other, condition=table.version == unchanged[other])
+    except TransactWriteError as error:
+        reasons = list(error.cancellation_reasons)
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            current = get(record.job_definition_id)
+            raise Conflict(
+                record.job_definition_id, f"version {current.version}", f"version {expected_version}"
+            ) from error
+        moved = [other for other, reason in zip(others, reasons[1:], strict=False) if reason is not None]
+        if moved:
+            raise Conflict(
+                record.job_definition_id, f"run after {moved[0]}, which changed meanwhile", "it unchanged: try again"
+            ) from error
+        raise
 
 
 def delete(definition_id: str) -> None:
@@ -130,3 +166,16 @@ def list_definitions(
     )
     items, token = read_page(listing, query.max_items, query.next_token)
     return ListJobDefinitionsResponse(job_definitions=items, next_token=token)
+
+
+def downstream_of(definition_id: str) -> list[str]:
+    """The ids of the definitions that run after `definition_id`: a Query on the sparse by-upstream index."""
+    table = _table()
+    return sorted(record.job_definition_id for record in table.by_upstream.query(definition_id))
+
+
+def find_by_name(name: str) -> list[DescribeJobDefinition]:
+    """The definitions named exactly `name` (a Query on the by-create-time index, filtered; never a Scan)."""
+    table = _table()
+    found = table.by_create_time.query(ALL_DEFINITIONS, filter_condition=table.name == name)
+    return [get(record.job_definition_id) for record in found]

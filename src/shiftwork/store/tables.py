@@ -10,7 +10,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shiftwork import aws
@@ -82,6 +82,7 @@ class JobRecord(Model):
     input_prefix = UnicodeAttribute(null=True)
     attempt = NumberAttribute(default=1)
     retry_of = UnicodeAttribute(null=True)
+    triggered_by = UnicodeAttribute(null=True)  # run-after: the upstream job whose end started it
     notified = BooleanAttribute(default=False)
     task_arn = UnicodeAttribute(null=True)
     log_stream = UnicodeAttribute(null=True)
@@ -111,6 +112,16 @@ class DefinitionsByCreateTime(GlobalSecondaryIndex["DefinitionRecord"]):
 
     list_pk = UnicodeAttribute(hash_key=True)
     create_time = NumberAttribute(range_key=True)
+
+
+class DefinitionsByUpstream(GlobalSecondaryIndex["DefinitionRecord"]):
+    """Sparse: only definitions that run after another are in it, under the upstream definition's id."""
+
+    class Meta:
+        index_name = "by-upstream"
+        projection = KeysOnlyProjection()
+
+    run_after = UnicodeAttribute(hash_key=True)
 
 
 class DefinitionRecord(Model):
@@ -151,8 +162,11 @@ class DefinitionRecord(Model):
     report_mode = BooleanAttribute(default=False)
     kind = UnicodeAttribute(null=True)  # absent: a notebook definition
     workflow = JSONAttribute(null=True)  # a workflow definition's spec (models.workflow.WorkflowSpec)
+    run_after = UnicodeAttribute(null=True)  # the upstream definition's id (the by-upstream index's key)
+    run_after_condition = UnicodeAttribute(null=True)
 
     by_create_time = DefinitionsByCreateTime()
+    by_upstream = DefinitionsByUpstream()
 
 
 class TaskRecord(Model):
@@ -230,3 +244,30 @@ def create_tables(settings: Settings | None = None) -> None:
     """Create every table with its indexes if missing (the embedded stack's bootstrap; CDK does it on AWS)."""
     for model in (JobRecord, DefinitionRecord, TaskRecord):
         bound(model, settings).create_table(wait=True)
+        add_missing_indexes(model, settings or get_settings())
+
+
+def add_missing_indexes(model: type[Model], settings: Settings) -> None:
+    """Add the indexes a table made by an older version lacks (a state dir kept from before the by-upstream
+    index): DynamoDB backfills a new index from the items. pynamodb creates indexes only with the table."""
+    client = aws.client("dynamodb", settings)
+    name = getattr(settings, _TABLE_SETTING[model])
+    table = client.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()  # what pynamodb's create_table sends, with its index definitions
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index["index_name"],
+                        "KeySchema": index["key_schema"],
+                        "Projection": index["projection"],
+                    }
+                }
+            ],
+        )
