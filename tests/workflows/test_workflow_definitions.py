@@ -121,3 +121,44 @@ def test_a_workflow_runs_on_its_schedule_and_when_a_file_lands(service, write_wo
         assert service.wait_job(run_id, timeout=120).status == Status.COMPLETED
     assert service.workflows.result_value(runs["fire"], "size") == "got none"
     assert service.workflows.result_value(runs["upload"], "size") == f"got {key}"  # the key, as a notebook's
+
+
+UPSTREAM = """
+from shiftwork import task, workflow
+
+@task
+def made() -> str:
+    return "upstream done"
+
+@workflow(name="upstream-flow")
+def upstream():
+    made()
+"""
+
+DOWNSTREAM = """
+from shiftwork import Schedule, task, workflow
+
+@task
+def follow() -> str:
+    return "ran after"
+
+@workflow(name="downstream-flow", schedule=Schedule(run_after_job_name="upstream-flow", run_after_job_condition="on success"))
+def downstream():
+    follow()
+"""
+
+
+def test_a_workflow_runs_after_another_ones_run_succeeds(service, write_workflow):
+    from tests.functional.conftest import wait_for
+
+    write_workflow("upstream_flow", UPSTREAM, "upstream").deploy(using=service, job_definition_id="upstream-wf")
+    after = write_workflow("downstream_flow", DOWNSTREAM, "downstream").deploy(
+        using=service, job_definition_id="downstream-wf"
+    )
+    assert (after.run_after, str(after.run_after_condition)) == ("upstream-wf", "on success")
+    first = service.definitions.run("upstream-wf")
+    assert service.wait_job(first.job_id, timeout=120).status == Status.COMPLETED
+    follower = wait_for(lambda: next(iter(service.iter_jobs(job_definition_id="downstream-wf")), None))
+    assert follower.triggered_by == first.job_id and follower.kind == "workflow"
+    assert service.wait_job(follower.job_id, timeout=120).status == Status.COMPLETED
+    assert service.workflows.result_value(follower.job_id, "follow") == "ran after"
