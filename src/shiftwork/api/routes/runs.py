@@ -45,7 +45,8 @@ TaskId = Annotated[
 ]
 CodeFiles = dict[Annotated[str, Field(max_length=MAX_S3_KEY_BYTES)], str]
 
-EXAMPLE_MODULE = "def double(n):\n    return n * 2\n\ndef total(xs):\n    return sum(xs)\n"
+EXAMPLE_MODULE = "def double(n):\n    return n * 2\n"
+# one task taking a run parameter: an example with {"$ref": ...} would read as a JSON reference to schema tools
 EXAMPLE_SPEC: dict[str, Any] = {
     "name": "doubles",
     "function": "pipe:doubles",
@@ -53,7 +54,6 @@ EXAMPLE_SPEC: dict[str, Any] = {
     "parameters": {"n": 1},
     "tasks": [
         {"name": "double", "function": "pipe:double", "arguments": {"n": {"$param": "n"}}, "executor": "lambda"},
-        {"name": "total", "function": "pipe:total", "arguments": {"xs": [{"$ref": "double"}]}, "executor": "lambda"},
     ],
 }
 EXAMPLE_CODE: dict[str, Any] = {"pipe.py": base64.b64encode(EXAMPLE_MODULE.encode()).decode()}
