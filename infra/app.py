@@ -2,7 +2,10 @@
 
 Context (cdk deploy -c key=value): vpcId with subnetIds (comma-separated) to run in an existing VPC, else a small
 new one; runnerImage for a prebuilt runner image URI instead of building the Dockerfile at the repository root, with
-runnerKernels (comma-separated, default python3) for the Jupyter kernels that image has.
+runnerKernels (comma-separated, default python3) for the Jupyter kernels that image has (a prebuilt image must
+have no ENTRYPOINT: a workflow task's command override is run as given); taskFunctionMemory (MB, 128-10240, default
+1769) for the Lambda executor of light workflow tasks, the most a task marked executor="lambda" may ask for;
+taskFunctionConcurrency to reserve that function's concurrency (default: none reserved).
 """
 
 from __future__ import annotations

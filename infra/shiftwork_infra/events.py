@@ -1,5 +1,6 @@
-"""Events: EventBridge rules for S3 Object Created (the bucket), ECS task STOPPED (the cluster), and a periodic
-reconciliation of the definitions' active-job counts (the complete function, on a "Scheduled Event")."""
+"""Events: EventBridge rules for S3 Object Created (the bucket), ECS task STOPPED (the cluster), the task function's
+invocation results (its destinations), and a periodic reconciliation of the definitions' active-job counts (the
+complete function, on a "Scheduled Event")."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 RECONCILE_EVERY = cdk.Duration.minutes(15)
+# what Lambda puts on the event bus for an asynchronous invocation's destination (source "lambda")
+INVOCATION_RESULTS = ["Lambda Function Invocation Result - Success", "Lambda Function Invocation Result - Failure"]
 
 
 class Events(Construct):
@@ -24,6 +27,7 @@ class Events(Construct):
         cluster_arn: str,
         s3_trigger: lambda_.IFunction,
         complete: lambda_.IFunction,
+        task_function: lambda_.IFunction,
         dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -47,6 +51,17 @@ class Events(Construct):
                 source=["aws.ecs"],
                 detail_type=["ECS Task State Change"],
                 detail={"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"]},
+            ),
+            targets=[targets.LambdaFunction(complete, dead_letter_queue=dead_letters, retry_attempts=8)],
+        )
+        self.task_finished = events.Rule(
+            self,
+            "TaskFunctionFinished",
+            event_pattern=events.EventPattern(
+                source=["lambda"],
+                detail_type=INVOCATION_RESULTS,
+                # the invocation record names the function qualified: ...:function:NAME:$LATEST
+                detail={"requestContext": {"functionArn": events.Match.prefix(f"{task_function.function_arn}:")}},
             ),
             targets=[targets.LambdaFunction(complete, dead_letter_queue=dead_letters, retry_attempts=8)],
         )

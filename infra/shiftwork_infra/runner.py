@@ -1,4 +1,9 @@
-"""Runner: the ECS cluster and the Fargate task definition that runs `python -m shiftwork.runner`."""
+"""Runner: the ECS cluster and the Fargate task definition that runs `python -m shiftwork.runner`.
+
+One task definition for every job and workflow task: the launcher overrides cpu and memory (task and container)
+and, for a workflow task, the command (`python -m shiftwork.runner JOB_ID --task TASK_ID`). The image has a CMD and
+no ENTRYPOINT, so the command runs as given; a prebuilt image (-c runnerImage) must do the same.
+"""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ class ShiftworkStack(cdk.Stack):
         data_environment = {
             "SHIFTWORK_JOBS_TABLE": state.jobs.table_name,
             "SHIFTWORK_DEFINITIONS_TABLE": state.definitions.table_name,
+            "SHIFTWORK_TASKS_TABLE": state.tasks.table_name,
             "SHIFTWORK_BUCKET": storage.bucket.bucket_name,
             "SHIFTWORK_REGION": self.region,
         }
@@ -68,6 +69,12 @@ class ShiftworkStack(cdk.Stack):
         )
         for sender in (functions.complete, functions.api):  # retries; run-now requests (Service.request_dispatch)
             sender.add_environment("SHIFTWORK_DISPATCH_QUEUE_URL", dispatching.queue.queue_url)
+        # the workflow tasks' Lambda executor: dispatch and s3_trigger launch a run's roots, complete its dependents;
+        # the API shows a run's tasks (and can check a task's memory against the function's at submission)
+        for launcher in (functions.dispatch, functions.complete, functions.s3_trigger, functions.api):
+            launcher.add_environment("SHIFTWORK_TASK_FUNCTION", functions.task.function_arn)
+            launcher.add_environment("SHIFTWORK_TASK_FUNCTION_MEMORY", str(functions.task_memory_mb))
+        functions.api.add_environment("SHIFTWORK_TASK_LOG_GROUP", functions.task.log_group.log_group_name)
         Events(
             self,
             "Events",
@@ -75,6 +82,7 @@ class ShiftworkStack(cdk.Stack):
             cluster_arn=runner.cluster.cluster_arn,
             s3_trigger=functions.s3_trigger,
             complete=functions.complete,
+            task_function=functions.task,
             dead_letters=scheduling.dead_letters,
         )
         api = Api(self, "Api", function=functions.api)
@@ -84,14 +92,17 @@ class ShiftworkStack(cdk.Stack):
         granted = Granted(
             jobs=state.jobs,
             definitions=state.definitions,
+            tasks=state.tasks,
             bucket=storage.bucket,
             cluster=runner.cluster,
             task_definition=runner.task_definition,
             runner_logs=runner.log_group,
+            task_function_logs=functions.task.log_group,
             schedule_group=scheduling.group,
             scheduler_role=scheduling.role,
             topic=notifications.topic,
             dispatch_queue=dispatching.queue,
+            task_function=functions.task,
         )
         for name, grant in GRANTS.items():
             grant(functions.functions[name], granted)
@@ -99,6 +110,7 @@ class ShiftworkStack(cdk.Stack):
         state.jobs.grant_read_write_data(runner.task_definition.task_role)
         # written: a job's terminal status gives its definition's admission slot back in the same transaction
         state.definitions.grant_read_write_data(runner.task_definition.task_role)
+        state.tasks.grant_read_write_data(runner.task_definition.task_role)  # a workflow task's record and result
         storage.bucket.grant_read_write(runner.task_definition.task_role)
         self._acknowledge_grants(state, storage, scheduling, functions, runner)
         self._drop_implied_dependencies()
@@ -107,6 +119,8 @@ class ShiftworkStack(cdk.Stack):
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         cdk.CfnOutput(self, "JobsTable", value=state.jobs.table_name)
         cdk.CfnOutput(self, "DefinitionsTable", value=state.definitions.table_name)
+        cdk.CfnOutput(self, "TasksTable", value=state.tasks.table_name)
+        cdk.CfnOutput(self, "TaskFunction", value=functions.task.function_name)
         cdk.CfnOutput(self, "NotificationsTopic", value=notifications.topic.topic_arn)
 
     def _drop_implied_dependencies(self) -> None:
@@ -141,6 +155,9 @@ class ShiftworkStack(cdk.Stack):
             f"Resource::<{logical(state.definitions)}.Arn>/index/*": f"{scoped}: the definitions table's indexes",
             f"Resource::<{logical(storage.bucket)}.Arn>/inbox/*": f"{scoped}: uploads the s3_trigger copies to jobs",
             f"Resource::<{logical(storage.bucket)}.Arn>/jobs/*": f"{scoped}: jobs' inputs, which the s3_trigger writes",
+            f"Resource::<{logical(storage.bucket)}.Arn>/definitions/*": (
+                f"{scoped}: definitions' code snapshots, whose workflow spec starts and advances a run"
+            ),
             "Resource::*": "X-Ray's PutTraceSegments and PutTelemetryRecords take no resource (Lambda active tracing)",
             f"Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{logical(runner.cluster)}>/*": (
                 "Tasks get their ARNs when they start: stopping them (api) and tagging them as RunTask creates them "

@@ -1,4 +1,8 @@
-"""State: the DynamoDB tables (point-in-time recovery, encryption) with the indexes the library queries."""
+"""State: the DynamoDB tables (point-in-time recovery, encryption) with the indexes the library queries.
+
+jobs (a run is a job), definitions, and tasks: one item per task of a workflow run, keyed by the run's job id and
+the task's id, so that a run's tasks are one Query.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ S = dynamodb.AttributeType.STRING
 N = dynamodb.AttributeType.NUMBER
 
 
-def _table(scope: Construct, name: str, key: str) -> dynamodb.Table:
+def _table(scope: Construct, name: str, key: str, sort_key: str | None = None) -> dynamodb.Table:
     return dynamodb.Table(
         scope,
         name,
         partition_key=dynamodb.Attribute(name=key, type=S),
+        sort_key=dynamodb.Attribute(name=sort_key, type=S) if sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
@@ -44,3 +49,4 @@ class State(Construct):
             partition_key=dynamodb.Attribute(name="list_pk", type=S),
             sort_key=dynamodb.Attribute(name="create_time", type=N),
         )
+        self.tasks = _table(self, "Tasks", "job_id", sort_key="task_id")  # store/tables.py TaskRecord

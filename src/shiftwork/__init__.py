@@ -34,6 +34,11 @@ _EXPORTS: dict[str, str] = {
     "AndTrigger": "shiftwork.schedules",
     "OrTrigger": "shiftwork.schedules",
     "parse_trigger": "shiftwork.schedules",
+    # workflows: the DAG comes from the code
+    "workflow": "shiftwork.workflows",
+    "task": "shiftwork.workflows",
+    "notebook_task": "shiftwork.workflows",
+    "Resources": "shiftwork.models.resources",
     # requests and responses
     "CreateJob": "shiftwork.models",
     "DescribeJob": "shiftwork.models",
@@ -83,6 +88,7 @@ __all__ = [  # the names of _EXPORTS, written out for linters and type checkers
     "ListJobsResponse",
     "NotFound",
     "OrTrigger",
+    "Resources",
     "Schedule",
     "Service",
     "ShiftworkError",
@@ -93,7 +99,10 @@ __all__ = [  # the names of _EXPORTS, written out for linters and type checkers
     "WaitTimeout",
     "__version__",
     "connect",
+    "notebook_task",
     "parse_trigger",
+    "task",
+    "workflow",
 ]
 
 
@@ -138,6 +147,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
         Status,
         UpdateJobDefinition,
     )
+    from shiftwork.models.resources import Resources
     from shiftwork.schedules import (
         AndTrigger,
         CalendarIntervalTrigger,
@@ -149,3 +159,4 @@ if TYPE_CHECKING:  # what type checkers and editors see
         Trigger,
         parse_trigger,
     )
+    from shiftwork.workflows import notebook_task, task, workflow

@@ -117,6 +117,9 @@ class Settings:
     definitions_table: str = field(default=DEFINITIONS_TABLE, metadata=_TEXT)
     tasks_table: str = field(default=TASKS_TABLE, metadata=_TEXT)
     task_function: str = field(default=TASK_FUNCTION, metadata=_TEXT)  # name or ARN of the Lambda executor
+    task_function_memory: int = field(  # its memory size (MB), as the stack set it; 0: ask Lambda
+        default=0, metadata=_rule(_between(0, 10240), "must be MB from 128 to 10240, or 0", parse=_integer)
+    )
     bucket: str = field(default=BUCKET, metadata=_TEXT)
     cluster: str = field(default=CLUSTER, metadata=_TEXT)
     task_definition: str = field(default=TASK_FAMILY, metadata=_TEXT)

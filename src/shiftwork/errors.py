@@ -38,6 +38,23 @@ class DuplicateJobNameError(InvalidSpec):
         super().__init__("task name", name, 'two tasks of the workflow have this name: give one .alias("other")')
 
 
+class NotAValueError(ShiftworkError, TypeError):
+    """A task's result or a run parameter used as a value in a @workflow body, where it is only a placeholder."""
+
+    def __init__(self, what: str, use: str) -> None:
+        self.what = what
+        self.use = use
+        super().__init__(
+            f"{what} is used as a value ({use}) in a @workflow function's body: the body only wires tasks together "
+            "and runs once, when the workflow is defined; the value exists only when the run executes. "
+            "Pass it to a @task and use it inside that task"
+        )
+
+
+class NotAnAttributeError(NotAValueError, AttributeError):
+    """An attribute of a task's result or a run parameter read in a @workflow body (hasattr() sees False)."""
+
+
 class NotFound(ShiftworkError, LookupError):
     """A job, definition or file that does not exist."""
 

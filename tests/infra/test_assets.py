@@ -21,7 +21,7 @@ from tests.infra.test_stack import ROOT
 pytest.importorskip("aws_cdk", reason="the infra extra is not installed")
 
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda's limit for a function's code and layers, unzipped
-HANDLERS = ("dispatch", "complete", "s3_trigger", "api")
+HANDLERS = ("dispatch", "complete", "s3_trigger", "api", "task")
 # what must never ride along: the notebook machinery, the dashboard, the local stack, the infra tooling
 HEAVY = (
     "papermill",

@@ -66,6 +66,7 @@ def test_cdk_synth_needs_no_credentials_and_no_docker(synth_run):
         "functions.complete.lambda_handler",
         "functions.dispatch.lambda_handler",
         "functions.s3_trigger.lambda_handler",
+        "functions.task.lambda_handler",
     ]
     assets = json.loads((outdir / "Shiftwork.assets.json").read_text())
     bundled = [

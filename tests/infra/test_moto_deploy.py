@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import load_event, write_notebook
-from tests.infra.test_stack import ROOT, synthesized  # noqa: F401 - the module's fixture
+from tests.infra.test_stack import ROOT
 
 # what moto's CloudFormation (moto 5.2) creates from this template
 SUPPORTED = frozenset(
@@ -56,6 +56,7 @@ UNSUPPORTED = {
     "AWS::ApiGatewayV2::Route": NO_MODEL,
     "AWS::ApiGatewayV2::Stage": NO_MODEL,
     "AWS::CloudWatch::Alarm": NO_MODEL,
+    "AWS::Lambda::EventInvokeConfig": NO_MODEL,  # the task function's retries and destinations: test_stack checks
     "AWS::S3::BucketPolicy": NO_MODEL,
     "AWS::SNS::TopicPolicy": NO_MODEL,
     "AWS::SQS::QueuePolicy": NO_MODEL,
@@ -64,7 +65,9 @@ UNSUPPORTED = {
     "stays CREATE_IN_PROGRESS",
 }
 PSEUDO_PARAMETERS = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix"}
-HANDLERS = ("dispatch", "complete", "s3_trigger", "api")
+HANDLERS = ("dispatch", "complete", "s3_trigger", "api", "task")
+LAUNCHERS = ("dispatch", "complete", "s3_trigger")  # RunTask, or invoking the task function
+SIZES = {"task": (1769, 900)}  # (memory MB, timeout s); the event handlers' are (512, 30)
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's
 _PRUNED = object()
 
@@ -158,11 +161,15 @@ class Deployed:
     def logical_ids(self, kind: str) -> list[str]:
         return [n for n, r in self.template["Resources"].items() if r["Type"] == kind and n in self.physical]
 
-    def one(self, kind: str, *, key: str | None = None, has: str | None = None, lacks: str | None = None) -> str:
-        """The physical id of the deployed `kind` whose hash key is `key` / whose properties have `has`, not `lacks`."""
+    def one(
+        self, kind: str, *, key: str | tuple[str, str] | None = None, has: str | None = None, lacks: str | None = None
+    ) -> str:
+        """The physical id of the deployed `kind` whose key is `key` (hash, or (hash, range)) / whose properties
+        have `has`, not `lacks`."""
         for name in self.logical_ids(kind):
             properties = self.template["Resources"][name]["Properties"]
-            if key is not None and properties["KeySchema"][0]["AttributeName"] != key:
+            keys = [k["AttributeName"] for k in properties.get("KeySchema", [])]
+            if key is not None and keys != ([key] if isinstance(key, str) else list(key)):
                 continue
             if (has is not None and has not in properties) or (lacks is not None and lacks in properties):
                 continue
@@ -187,7 +194,7 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-def deployed(stack, synthesized):  # noqa: F811
+def deployed(stack, synthesized):
     from shiftwork import aws
     from shiftwork.config import get_settings
 
@@ -267,13 +274,20 @@ def test_each_function_has_its_handler_runtime_and_settings_naming_the_deployed_
     configuration, variables = _function_settings(deployed, handler)
     assert configuration["Handler"] == f"functions.{handler}.lambda_handler"
     assert configuration["Runtime"] == "python3.12"  # (moto's CloudFormation drops Architectures: see test_stack)
-    assert (configuration["MemorySize"], configuration["Timeout"]) == (512, 30)
+    assert (configuration["MemorySize"], configuration["Timeout"]) == SIZES.get(handler, (512, 30))
     assert variables["POWERTOOLS_SERVICE_NAME"] == f"shiftwork-{handler}"
     settings = Settings(environ=variables)  # what the handler reads, parsed as it parses it
     assert settings.launcher == "fargate" and settings.endpoint_url is None and settings.region == REGION
     assert settings.jobs_table == deployed.one("AWS::DynamoDB::Table", key="job_id")
     assert settings.definitions_table == deployed.one("AWS::DynamoDB::Table", key="job_definition_id")
+    assert settings.tasks_table == deployed.one("AWS::DynamoDB::Table", key=("job_id", "task_id"))
     assert settings.bucket == deployed.one("AWS::S3::Bucket", has="LoggingConfiguration")
+    task_function = aws.client("lambda").get_function(FunctionName=deployed.function("task"))["Configuration"]
+    if handler == "task":  # it launches nothing
+        assert "SHIFTWORK_TASK_FUNCTION" not in variables and "SHIFTWORK_TASK_FUNCTION_MEMORY" not in variables
+    else:  # the launchers invoke it, with a task's memory checked against its own; the API shows its tasks
+        assert settings.task_function == task_function["FunctionArn"]
+        assert int(variables["SHIFTWORK_TASK_FUNCTION_MEMORY"]) == task_function["MemorySize"]
     assert settings.cluster == deployed.one("AWS::ECS::Cluster")
     assert settings.task_definition == deployed.one("AWS::ECS::TaskDefinition")
     assert settings.notifications_topic_arn == deployed.one("AWS::SNS::Topic")
@@ -295,10 +309,16 @@ def test_each_function_has_its_handler_runtime_and_settings_naming_the_deployed_
     dispatch_queue = deployed.one("AWS::SQS::Queue", has="RedrivePolicy")
     assert settings.dispatch_queue_url == (dispatch_queue if handler in ("complete", "api") else None)
     # its role lets it do its work on these resources, and no more: the grants resolved to what was deployed
-    _assert_allowed(deployed, handler, settings, _allowed(configuration["Role"].rsplit("/", 1)[-1]))
+    _assert_allowed(deployed, handler, settings, variables, _allowed(configuration["Role"].rsplit("/", 1)[-1]))
 
 
-def _assert_allowed(deployed: Deployed, handler: str, settings: Any, allowed: dict[str, set[str]]) -> None:
+def _log_group_arn(name: str) -> str:
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"  # as moto gives a log group's Arn
+
+
+def _assert_allowed(
+    deployed: Deployed, handler: str, settings: Any, variables: dict[str, str], allowed: dict[str, set[str]]
+) -> None:
     from shiftwork import aws
 
     jobs_arn = aws.client("dynamodb").describe_table(TableName=settings.jobs_table)["Table"]["TableArn"]
@@ -306,19 +326,39 @@ def _assert_allowed(deployed: Deployed, handler: str, settings: Any, allowed: di
     queue_arn = aws.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     queue_arn = queue_arn["Attributes"]["QueueArn"]
     assert jobs_arn in allowed["dynamodb:UpdateItem"] and f"{jobs_arn}/index/*" in allowed["dynamodb:Query"]
+    tasks_arn = aws.client("dynamodb").describe_table(TableName=settings.tasks_table)["Table"]["TableArn"]
+    assert tasks_arn in allowed["dynamodb:UpdateItem"] and tasks_arn in allowed["dynamodb:Query"]
     bucket = f"arn:aws:s3:::{settings.bucket}"
+    task_function = aws.client("lambda").get_function(FunctionName=deployed.function("task"))["Configuration"]
+    invoke = {"lambda:InvokeFunction": {task_function["FunctionArn"]}}
     expected = {
-        "dispatch": {"ecs:RunTask": {settings.task_definition}, "sqs:DeleteMessage": {queue_arn}},
-        "complete": {"sqs:SendMessage": {queue_arn}, "sns:Publish": {settings.notifications_topic_arn}},
-        "s3_trigger": {
+        "dispatch": {"ecs:RunTask": {settings.task_definition}, "sqs:DeleteMessage": {queue_arn}, **invoke},
+        "complete": {
             "ecs:RunTask": {settings.task_definition},
-            "s3:PutObject": {f"{bucket}/jobs/*"},
+            "sqs:SendMessage": {queue_arn},
+            "sns:Publish": {settings.notifications_topic_arn},
+            **invoke,
         },
-        "api": {"sqs:SendMessage": {queue_arn}, "s3:DeleteObject*": {bucket, f"{bucket}/*"}},
+        "s3_trigger": {"ecs:RunTask": {settings.task_definition}, "s3:PutObject": {f"{bucket}/jobs/*"}, **invoke},
+        "api": {
+            "sqs:SendMessage": {queue_arn},
+            "s3:DeleteObject*": {bucket, f"{bucket}/*"},
+            # the runner's logs, and a Lambda task's (the task function's log group, which the API is told of)
+            "logs:GetLogEvents": {
+                _log_group_arn(settings.log_group),
+                _log_group_arn(variables.get("SHIFTWORK_TASK_LOG_GROUP", "?")),
+            },
+        },
+        "task": {
+            "s3:GetObject*": {bucket, f"{bucket}/*"},
+            "s3:PutObject": {f"{bucket}/jobs/*"},
+            "events:PutEvents": {f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"},
+        },
     }[handler]
     assert {action: allowed.get(action) for action in expected} == expected
-    launches = handler in ("dispatch", "s3_trigger")
-    assert ("ecs:RunTask" in allowed) == launches and ("sns:Publish" in allowed) == (handler == "complete")
+    launches = handler in LAUNCHERS
+    assert ("ecs:RunTask" in allowed) == launches and ("lambda:InvokeFunction" in allowed) == launches
+    assert ("sns:Publish" in allowed) == (handler == "complete")
     if handler in ("dispatch", "api"):  # schedules: the API writes them, the dispatcher re-arms them
         assert settings.scheduler_role_arn in allowed["iam:PassRole"]
     else:
@@ -351,8 +391,13 @@ def test_the_event_rules_send_uploads_and_stopped_tasks_to_their_functions(deplo
     dead_letters = sqs.get_queue_attributes(
         QueueUrl=deployed.one("AWS::SQS::Queue", lacks="RedrivePolicy"), AttributeNames=["QueueArn"]
     )
-    rules = {"s3_trigger": deployed.rule("aws.s3"), "complete": deployed.rule("aws.ecs")}
-    for handler, rule in rules.items():
+    # probe name -> (the function the rule feeds, the deployed rule)
+    rules = {
+        "uploads": ("s3_trigger", deployed.rule("aws.s3")),
+        "stopped": ("complete", deployed.rule("aws.ecs")),
+        "task-function": ("complete", deployed.rule("lambda")),  # its invocation records (its destinations)
+    }
+    for handler, rule in rules.values():
         [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
         function = aws.client("lambda").get_function(FunctionName=deployed.function(handler))["Configuration"]
         assert target["Arn"] == function["FunctionArn"]
@@ -373,13 +418,18 @@ def test_the_event_rules_send_uploads_and_stopped_tasks_to_their_functions(deplo
     probe = sqs.create_queue(QueueName=bus)["QueueUrl"]
     probe_arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     try:
-        for handler, rule in rules.items():
+        for probe_rule, (_, rule) in rules.items():
             pattern = events.describe_rule(Name=rule)["EventPattern"]
-            events.put_rule(Name=handler, EventBusName=bus, EventPattern=pattern)
-            events.put_targets(Rule=handler, EventBusName=bus, Targets=[{"Id": "probe", "Arn": probe_arn}])
+            events.put_rule(Name=probe_rule, EventBusName=bus, EventPattern=pattern)
+            events.put_targets(Rule=probe_rule, EventBusName=bus, Targets=[{"Id": "probe", "Arn": probe_arn}])
         upload = load_event("s3_object_created.json", bucket=bucket, key="inbox/a.ipynb", sequencer="01")
         stopped = load_event("ecs_task_state_change_stopped.json", job_id=str(uuid.uuid4()), task_arn="t")
         stopped["detail"]["clusterArn"] = cluster_arn
+        task_function = aws.client("lambda").get_function(FunctionName=deployed.function("task"))["Configuration"]
+        ids = {"job_id": str(uuid.uuid4()), "task_id": "fit_1"}
+        timed_out = load_event("task_function_timed_out.json", function_arn=task_function["FunctionArn"], **ids)
+        succeeded = load_event("task_function_succeeded.json", function_arn=task_function["FunctionArn"], **ids)
+        other = task_function["FunctionArn"] + "-other"  # a function whose name starts with the task function's
         cases = {
             "an upload to the inbox": (upload, True),
             "a job's own output": (_with(upload, "object", key="jobs/x/output/a.ipynb"), False),
@@ -387,6 +437,9 @@ def test_the_event_rules_send_uploads_and_stopped_tasks_to_their_functions(deplo
             "a task stopped in the cluster": (stopped, True),
             "a task still running": (_with(stopped, None, lastStatus="RUNNING"), False),
             "another cluster's task": (_with(stopped, None, clusterArn=cluster_arn + "-other"), False),
+            "a task function attempt that timed out": (timed_out, True),
+            "a task function attempt that returned": (succeeded, True),
+            "another function's result": (_with(succeeded, "requestContext", functionArn=f"{other}:$LATEST"), False),
         }
         for case, (event, expected) in cases.items():
             entry = {
@@ -401,9 +454,9 @@ def test_the_event_rules_send_uploads_and_stopped_tasks_to_their_functions(deplo
                 sqs.delete_message(QueueUrl=probe, ReceiptHandle=message["ReceiptHandle"])
             assert len(received) == int(expected), case
     finally:
-        for handler in rules:
-            events.remove_targets(Rule=handler, EventBusName=bus, Ids=["probe"])
-            events.delete_rule(Name=handler, EventBusName=bus)
+        for probe_rule in rules:
+            events.remove_targets(Rule=probe_rule, EventBusName=bus, Ids=["probe"])
+            events.delete_rule(Name=probe_rule, EventBusName=bus)
         events.delete_event_bus(Name=bus)
         sqs.delete_queue(QueueUrl=probe)
 
@@ -427,6 +480,15 @@ def test_handlers_work_configured_as_the_deployed_functions(stack, deployed, mon
     bucket = deployed.one("AWS::S3::Bucket", has="LoggingConfiguration")
     indexes = aws.client("dynamodb").describe_table(TableName=jobs_table)["Table"]["GlobalSecondaryIndexes"]
     assert {i["IndexName"] for i in indexes} == {"by-create-time", "by-status", "by-definition"}
+    # the tasks table: a run's tasks are one Query on its job id
+    tasks = aws.client("dynamodb").describe_table(
+        TableName=deployed.one("AWS::DynamoDB::Table", key=("job_id", "task_id"))
+    )
+    assert tasks["Table"]["KeySchema"] == [
+        {"AttributeName": "job_id", "KeyType": "HASH"},
+        {"AttributeName": "task_id", "KeyType": "RANGE"},
+    ]
+    assert tasks["Table"]["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
     _, variables = _function_settings(deployed, "s3_trigger")
     for name, value in variables.items():

@@ -17,19 +17,6 @@ pytest.importorskip("aws_cdk", reason="the infra extra is not installed")
 CDK_GENERATED: dict[str, str] = {}
 
 
-@pytest.fixture(scope="module")
-def synthesized():
-    sys.path.insert(0, str(ROOT / "infra"))
-    import app as infra_app
-    import aws_cdk as cdk
-    from aws_cdk.assertions import Template
-
-    application = cdk.App(context={"aws:cdk:bundling-stacks": []})  # no Docker, no pip: assets are not built
-    stack = infra_app.build(application)
-    assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
-    return Template.from_stack(stack), Path(assembly.stacks[0].template_full_path).read_text()
-
-
 def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthesized):
     from aws_cdk.assertions import Match
 
@@ -47,6 +34,29 @@ def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthes
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         },
     )
+
+
+def test_the_tasks_table_is_keyed_by_run_and_task_on_demand_with_pitr_and_encryption(synthesized):
+    from aws_cdk.assertions import Match
+
+    template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [
+                {"AttributeName": "job_id", "KeyType": "HASH"},
+                {"AttributeName": "task_id", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "job_id", "AttributeType": "S"},
+                {"AttributeName": "task_id", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": Match.object_like({"SSEEnabled": True}),
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+    template.resource_count_is("AWS::DynamoDB::Table", 3)
 
 
 def test_the_bucket_is_private_ssl_only_versioned_and_tells_eventbridge(synthesized):
@@ -81,7 +91,7 @@ def test_the_bucket_is_private_ssl_only_versioned_and_tells_eventbridge(synthesi
     )
 
 
-@pytest.mark.parametrize("handler", ["dispatch", "complete", "s3_trigger", "api"])
+@pytest.mark.parametrize("handler", ["dispatch", "complete", "s3_trigger", "api", "task"])
 def test_each_function_is_arm64_python_312_from_one_asset(synthesized, handler):
     template, _ = synthesized
     template.has_resource_properties(
@@ -115,6 +125,28 @@ def test_runner_task_and_its_logs(synthesized):
     template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
 
 
+def _dockerfile_instruction(name: str) -> list[str] | None:
+    """The exec-form (JSON) argument list of the Dockerfile's last `name` instruction, or None when it has none."""
+    found = None
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith(f"{name} "):
+            found = json.loads(line[len(name) + 1 :])
+    return found
+
+
+def test_the_runner_image_runs_whatever_command_a_task_is_given(synthesized):
+    """ECS runs the image's ENTRYPOINT followed by the command (RunTask's override, else the task definition's,
+    else the image's CMD). With no ENTRYPOINT, the launcher's per-task command runs exactly as given."""
+    template, _ = synthesized
+    [definition] = template.find_resources("AWS::ECS::TaskDefinition").values()
+    [container] = definition["Properties"]["ContainerDefinitions"]
+    entrypoint = _dockerfile_instruction("ENTRYPOINT") or []
+    assert _dockerfile_instruction("CMD") == container["Command"] == ["python", "-m", "shiftwork.runner"]
+    override = ["python", "-m", "shiftwork.runner", "JOB", "--task", "TASK"]
+    assert [*entrypoint, *override] == override
+    assert [*entrypoint, *container["Command"]] == ["python", "-m", "shiftwork.runner"]  # a notebook job
+
+
 def test_every_api_route_needs_iam_and_events_reach_their_functions(synthesized):
     from aws_cdk.assertions import Match
 
@@ -132,6 +164,103 @@ def test_every_api_route_needs_iam_and_events_reach_their_functions(synthesized)
     template.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     template.resource_count_is("AWS::CloudWatch::Alarm", 2)
+
+
+def _table_named(template_json: str, *keys: str) -> str:
+    """The logical id of the table whose key schema is `keys` (hash, then range)."""
+    tables = {n: r for n, r in json.loads(template_json)["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+    [name] = [n for n, r in tables.items() if [k["AttributeName"] for k in r["Properties"]["KeySchema"]] == list(keys)]
+    return name
+
+
+@pytest.mark.parametrize("handler", ["dispatch", "complete", "s3_trigger", "api", "task"])
+def test_every_function_and_the_runner_know_the_tasks_table(synthesized, handler):
+    template, text = synthesized
+    tasks = {"Ref": _table_named(text, "job_id", "task_id")}
+    _, function = _function(text, handler)
+    assert function["Environment"]["Variables"]["SHIFTWORK_TASKS_TABLE"] == tasks
+    [definition] = template.find_resources("AWS::ECS::TaskDefinition").values()
+    [container] = definition["Properties"]["ContainerDefinitions"]
+    assert {"Name": "SHIFTWORK_TASKS_TABLE", "Value": tasks} in container["Environment"]
+
+
+def test_the_task_function_runs_a_light_task_for_up_to_15_minutes_and_reports_every_outcome(synthesized):
+    """1769 MB (a full vCPU) and Lambda's 900 s limit; no Lambda retries (an attempt is one invocation); each
+    outcome, a timeout included, goes through the default bus to the complete function."""
+    from aws_cdk.assertions import Match
+
+    template, text = synthesized
+    task, function = _function(text, "task")
+    assert (function["MemorySize"], function["Timeout"]) == (1769, 900)
+    assert "ReservedConcurrentExecutions" not in function  # unless the deployer asks (-c taskFunctionConcurrency)
+    assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "shiftwork-task"
+    assert function["LoggingConfig"]["LogGroup"]["Ref"] in template.find_resources(
+        "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 90}}
+    )
+    default_bus = Match.object_like({"Fn::Join": ["", Match.array_with([":event-bus/default"])]})
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": task},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 0,
+            "DestinationConfig": {"OnSuccess": {"Destination": default_bus}, "OnFailure": {"Destination": default_bus}},
+        },
+    )
+    complete, _ = _function(text, "complete")
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["lambda"],
+                "detail-type": [
+                    "Lambda Function Invocation Result - Success",
+                    "Lambda Function Invocation Result - Failure",
+                ],
+                "detail": {
+                    "requestContext": {
+                        "functionArn": [{"prefix": {"Fn::Join": ["", [{"Fn::GetAtt": [task, "Arn"]}, ":"]]}}]
+                    }
+                },
+            },
+            "Targets": [
+                Match.object_like({"Arn": {"Fn::GetAtt": [complete, "Arn"]}, "DeadLetterConfig": Match.any_value()})
+            ],
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler", "launches"),
+    [("dispatch", True), ("complete", True), ("s3_trigger", True), ("api", False), ("task", False)],
+)
+def test_the_functions_that_launch_tasks_know_the_task_function_and_its_memory(synthesized, handler, launches):
+    """The launchers invoke it; the API shows runs (and may check a task's memory); the task function itself
+    launches nothing."""
+    _, text = synthesized
+    task, _ = _function(text, "task")
+    variables = _function(text, handler)[1]["Environment"]["Variables"]
+    knows = launches or handler == "api"
+    assert variables.get("SHIFTWORK_TASK_FUNCTION") == ({"Fn::GetAtt": [task, "Arn"]} if knows else None)
+    assert variables.get("SHIFTWORK_TASK_FUNCTION_MEMORY") == ("1769" if knows else None)
+
+
+def test_the_task_functions_size_comes_from_the_context_and_a_bad_value_is_refused_by_name():
+    """cdk deploy -c taskFunctionMemory=N -c taskFunctionConcurrency=N (read by the construct, no full synth)."""
+    import aws_cdk as cdk
+
+    sys.path.insert(0, str(ROOT / "infra"))
+    from shiftwork_infra.functions import TASK_MEMORY_MB, _context_int
+
+    app = cdk.App(context={"taskFunctionMemory": "3008", "taskFunctionConcurrency": "abc", "empty": ""})
+    stack = cdk.Stack(app, "Probe")
+    assert _context_int(stack, "taskFunctionMemory", TASK_MEMORY_MB, 128, 10240) == 3008
+    assert _context_int(stack, "absent", TASK_MEMORY_MB, 128, 10240) == TASK_MEMORY_MB == 1769
+    assert _context_int(stack, "empty", None, 1, 10) is None
+    with pytest.raises(ValueError, match=r"context taskFunctionConcurrency='abc': must be an integer from 1 to 9"):
+        _context_int(stack, "taskFunctionConcurrency", None, 1, 9)
+    with pytest.raises(ValueError, match=r"taskFunctionMemory='3008': must be an integer from 128 to 2048"):
+        _context_int(stack, "taskFunctionMemory", TASK_MEMORY_MB, 128, 2048)
 
 
 def test_cfn_lint_is_clean(synthesized):
@@ -152,7 +281,7 @@ def test_each_function_waits_for_its_permissions_but_lists_no_implied_dependency
     resources = json.loads(synthesized[1])["Resources"]
     functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
     ours = {name: r for name, r in functions.items() if name.startswith("Functions")}
-    assert len(ours) == 4
+    assert len(ours) == 5
     for resource in ours.values():
         role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
         [policy] = resource["DependsOn"]

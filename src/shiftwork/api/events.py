@@ -57,7 +57,30 @@ def on_object_created(bucket: str, key: str, version: str) -> list[dict[str, Any
 
 
 def on_task_invoked(event: dict[str, Any]) -> dict[str, Any]:
-    """The task Lambda's event ({"job_id", "task_id", "attempt"}): run that light workflow task, pass its end on."""
+    """The task function's invocation ({"job_id", "task_id", "attempt"}): run that attempt of a workflow task.
+
+    It does not advance the run: its outcome record reaches complete (on_task_function_finished), which does, as
+    an ECS task's stop does for a container, and which also learns of a timeout or a kill the handler never sees.
+    """
     from shiftwork.workflows.lambda_executor import run_invocation
 
-    return run_invocation(event)
+    return run_invocation(event, pass_on=False)
+
+
+def on_task_function_finished(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The task function's invocation record (its EventBridge destination; "requestPayload" is the task's event,
+    "requestContext.condition" "Success" or why it failed, a timeout included): settle the attempt, advance the run."""
+    from shiftwork.store import jobs
+    from shiftwork.workflows.lambda_executor import settle_dead, settle_ended
+
+    event = record.get("requestPayload") or {}
+    job_id, task_id = event.get("job_id"), event.get("task_id")
+    if not job_id or not task_id:
+        log.warning("a task function record without a task: %s", str(record)[:300])
+        return None
+    condition = (record.get("requestContext") or {}).get("condition")
+    if condition == "Success":
+        settle_ended(str(job_id), str(task_id))  # what the invocation did not report is FAILED
+    else:
+        settle_dead(str(job_id), str(task_id))  # a timeout or a kill: the runner never reported
+    return jobs.get(str(job_id)).model_dump(mode="json")

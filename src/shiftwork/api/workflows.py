@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from shiftwork.errors import Conflict, InvalidSpec, NotFound
 from shiftwork.models import ConflictPolicy, CreateJobDefinition, DescribeJob, DescribeJobDefinition, Status
 from shiftwork.models.limits import check_record_size
-from shiftwork.models.workflow import WORKFLOW_SPEC_FILE, DescribeTask, RunWorkflow, WorkflowSpec, run_parameters
+from shiftwork.models.workflow import (
+    WORKFLOW_SPEC_FILE,
+    DescribeTask,
+    RunWorkflow,
+    TaskStatus,
+    WorkflowSpec,
+    run_parameters,
+)
 from shiftwork.store import files, jobs, tasks
 
 if TYPE_CHECKING:
@@ -127,6 +134,8 @@ class Workflows:
         from shiftwork.workflows.results import read_json
 
         task = self.task(run_id, task_id)
+        if task.map_count is not None and task.status == TaskStatus.COMPLETED:
+            return self._mapped_result(task)
         if task.result_key is None:
             raise Conflict(f"{run_id}/{task_id}", task.status.value, "COMPLETED (it has no result yet)")
         if task.result_format == "json":
@@ -136,11 +145,32 @@ class Workflows:
         )
         return TaskResultInfo(task_id=task_id, format="pickle", download_url=url, key=task.result_key)
 
+    def _mapped_result(self, task: DescribeTask) -> TaskResultInfo:
+        """A mapped task's result: its instances' results as one JSON list, when they all are JSON."""
+        from shiftwork.models.workflow import TaskResultInfo, instance_id
+        from shiftwork.workflows.results import read_json
+
+        instances = [tasks.get(task.job_id, instance_id(task.name, i)) for i in range(task.map_count or 0)]
+        pickled = [t.task_id for t in instances if t.result_format == "pickle"]
+        if pickled:
+            raise Conflict(
+                f"{task.job_id}/{task.task_id}", "pickled results", f"JSON: read each instance ({pickled[0]}, ...)"
+            )
+        return TaskResultInfo(
+            task_id=task.task_id, format="json", value=[read_json(t, self.settings) for t in instances]
+        )
+
     def result_value(self, run_id: str, task_id: str) -> Any:
-        """The result as the Python value it was (unpickled here: the SDK's, in the user's own process)."""
+        """The result as the Python value it was (unpickled here: the SDK's, in the user's own process); a mapped
+        task's is the list of its instances' results."""
+        from shiftwork.models.workflow import instance_id
         from shiftwork.workflows.results import read_value
 
         task = self.task(run_id, task_id)
+        if task.map_count is not None and task.status == TaskStatus.COMPLETED:
+            return [
+                read_value(tasks.get(run_id, instance_id(task.name, i)), self.settings) for i in range(task.map_count)
+            ]
         if task.result_key is None:
             raise Conflict(f"{run_id}/{task_id}", task.status.value, "COMPLETED (it has no result yet)")
         return read_value(task, self.settings)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from shiftwork import aws
 from shiftwork.config import get_settings
 from shiftwork.errors import LaunchError
-from shiftwork.launchers.base import LaunchedTask
+from shiftwork.launchers.base import LaunchedTask, Launcher
 
 if TYPE_CHECKING:
     from shiftwork.config import Settings
@@ -42,8 +42,14 @@ def task_event(job: DescribeJob, task: DescribeTask) -> dict[str, Any]:
     return {"job_id": job.job_id, "task_id": task.task_id, "attempt": task.attempt}
 
 
-class LambdaTaskLauncher:
+class LambdaTaskLauncher(Launcher):
     """Invokes Settings.task_function asynchronously ("Event"), one invocation per attempt of a task."""
+
+    def launch(self, job: DescribeJob) -> LaunchedTask:
+        raise NotImplementedError("the task Lambda runs workflow tasks; notebook jobs run on Fargate")
+
+    def stop(self, task_arn: str, reason: str) -> None:
+        """A Lambda invocation cannot be stopped: it runs to its end or its timeout."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
@@ -53,6 +59,8 @@ class LambdaTaskLauncher:
     def function_size(self) -> tuple[int, int]:
         """The task function's configured memory size (MB) and timeout (seconds)."""
         with self._lock:
+            if self._configuration is None and self.settings.task_function_memory:
+                self._configuration = (self.settings.task_function_memory, 900)  # the stack sets 900 s
             if self._configuration is None:
                 configuration = aws.client("lambda", self.settings).get_function_configuration(
                     FunctionName=self.settings.task_function

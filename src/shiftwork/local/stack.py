@@ -247,6 +247,15 @@ def settle_lost(left: list[DescribeJob]) -> None:
 
     now = jobs.now_ms()
     for job in left:
+        if (
+            job.kind == "workflow"
+            and job.status != Status.STOPPING
+            and (job.status, job.tasks_open) != (Status.QUEUED, None)
+        ):
+            from shiftwork.workflows.stop import abandon_run
+
+            abandon_run(job, LOST_MESSAGE + "; rerun it to reuse what it completed: shiftwork runs rerun ID")
+            continue
         try:
             if job.status == Status.IN_PROGRESS:
                 jobs.update(job.job_id, [job.status], status=Status.FAILED, status_message=LOST_MESSAGE, end_time=now)

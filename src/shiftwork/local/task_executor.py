@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from shiftwork.launchers.base import LaunchedTask, Launcher
@@ -109,9 +110,9 @@ class LocalTaskExecutor(Launcher):
                 answer = worker.stdout.readline()
             if not answer:  # the worker died with the invocation: what a dead Lambda leaves is settled
                 worker = None
-                guarded(f"settling task {event['task_id']} after its worker died", lambda e=event: _dead(e))
+                guarded(f"settling task {event['task_id']} after its worker died", partial(_dead, event))
             else:  # here, where the launchers are: as the task Lambda passes its end on itself
-                guarded(f"passing on the end of task {event['task_id']}", lambda e=event: _ended(e))
+                guarded(f"passing on the end of task {event['task_id']}", partial(_ended, event))
         if worker is not None and worker.poll() is None:
             with contextlib.suppress(OSError):
                 assert worker.stdin is not None

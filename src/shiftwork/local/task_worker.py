@@ -18,7 +18,7 @@ def main() -> int:
             continue
         try:
             answer = run_invocation(json.loads(line), pass_on=False)  # the stack passes it on
-        except Exception as error:  # noqa: BLE001 - said in the answer; the worker takes the next invocation
+        except Exception as error:
             logging.getLogger(__name__).exception("invocation failed")
             answer = {"error": f"{type(error).__name__}: {error}"}
         answers.write(json.dumps(answer, default=str) + "\n")

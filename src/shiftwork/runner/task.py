@@ -7,6 +7,7 @@ the task's end; its container's stop then reaches the completion handler, which 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -86,10 +87,8 @@ class TaskRunner:
         try:
             run = jobs.get(self.job_id)
             if run.status == Status.QUEUED:
-                try:
+                with contextlib.suppress(Conflict):  # another task started it
                     jobs.update(self.job_id, [Status.QUEUED], status=Status.IN_PROGRESS, start_time=jobs.now_ms())
-                except Conflict:
-                    pass  # another task started it
             self.parameters = run.parameters
             files.download_tree(run.input_prefix or files.input_prefix(self.job_id), self.workdir)
             from shiftwork.models.workflow import WorkflowSpec

@@ -140,11 +140,11 @@ def settle(task: DescribeTask, opened: int = 0) -> bool:
             condition=(table.status == task.status.value) & (table.settled == False),  # noqa: E712
         )
         for dependent in dependents:
-            actions = [table.pending_inputs.add(-1)]
+            actions: list[Action] = [table.pending_inputs.add(-1)]
             if failed:
                 actions.append(table.failed_inputs.add(1))
             transaction.update(table(task.job_id, dependent), actions=actions)
-        run_actions = [jobs_table.tasks_open.add(opened - 1)]
+        run_actions: list[Action] = [jobs_table.tasks_open.add(opened - 1)]
         if failed:
             run_actions.append(jobs_table.tasks_failed.add(1))
         transaction.update(jobs_table(task.job_id), actions=run_actions)

@@ -30,6 +30,7 @@ from shiftwork.models.workflow import (
 )
 from shiftwork.store import jobs, tasks
 from shiftwork.workflows.build import build_tasks, load_spec, original_tasks
+import contextlib
 
 if TYPE_CHECKING:
     from shiftwork.launchers import Launcher
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LauncherFor = Callable[[Executor], "Launcher"]
+# A task queued by a delivery that then died unlaunched is launched by a later delivery once this has passed; a
+# delivery racing the first one meanwhile launches nothing (a Lambda invocation, unlike RunTask, has no token)
+LAUNCH_LEASE_SECONDS = 60
 _ENDED = (TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.UPSTREAM_FAILED)
 
 
@@ -80,6 +84,7 @@ def task_ended(job_id: str, task_id: str, launchers: LauncherFor) -> DescribeJob
 def _advance(run: DescribeJob, spec: WorkflowSpec, task_ids: list[str], launchers: LauncherFor) -> None:
     """Examine each task, and what its examination touched, until nothing changes."""
     work: deque[tuple[str, bool]] = deque((task_id, False) for task_id in task_ids)
+    mine: set[str] = set()  # tasks this delivery queued: it launches them (another one only after the lease)
     while work:
         task_id, by_instance = work.popleft()
         try:
@@ -88,14 +93,16 @@ def _advance(run: DescribeJob, spec: WorkflowSpec, task_ids: list[str], launcher
             continue  # an instance not made yet: its mapped task makes it
         if by_instance and task.status == TaskStatus.IN_PROGRESS and task.pending_inputs > 0:
             continue  # one of its instances ended; the others are still running
-        work.extend((name, _is_instance(task)) for name in _examine(run, spec, task, launchers))
+        work.extend((name, _is_instance(task)) for name in _examine(run, spec, task, launchers, mine))
 
 
 def _is_instance(task: DescribeTask) -> bool:
     return task.map_index is not None
 
 
-def _examine(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor) -> list[str]:
+def _examine(
+    run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor, mine: set[str]
+) -> list[str]:
     """Take the one step the task's state calls for; the tasks that step may have changed."""
     if task.status == TaskStatus.PENDING:
         if task.failed_inputs > 0:
@@ -107,18 +114,20 @@ def _examine(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers
             if current.status == TaskStatus.PENDING and jobs.get(run.job_id).status not in tasks.LIVE_RUN:
                 return _mark(current, TaskStatus.STOPPED, "the run was stopped")
             return [] if current.status == TaskStatus.PENDING else [task.task_id]
+        mine.add(task.task_id)
         return [task.task_id]
     if task.status == TaskStatus.QUEUED:
         if spec.task(task.name).map_argument is not None and task.map_index is None:
             return _expand(run, spec, task, launchers)
-        if not task.task_arn:  # claimed, or queued again for a retry, and not launched (yet, or ever: a crash)
+        if not task.task_arn and (task.task_id in mine or _lease_over(task)):
+            # queued by this delivery; or by one that died before launching it (a crash) long enough ago
             return _launch(run, task, launchers)
         return []
     if task.status == TaskStatus.IN_PROGRESS and task.map_count is not None:
         return _mapped_progress(run, spec, task, launchers)
     if task.is_terminal and not task.settled:
         if task.status == TaskStatus.FAILED and task.attempt < task.max_attempts and _run_live(run.job_id):
-            return _retry(task)
+            return _retry(task, mine)
         tasks.settle(task)
         return [*_fed_by(task)]
     if task.is_terminal:
@@ -149,7 +158,12 @@ def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
     return [task.task_id]
 
 
-def _retry(task: DescribeTask) -> list[str]:
+def _lease_over(task: DescribeTask) -> bool:
+    """Whether the delivery that queued the task had time enough to launch it: only then may another."""
+    return task.submit_time is None or tasks.now_ms() - task.submit_time > LAUNCH_LEASE_SECONDS * 1000
+
+
+def _retry(task: DescribeTask, mine: set[str]) -> list[str]:
     """Queue the next attempt of a failed task (one delivery wins the write); it is launched when examined."""
     try:
         tasks.update(
@@ -166,6 +180,7 @@ def _retry(task: DescribeTask) -> list[str]:
             status_message=f"retry {task.attempt} of {task.max_attempts - 1}: {task.status_message or 'failed'}",
         )
         log.info("task %s/%s failed (attempt %d): retrying", task.job_id, task.task_id, task.attempt)
+        mine.add(task.task_id)
     except Conflict:
         pass
     return [task.task_id]
@@ -176,7 +191,7 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
     try:
         launched = launchers(task.executor).launch_task(run, task)
     except LaunchError as error:
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -185,9 +200,12 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
                 status_message=str(error),
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
+    except BaseException:
+        # ECS or Lambda could not be asked (throttled, unreachable) and the delivery fails: its redelivery may
+        # launch the task at once, as no launch is in flight
+        tasks.record_launch(task.job_id, task.task_id, task.attempt, submit_time=0)
+        raise
     resources = launched.resources.model_dump() if launched.resources else None
     tasks.record_launch(
         task.job_id,
@@ -197,6 +215,7 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
         log_stream=launched.log_stream or None,
         resources=resources,
         provision_time=tasks.now_ms(),
+        submit_time=task.submit_time or tasks.now_ms(),  # (0 after a launch that raised)
     )
     return []
 
@@ -208,7 +227,7 @@ def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers:
     count = source.map_count if source.map_count is not None else source.result_length
     if count is None:
         message = f"maps over {source_name}, whose result is not a list"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -217,14 +236,12 @@ def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers:
                 status_message=message,
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
     from shiftwork.models.workflow import MAX_MAP_INSTANCES
 
     if count > MAX_MAP_INSTANCES:
         message = f"{source_name} gave {count} items: a mapped task makes at most {MAX_MAP_INSTANCES} instances"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -233,8 +250,6 @@ def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers:
                 status_message=message,
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
     tasks.expand(task, count)
     return [task.task_id]
@@ -247,7 +262,7 @@ def _mapped_progress(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, l
         failed = task.failed_inputs
         status = TaskStatus.COMPLETED if failed == 0 else TaskStatus.FAILED
         message = None if failed == 0 else f"{failed} of {count} instances did not complete"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -257,8 +272,6 @@ def _mapped_progress(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, l
                 end_time=tasks.now_ms(),
                 result_length=count,
             )
-        except Conflict:
-            pass
         return [task.task_id]
     instances = [_instance(task, index) for index in range(count)]
     tasks.put_missing(instances)

@@ -63,7 +63,9 @@ def _send_logs(stream: str, lines: list[str]) -> None:
     now = int(time.time() * 1000)
     events = [{"timestamp": now, "message": line[:200_000]} for line in lines if line] or []
     for start in range(0, len(events), 5000):
-        logs.put_log_events(logGroupName=settings.log_group, logStreamName=stream, logEvents=events[start : start + 5000])
+        logs.put_log_events(
+            logGroupName=settings.log_group, logStreamName=stream, logEvents=events[start : start + 5000]
+        )
 
 
 def run_invocation(event: dict[str, Any], pass_on: bool = True) -> dict[str, Any]:
@@ -111,8 +113,14 @@ def _settle_if_stale(job_id: str, task_id: str, now_dead: bool = False) -> None:
     if not now_dead and time.time() - started < (task.timeout_seconds or LAMBDA_MAX_SECONDS) + 60:
         return  # a duplicate event while it still runs
     with contextlib.suppress(Conflict):
-        tasks.update(job_id, task_id, [TaskStatus.IN_PROGRESS], status=TaskStatus.FAILED,
-                     status_message="the Lambda executor ended before the task reported", end_time=tasks.now_ms())
+        tasks.update(
+            job_id,
+            task_id,
+            [TaskStatus.IN_PROGRESS],
+            status=TaskStatus.FAILED,
+            status_message="the Lambda executor ended before the task reported",
+            end_time=tasks.now_ms(),
+        )
     if not now_dead:  # (else the invocation passes it on itself)
         pass_on_end(job_id, task_id)
 
@@ -135,6 +143,12 @@ def settle_dead(job_id: str, task_id: str) -> None:
     from shiftwork.store import tasks
 
     with contextlib.suppress(Conflict):
-        tasks.update(job_id, task_id, [TaskStatus.QUEUED, TaskStatus.IN_PROGRESS], status=TaskStatus.FAILED,
-                     status_message="the Lambda executor died running the task", end_time=tasks.now_ms())
+        tasks.update(
+            job_id,
+            task_id,
+            [TaskStatus.QUEUED, TaskStatus.IN_PROGRESS],
+            status=TaskStatus.FAILED,
+            status_message="the Lambda executor died running the task",
+            end_time=tasks.now_ms(),
+        )
     pass_on_end(job_id, task_id)

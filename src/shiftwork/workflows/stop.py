@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -58,3 +59,28 @@ def stop_run(run: DescribeJob, settings: Settings) -> DescribeJob:
     from shiftwork.workflows.advance import end_if_done
 
     return end_if_done(run.job_id) or jobs.get(run.job_id)
+
+
+def abandon_run(run: DescribeJob, message: str) -> None:
+    """A run whose runners were lost with their stack: its unfinished tasks FAILED (settled), then the run FAILED.
+
+    A partial rerun (`shiftwork runs rerun RUN`) reuses what it completed.
+    """
+    from shiftwork.models.workflow import TASK_TERMINAL
+
+    now = tasks.now_ms()
+    for task in tasks.list_for(run.job_id):
+        if task.status in TASK_TERMINAL:
+            continue
+        with contextlib.suppress(Conflict):
+            tasks.update(
+                run.job_id,
+                task.task_id,
+                [task.status],
+                status=TaskStatus.FAILED,
+                status_message=message,
+                end_time=now,
+                settled=True,
+            )
+    with contextlib.suppress(Conflict):
+        jobs.update(run.job_id, [run.status], status=Status.FAILED, status_message=message, end_time=now)
