@@ -124,7 +124,8 @@ def gantt(tasks: list[TaskDetails], width: int = GANTT_WIDTH) -> Table:
     if not moments:
         table.add_row("", "[dim]no task has started yet[/]")
         return table
-    origin, last = min(moments), max(max(moments), *(now for t in tasks if t.start_time and not t.end_time))
+    running = any(t.start_time and not t.end_time for t in tasks)
+    origin, last = min(moments), max(moments) if not running else max(*moments, now)
     scale = max(last - origin, 1) / width
 
     def column(moment: int) -> int:

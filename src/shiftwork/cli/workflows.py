@@ -109,6 +109,8 @@ def follow_run(service: Any, run_id: str, out: Any) -> DescribeJob:
                 time.sleep(POLL_SECONDS)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if not out.is_terminal:  # piped, Live printed its last table without ending the line
+        out.line()
     out.print(summary(run, tasks), highlight=False)
     out.print(f"details: [bold]shiftwork runs show {run_id}[/]", highlight=False)
     return run
