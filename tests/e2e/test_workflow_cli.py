@@ -40,7 +40,7 @@ def check(winner: dict, marker: str) -> float:
         raise RuntimeError("no marker file yet")
     return winner["alpha"]
 
-@workflow(name="cli-pipe")
+@workflow(name="cli-pipe", schedule="0 6 * * mon,fri", timezone="Europe/London")
 def daily(day: str = "2026-01-01", marker: str = "/nonexistent"):
     data = load(day)
     models = [fit(data, alpha).alias(f"fit_{i}") for i, alpha in enumerate([0.5, 2.0])]
@@ -130,3 +130,15 @@ def test_bad_input_exits_2_naming_the_value_and_the_fix(cli, pipeline):
     parameter = cli("workflow", "run", "pipeline.py:daily", "-p", "nope=1", cwd=pipeline)
     assert parameter.returncode == 2 and "parameters.nope" in parameter.stderr and "day, marker" in parameter.stderr
     assert not (cli.state_dir / "stack.json").exists() or "no runs yet" in cli("runs").stdout
+
+
+def test_deploy_shows_the_version_the_schedule_in_words_and_the_next_fires(cli, pipeline):
+    first = cli("workflow", "deploy", "pipeline.py:daily", "--id", "cli-pipe", cwd=pipeline)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert re.search(r"Definition\s+cli-pipe", first.stdout) and re.search(r"Version\s+1\b", first.stdout)
+    assert "At 06:00 AM, only on Monday and Friday (Europe/London; 0 6 * * mon,fri)" in first.stdout
+    fires = re.findall(r"\d{4}-\d\d-\d\dT06:00:00\+0[01]:00", first.stdout)  # London time, GMT or BST
+    assert len(fires) == 3, first.stdout
+    assert "load, fit_0, fit_1, best, distinct, check" in first.stdout
+    again = cli("workflow", "deploy", "pipeline.py:daily", "--id", "cli-pipe", "--json", cwd=pipeline)
+    assert json.loads(again.stdout)["version"] == 2

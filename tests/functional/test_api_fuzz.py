@@ -161,12 +161,17 @@ def _schema() -> Any:
             # the creates stage a notebook or code, a snapshot and schedules per case: fewer fuzzed ones
             "operations": [
                 {"include-name": name, "generation": {"max-examples": HEAVY_MAX_EXAMPLES}}
-                for name in (
-                    "POST /jobs",
-                    "POST /job_definitions",
-                    "POST /workflows/runs",
-                    "POST /workflows/definitions",
-                )
+                for name in ("POST /jobs", "POST /job_definitions")
+            ]
+            + [
+                # each valid case is a whole run (or a version) to settle: the examples phase sends the documented
+                # one, the coverage phase only its invalid variants (valid runs: test_client_workflows.py)
+                {
+                    "include-name": name,
+                    "generation": {"max-examples": HEAVY_MAX_EXAMPLES},
+                    "phases": {"coverage": {"generation": {"mode": "negative"}}},
+                }
+                for name in ("POST /workflows/runs", "POST /workflows/definitions", "POST /runs/{run_id}/rerun")
             ],
         }
     )
