@@ -87,8 +87,7 @@ def test_a_run_waits_lists_shows_and_gives_its_results_and_logs(cli, pipeline):
     gantt = shown.stdout.split("running", 1)[1]  # after the legend: one bar per task on the shared axis
     for task in TASKS:
         assert re.search(rf"^{task}\s+ *░*█+", gantt, re.MULTILINE), gantt
-    details = json.loads(cli("runs", "show", run_id, "--json", cwd=pipeline).stdout)
-    assert [t["task_id"] for t in details["tasks"]] == TASKS and details["total_cost_usd"] > 0
+    assert [line.split()[0] for line in gantt.splitlines()[1:7]] == TASKS  # in the spec's order
 
     best = cli("runs", "result", run_id, "--task", "best", "--json", cwd=pipeline)
     assert json.loads(best.stdout) == {"alpha": 2.0, "score": 12.0}
