@@ -69,6 +69,11 @@ def test_a_deployed_workflow_is_versioned_and_retried_as_a_partial_rerun(stack, 
     reused = {t.task_id: t.reused_from for t in service.workflows.tasks(retry.job_id)}
     assert reused == {"prepare": run.job_id, "flaky": None, "report": None}
     assert service.workflows.result_value(retry.job_id, "report") == "value 21"
+    full = service.workflows.rerun(run.job_id, full=True, version=1)  # version 1's code, every task again
+    assert service.wait_job(full.job_id, timeout=120).status == Status.COMPLETED
+    assert (full.job_definition_version, full.partial_rerun) == (1, False)
+    assert full.input_prefix.startswith("definitions/flaky-wf/v1-")
+    assert all(t.reused_from is None for t in service.workflows.tasks(full.job_id))
     from shiftwork.store import slots
 
     assert slots.taken("flaky-wf") == 0  # each run gave its slot back
@@ -83,3 +88,49 @@ def test_a_workflow_definition_keeps_its_max_running_jobs(stack, flaky, tmp_path
         service.definitions.run("limited-wf")
     assert service.wait_job(run.job_id, timeout=120).status == Status.COMPLETED
     assert service.workflows.result_value(run.job_id, "report") == "value 21"
+
+
+KEYED = """
+from shiftwork import task, workflow
+
+@task
+def size(s3_key: str) -> str:
+    return f"got {s3_key}"
+
+@workflow(name="keyed", schedule="0 * * * *", watch_prefix="data/keyed/")
+def keyed(s3_key: str = "none"):
+    size(s3_key)
+"""
+
+
+def test_a_workflow_runs_on_its_schedule_and_when_a_file_lands(service, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from shiftwork import aws
+    from shiftwork.local.lambdas import invoke
+    from shiftwork.store import definitions
+    from tests.helpers import load_event
+
+    (tmp_path / "keyed_flow.py").write_text(KEYED)
+    try:
+        keyed = load_workflow(str(tmp_path / "keyed_flow.py:keyed"))
+        definition = keyed.deploy(using=service, job_definition_id="keyed-wf")
+    finally:
+        sys.modules.pop("keyed_flow", None)
+        sys.path.remove(str(tmp_path))
+    since = int((datetime.now(UTC) - timedelta(hours=3)).timestamp() * 1000)
+    definitions.update("keyed-wf", definition.version, active_since=since, max_running_jobs=5)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    fire = load_event("scheduler_fire.json", job_definition_id="keyed-wf", scheduled_time=hour.isoformat())
+    fired, again = invoke("dispatch", fire), invoke("dispatch", fire)  # EventBridge Scheduler: at least once
+    assert fired["job_id"] == again["job_id"] and fired["kind"] == "workflow"
+    key = "data/keyed/2026-12-01.csv"
+    aws.client("s3").put_object(Bucket=service.settings.bucket, Key=key, Body=b"a\n1\n")
+    [landed] = invoke(
+        "s3_trigger", load_event("s3_object_created.json", bucket=service.settings.bucket, key=key, sequencer="00CD")
+    )
+    runs = {"fire": fired["job_id"], "upload": landed["job_id"]}
+    for run_id in runs.values():
+        assert service.wait_job(run_id, timeout=120).status == Status.COMPLETED
+    assert service.workflows.result_value(runs["fire"], "size") == "got none"
+    assert service.workflows.result_value(runs["upload"], "size") == f"got {key}"  # the key, as a notebook's

@@ -13,6 +13,7 @@ Light imports only: this runs in the dispatch and complete Lambdas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -30,7 +31,6 @@ from shiftwork.models.workflow import (
 )
 from shiftwork.store import jobs, tasks
 from shiftwork.workflows.build import build_tasks, load_spec, original_tasks
-import contextlib
 
 if TYPE_CHECKING:
     from shiftwork.launchers import Launcher
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LauncherFor = Callable[[Executor], "Launcher"]
-# A task queued by a delivery that then died unlaunched is launched by a later delivery once this has passed; a
-# delivery racing the first one meanwhile launches nothing (a Lambda invocation, unlike RunTask, has no token)
-LAUNCH_LEASE_SECONDS = 60
 _ENDED = (TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.UPSTREAM_FAILED)
 
 
@@ -84,7 +81,6 @@ def task_ended(job_id: str, task_id: str, launchers: LauncherFor) -> DescribeJob
 def _advance(run: DescribeJob, spec: WorkflowSpec, task_ids: list[str], launchers: LauncherFor) -> None:
     """Examine each task, and what its examination touched, until nothing changes."""
     work: deque[tuple[str, bool]] = deque((task_id, False) for task_id in task_ids)
-    mine: set[str] = set()  # tasks this delivery queued: it launches them (another one only after the lease)
     while work:
         task_id, by_instance = work.popleft()
         try:
@@ -93,16 +89,14 @@ def _advance(run: DescribeJob, spec: WorkflowSpec, task_ids: list[str], launcher
             continue  # an instance not made yet: its mapped task makes it
         if by_instance and task.status == TaskStatus.IN_PROGRESS and task.pending_inputs > 0:
             continue  # one of its instances ended; the others are still running
-        work.extend((name, _is_instance(task)) for name in _examine(run, spec, task, launchers, mine))
+        work.extend((name, _is_instance(task)) for name in _examine(run, spec, task, launchers))
 
 
 def _is_instance(task: DescribeTask) -> bool:
     return task.map_index is not None
 
 
-def _examine(
-    run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor, mine: set[str]
-) -> list[str]:
+def _examine(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor) -> list[str]:
     """Take the one step the task's state calls for; the tasks that step may have changed."""
     if task.status == TaskStatus.PENDING:
         if task.failed_inputs > 0:
@@ -114,20 +108,18 @@ def _examine(
             if current.status == TaskStatus.PENDING and jobs.get(run.job_id).status not in tasks.LIVE_RUN:
                 return _mark(current, TaskStatus.STOPPED, "the run was stopped")
             return [] if current.status == TaskStatus.PENDING else [task.task_id]
-        mine.add(task.task_id)
         return [task.task_id]
     if task.status == TaskStatus.QUEUED:
         if spec.task(task.name).map_argument is not None and task.map_index is None:
             return _expand(run, spec, task, launchers)
-        if not task.task_arn and (task.task_id in mine or _lease_over(task)):
-            # queued by this delivery; or by one that died before launching it (a crash) long enough ago
+        if not task.task_arn:  # claimed, or queued for a retry: whoever claims its launch launches it
             return _launch(run, task, launchers)
         return []
     if task.status == TaskStatus.IN_PROGRESS and task.map_count is not None:
         return _mapped_progress(run, spec, task, launchers)
     if task.is_terminal and not task.settled:
         if task.status == TaskStatus.FAILED and task.attempt < task.max_attempts and _run_live(run.job_id):
-            return _retry(task, mine)
+            return _retry(task)
         tasks.settle(task)
         return [*_fed_by(task)]
     if task.is_terminal:
@@ -144,7 +136,7 @@ def _run_live(job_id: str) -> bool:
 
 
 def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
-    try:
+    with contextlib.suppress(Conflict):  # another delivery moved it first: examine what it is now
         tasks.update(
             task.job_id,
             task.task_id,
@@ -153,17 +145,10 @@ def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
             status_message=message,
             end_time=tasks.now_ms(),
         )
-    except Conflict:
-        pass  # another delivery moved it first: examine what it is now
     return [task.task_id]
 
 
-def _lease_over(task: DescribeTask) -> bool:
-    """Whether the delivery that queued the task had time enough to launch it: only then may another."""
-    return task.submit_time is None or tasks.now_ms() - task.submit_time > LAUNCH_LEASE_SECONDS * 1000
-
-
-def _retry(task: DescribeTask, mine: set[str]) -> list[str]:
+def _retry(task: DescribeTask) -> list[str]:
     """Queue the next attempt of a failed task (one delivery wins the write); it is launched when examined."""
     try:
         tasks.update(
@@ -171,23 +156,31 @@ def _retry(task: DescribeTask, mine: set[str]) -> list[str]:
             task.task_id,
             [TaskStatus.FAILED],
             status=TaskStatus.QUEUED,
+            at_attempt=task.attempt,  # not again once another delivery's retry has failed too
             attempt=task.attempt + 1,
             task_arn=None,
             log_stream=None,
+            provision_time=None,  # the new attempt's launch is not claimed yet
             start_time=None,
             end_time=None,
             submit_time=tasks.now_ms(),
             status_message=f"retry {task.attempt} of {task.max_attempts - 1}: {task.status_message or 'failed'}",
         )
         log.info("task %s/%s failed (attempt %d): retrying", task.job_id, task.task_id, task.attempt)
-        mine.add(task.task_id)
     except Conflict:
         pass
     return [task.task_id]
 
 
 def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> list[str]:
-    """Start the task's container (or Lambda); a launch that fails fails the task, saying why."""
+    """Start the task's container (or Lambda), once; a launch that fails fails the task, saying why.
+
+    Every delivery that finds the task QUEUED gets here: only the one that claims the launch calls the launcher.
+    """
+    if not tasks.claim_launch(task.job_id, task.task_id, task.attempt):
+        if not _run_live(run.job_id):  # queued (a retry's write) as the run stopped: stop it, or the run never ends
+            return _stop_queued(task)
+        return []  # another delivery launches this attempt (or did)
     try:
         launched = launchers(task.executor).launch_task(run, task)
     except LaunchError as error:
@@ -202,9 +195,7 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
             )
         return [task.task_id]
     except BaseException:
-        # ECS or Lambda could not be asked (throttled, unreachable) and the delivery fails: its redelivery may
-        # launch the task at once, as no launch is in flight
-        tasks.record_launch(task.job_id, task.task_id, task.attempt, submit_time=0)
+        tasks.release_launch(task.job_id, task.task_id, task.attempt)  # the handler fails; its retry launches
         raise
     resources = launched.resources.model_dump() if launched.resources else None
     tasks.record_launch(
@@ -214,10 +205,22 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
         task_arn=launched.task_arn,
         log_stream=launched.log_stream or None,
         resources=resources,
-        provision_time=tasks.now_ms(),
-        submit_time=task.submit_time or tasks.now_ms(),  # (0 after a launch that raised)
     )
     return []
+
+
+def _stop_queued(task: DescribeTask) -> list[str]:
+    with contextlib.suppress(Conflict):  # another delivery (or the stop) moved it first
+        tasks.update(
+            task.job_id,
+            task.task_id,
+            [TaskStatus.QUEUED],
+            status=TaskStatus.STOPPED,
+            at_attempt=task.attempt,
+            status_message="the run was stopped",
+            end_time=tasks.now_ms(),
+        )
+    return [task.task_id]
 
 
 def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor) -> list[str]:
