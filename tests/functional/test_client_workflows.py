@@ -221,3 +221,34 @@ def test_a_bad_spec_or_a_wrong_id_is_refused_clearly(api, client, make_job):
         client.workflows.tasks("00000000-0000-4000-8000-000000000000")
     status, answer = _post(api, f"/runs/{notebook_job.job_id}/rerun", {"full": "maybe"})
     assert status == 422 and answer["field"] == "full", answer
+
+
+def test_the_cli_reads_a_run_through_the_api(api, client, code, tmp_path):
+    """`shiftwork --endpoint URL runs ...`: the same commands through the REST API (a Client), not the store."""
+    from typer.testing import CliRunner
+
+    from shiftwork.cli.app import app
+    from shiftwork.cli.common import use_endpoint
+
+    job = client.workflows.run(RunWorkflow(spec=spec(DISTINCT)), code)
+    assert client.wait_job(job.job_id, timeout=90).status.value == "COMPLETED"
+    remote = ["--endpoint", api.url, "--token", api.token]
+    runner = CliRunner()
+    try:
+        shown = runner.invoke(app, [*remote, "runs", "show", job.job_id])
+        assert shown.exit_code == 0, shown.output
+        assert "0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB" in shown.output and "█" in shown.output
+        best = runner.invoke(app, [*remote, "runs", "result", job.job_id, "--task", "best", "--json"])
+        assert json.loads(best.output) == {"alpha": 2.0, "score": 12.0}
+        out = tmp_path / "distinct.pickle"
+        pickled = runner.invoke(app, [*remote, "runs", "result", job.job_id, "--task", "distinct", "--out", str(out)])
+        assert pickled.exit_code == 0 and "pickled Python object" in pickled.output
+        import pickle
+
+        assert pickle.loads(out.read_bytes()) == frozenset({1.0, 2.0, 3.0})
+        listed = runner.invoke(app, [*remote, "runs", "--status", "COMPLETED"])
+        assert job.job_id in listed.output
+        wrong = runner.invoke(app, [*remote, "runs", "logs", job.job_id, "--task", "nope"])
+        assert wrong.exit_code == 2 and "nope" in wrong.output
+    finally:
+        use_endpoint(None, None)
