@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
+from shiftwork.client_workflows import RemoteWorkflows
 from shiftwork.errors import Conflict, InvalidSpec, NotFound, ShiftworkError
 from shiftwork.models import (
     CreateJob,
@@ -73,6 +74,7 @@ class Client:
         self.region = region or region_of(endpoint)
         self._http = urllib3.PoolManager(retries=urllib3.Retry(total=3, connect=3, read=0, backoff_factor=0.2))
         self.definitions = RemoteDefinitions(self)
+        self.workflows = RemoteWorkflows(self)
 
     # -- transport ----------------------------------------------------------------------------------------
     def _headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:

@@ -34,7 +34,7 @@ def seeded(api, tmp_path_factory) -> dict[str, str]:
     global STARTED_MS
     STARTED_MS = int(time.time() * 1000)  # this module's jobs, not those of the tests before it
     folder = tmp_path_factory.mktemp("fuzz-seed")
-    ids = {"job_id": _seed_job(folder), "definition_id": _seed_definition(folder)}
+    ids = {"job_id": _seed_job(folder), "definition_id": _seed_definition(folder), **_seed_run(folder)}
     _settle()
     yield ids
     _settle()
@@ -71,6 +71,21 @@ def _seed_definition(folder) -> str:
     return Service().definitions.create(request, SEEDED_DEFINITION).job_definition_id
 
 
+def _seed_run(folder) -> dict[str, str]:
+    """A finished workflow run (the documented example's spec and code), for the /runs routes."""
+    import base64
+
+    from shiftwork.api.routes.runs import EXAMPLE_CODE, EXAMPLE_SPEC
+    from shiftwork.api.service import Service
+    from shiftwork.models.workflow import RunWorkflow
+
+    (folder / "pipe.py").write_bytes(base64.b64decode(EXAMPLE_CODE["pipe.py"]))
+    service = Service()
+    run = service.workflows.run(RunWorkflow.model_validate({"spec": EXAMPLE_SPEC}), {"pipe.py": folder / "pipe.py"})
+    assert service.wait_job(run.job_id, timeout=60).status.value == "COMPLETED"
+    return {"run_id": run.job_id, "task_id": EXAMPLE_SPEC["tasks"][0]["name"]}
+
+
 STARTED_MS = int(time.time() * 1000)  # reset when the module's fixtures start
 
 
@@ -104,7 +119,7 @@ def _settle(timeout: float = 60) -> None:
 
 
 def state() -> dict[str, Any]:
-    """What a refused request must not change: both tables, the bucket's keys, the schedules."""
+    """What a refused request must not change: the three tables, the bucket's keys, the schedules."""
     from shiftwork import aws
     from shiftwork.config import get_settings
 
@@ -116,7 +131,7 @@ def state() -> dict[str, Any]:
             for page in dynamodb.get_paginator("scan").paginate(TableName=table)
             for item in page["Items"]
         )
-        for table in (settings.jobs_table, settings.definitions_table)
+        for table in (settings.jobs_table, settings.definitions_table, settings.tasks_table)
     }
     s3 = aws.client("s3", settings)
     keys = sorted(
@@ -143,10 +158,20 @@ def _schema() -> Any:
         {
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "no-shrink": True, "deterministic": True},
             "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
-            # the two creates stage a notebook, a snapshot and schedules per case: fewer fuzzed ones
+            # the creates stage a notebook or code, a snapshot and schedules per case: fewer fuzzed ones
             "operations": [
                 {"include-name": name, "generation": {"max-examples": HEAVY_MAX_EXAMPLES}}
                 for name in ("POST /jobs", "POST /job_definitions")
+            ]
+            + [
+                # each valid case is a whole run (or a version) to settle: the examples phase sends the documented
+                # one, the coverage phase only its invalid variants (valid runs: test_client_workflows.py)
+                {
+                    "include-name": name,
+                    "generation": {"max-examples": HEAVY_MAX_EXAMPLES},
+                    "phases": {"coverage": {"generation": {"mode": "negative"}}},
+                }
+                for name in ("POST /workflows/runs", "POST /workflows/definitions", "POST /runs/{run_id}/rerun")
             ],
         }
     )
@@ -170,7 +195,7 @@ def test_api_holds_under_fuzzing(case, seeded, api, tmp_path_factory):
     if case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE and case.path_parameters:
         # a valid request: aim it at the real records (negative cases keep their malformed ids)
         for name in case.path_parameters:
-            case.path_parameters[name] = seeded["job_id" if name == "job_id" else "definition_id"]
+            case.path_parameters[name] = seeded[name if name in seeded else "definition_id"]
     started = time.monotonic()
     try:
         _check_case(case, seeded, api, tmp_path_factory)

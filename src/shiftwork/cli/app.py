@@ -43,6 +43,7 @@ from shiftwork.cli.parameters import (
 )
 from shiftwork.cli.render import job_detail, jobs_table, styled_status
 from shiftwork.cli.schedule import schedule_app
+from shiftwork.cli.workflows import runs_app, workflow_app
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ app.add_typer(job_app, name="job")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(notify_app, name="notify")
+app.add_typer(workflow_app, name="workflow")
+app.add_typer(runs_app, name="runs")
 
 POLL_SECONDS = 0.1
 

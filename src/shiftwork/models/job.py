@@ -278,7 +278,8 @@ class ListJobsQuery(ListQuery):
     """Which jobs, in which order, one page: Jupyter Scheduler's ListJobsQuery.
 
     Filters combine (AND): status and job_definition_id match exactly, name is a prefix (case-sensitive),
-    start_time keeps jobs started at or after it (ms), tags keeps jobs that carry every tag given.
+    start_time keeps jobs started at or after it (ms), tags keeps jobs that carry every tag given, kind keeps
+    notebook jobs or workflow runs.
     """
 
     SORT_FIELDS = JOB_SORT_FIELDS
@@ -287,6 +288,7 @@ class ListJobsQuery(ListQuery):
     job_definition_id: str | None = None
     name: str | None = None
     start_time: int | None = None
+    kind: Literal["notebook", "workflow"] | None = None
 
 
 class ListJobsResponse(Model):

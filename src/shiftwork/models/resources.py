@@ -35,10 +35,20 @@ def parse_memory(value: Any, field: str = "memory") -> int:
     return int(-(-megabytes // 1))  # whole megabytes, rounded up
 
 
+def _as_written(schema: dict[str, Any]) -> None:
+    """The JSON schema of what Resources takes: memory as a user writes it ("2g"), a null cpu for the default."""
+    properties = schema["properties"]
+    properties["cpu"] = {"anyOf": [properties["cpu"], {"type": "null"}], "default": 0.25, "title": "Cpu"}
+    properties["memory"] = {
+        "anyOf": [{"type": "string", "maxLength": 64}, {"type": "number"}, {"type": "null"}],
+        "description": 'A size such as "512m" or "2g", or megabytes: instead of memory_mb.',
+    }
+
+
 class Resources(Model):
     """vCPUs and memory for one task's container; rounded up to a size Fargate offers when it launches."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_as_written)
 
     cpu: float = Field(default=0.25, gt=0, le=MAX_CPU)
     memory_mb: int = Field(default=512, ge=1, le=MAX_MEMORY_MB)

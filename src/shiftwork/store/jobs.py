@@ -186,6 +186,10 @@ def list_jobs(query: ListJobsQuery) -> ListJobsResponse:
         conditions.append(table.name.startswith(query.name))
     if query.start_time is not None:
         conditions.append(table.start_time >= query.start_time)
+    if query.kind == "workflow":
+        conditions.append(table.kind == "workflow")
+    elif query.kind == "notebook":  # a notebook job's record has no kind
+        conditions.append(table.kind.does_not_exist() | (table.kind == "notebook"))
     # tags are stored as one JSON string: `contains` finds the quoted tag, `matches` checks exactly
     conditions += [table.tags.contains(tag) for tag in query.tags]
     listing: Listing[DescribeJob] = Listing(
@@ -196,7 +200,7 @@ def list_jobs(query: ListJobsQuery) -> ListJobsResponse:
         id_name="job_id",
         to_dto=_to_dto,
         query=query,
-        filters="status, job_definition_id, name, start_time, tags",
+        filters="status, job_definition_id, name, start_time, tags, kind",
         filter_condition=all_of(conditions),
         matches=lambda job: all(tag in job.tags for tag in query.tags),
     )

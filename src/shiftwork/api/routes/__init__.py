@@ -18,7 +18,7 @@ def build_app() -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import Response, content_types
 
     from shiftwork import __version__
-    from shiftwork.api.routes import definitions, jobs, meta
+    from shiftwork.api.routes import definitions, jobs, meta, runs
     from shiftwork.api.routes.admission import ShiftworkResolver
     from shiftwork.api.routes.errors import install_error_handlers
 
@@ -26,6 +26,7 @@ def build_app() -> APIGatewayHttpResolver:
     app.include_router(jobs.router, prefix="/jobs")
     app.include_router(definitions.router, prefix="/job_definitions")
     app.include_router(meta.router)
+    app.include_router(runs.router)
     app.configure_openapi(
         title=TITLE, version=__version__, description="Run Jupyter notebooks as jobs, now or on a schedule."
     )

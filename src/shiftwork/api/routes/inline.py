@@ -81,28 +81,47 @@ def materialised(filename: str, notebook: dict[str, Any], extra: dict[str, str])
             raise _without_scratch(error, scratch) from None
 
 
-def _decoded(filename: str, extra: dict[str, str]) -> dict[str, bytes]:
-    """The folder's files, decoded, once each path is checked: inside the folder, not under another file."""
+@contextmanager
+def materialised_files(extra: dict[str, str], field: str) -> Iterator[dict[str, Path]]:
+    """A folder's files sent inline (a workflow's code), {relative: scratch file}, for as long as the block runs."""
+    decoded = _decoded(None, extra, field)
+    with tempfile.TemporaryDirectory(prefix="shiftwork-inline-") as scratch:
+        written: dict[str, Path] = {}
+        for relative, data in decoded.items():
+            written[relative] = Path(scratch).joinpath(*relative.split("/"))
+            written[relative].parent.mkdir(parents=True, exist_ok=True)
+            written[relative].write_bytes(data)
+        try:
+            yield written
+        except InvalidSpec as error:
+            raise _without_scratch(error, scratch) from None
+
+
+def _decoded(filename: str | None, extra: dict[str, str], field: str = "input_files") -> dict[str, bytes]:
+    """The folder's files, decoded, once each path is checked: inside the folder, not under another file.
+
+    Their total size is checked as they are decoded, before anything is written.
+    """
     decoded: dict[str, bytes] = {}
     total = 0
-    files = {filename, *extra}
+    files = {filename, *extra} if filename else set(extra)
     for relative, content in extra.items():
-        check_s3_key("input_files", relative)
+        check_s3_key(field, relative)
         if relative == filename:
-            raise InvalidSpec("input_files", relative, "must not repeat the notebook itself (input_notebook)")
+            raise InvalidSpec(field, relative, "must not repeat the notebook itself (input_notebook)")
         parents = ["/".join(relative.split("/")[:n]) for n in range(1, relative.count("/") + 1)]
         if any(parent in files for parent in parents):
-            raise InvalidSpec("input_files", relative, "is under a path that is a file: a path is a file or a folder")
+            raise InvalidSpec(field, relative, "is under a path that is a file: a path is a file or a folder")
         try:
             decoded[relative] = base64.b64decode(content, validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidSpec(f"input_files.{relative}", content[:20], "must be base64-encoded content") from None
+            raise InvalidSpec(f"{field}.{relative}", content[:20], "must be base64-encoded content") from None
         total += len(decoded[relative])
         if total > MAX_INLINE_BYTES:
             raise InvalidSpec(
-                "input_files",
+                field,
                 f"{total} bytes",
-                f"exceeds {MAX_INLINE_BYTES >> 20} MiB sent inline: put large data in S3 and read it from the notebook",
+                f"exceeds {MAX_INLINE_BYTES >> 20} MiB sent inline: put large data in S3 and read it from the code",
             )
     return decoded
 

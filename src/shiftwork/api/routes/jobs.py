@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -86,6 +86,9 @@ def list_jobs(
         list[str] | None,
         Query(max_length=20, description="Order, e.g. `-start_time,name` (default `-create_time`: newest first)."),
     ] = None,
+    kind: Annotated[
+        Literal["notebook", "workflow"] | None, Query(description="Only notebook jobs, or only workflow runs.")
+    ] = None,
     max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="The previous page's next_token, with the same query.")
@@ -99,6 +102,7 @@ def list_jobs(
         start_time=parse_time_ms("start_time", start_time),
         tags=parse_csv(tags),
         sort_by=parse_sort_by(sort_by, JOB_SORT_FIELDS),
+        kind=kind,
         max_items=max_items,
         next_token=next_token or None,
     )
