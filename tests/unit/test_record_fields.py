@@ -9,7 +9,9 @@ from shiftwork.models.workflow import DescribeTask
 from shiftwork.store.tables import DefinitionRecord, JobRecord, TaskRecord
 
 
-@pytest.mark.parametrize(("record", "dto"), [(JobRecord, DescribeJob), (DefinitionRecord, DescribeJobDefinition), (TaskRecord, DescribeTask)])
+@pytest.mark.parametrize(
+    ("record", "dto"), [(JobRecord, DescribeJob), (DefinitionRecord, DescribeJobDefinition), (TaskRecord, DescribeTask)]
+)
 def test_a_record_stores_every_field_of_its_dto(record, dto):
     # the store's own bookkeeping: the list index's constant key, and the admission slots (store/slots.py)
     stored = set(record.get_attributes()) - {"list_pk", "holds_slot", "active_jobs"}

@@ -142,7 +142,9 @@ from shiftwork import Schedule, task, workflow
 def follow() -> str:
     return "ran after"
 
-@workflow(name="downstream-flow", schedule=Schedule(run_after_job_name="upstream-flow", run_after_job_condition="on success"))
+AFTER_UPSTREAM = Schedule(run_after_job_name="upstream-flow", run_after_job_condition="on success")
+
+@workflow(name="downstream-flow", schedule=AFTER_UPSTREAM)
 def downstream():
     follow()
 """
