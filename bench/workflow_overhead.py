@@ -7,9 +7,10 @@ making a list of 20, a mapped task over it, a task summing the 20 results). Each
 - Shiftwork, executor="lambda": every task in a warm in-process worker (the task Lambda's stand-in);
 - Prefect 3 with its default task runner (threads in the flow's process) and its ephemeral local server (SQLite
   under a temporary PREFECT_HOME: no network), the baseline, in the same process run.
-The figures: median wall time of REPEATS runs (from the submit to seeing the run ended, one untimed warm-up each),
-the ratio to Prefect's, and the median hop (a task's end to its dependent's start) from the task records:
-Shiftwork's start_time/end_time, Prefect's task runs' start_time/end_time as its API reports them.
+The figures: median wall time of REPEATS runs after one untimed warm-up each (Shiftwork: the submit to the run's
+recorded end; Prefect: the flow call to its return), the ratio to Prefect's, the median hop (a task's end to its
+dependent's start) from the task records (Shiftwork's start_time/end_time, Prefect's task runs' as its API reports
+them), and the AWS API calls per task that reach the embedded moto server, from every process, by action.
 
     pip install -e '.[local,bench]'
     python bench/workflow_overhead.py [--repeats N] [--skip-process]
@@ -297,12 +298,10 @@ def main() -> None:
     results: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
     modules = {executor: shiftwork_module(folder, executor) for executor in ("fargate", "lambda")}
     results["prefect"] = prefect_runs(modules["fargate"], args.repeats)  # the same plain functions
-    console.print(f"prefect: {results['prefect']}")
     calls = CallCounter()
     calls.install()
     for executor in ["lambda"] if args.skip_process else ["fargate", "lambda"]:
         results[executor] = shiftwork_runs(modules[executor], args.repeats, calls)
-        console.print(f"shiftwork {executor}: {results[executor]}")
     console.print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
     console.print(table(results, args.repeats))
     console.print(calls_table(calls, args.repeats))
