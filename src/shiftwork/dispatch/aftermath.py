@@ -58,13 +58,14 @@ def _retry(definition: DescribeJobDefinition, job: DescribeJob) -> DescribeJob |
     retry = new_job(
         definition, retry_job_id(first, attempt), None, attempt=attempt, retry_of=first, parameters=job.parameters
     )
-    retry = retry.model_copy(
-        update={
-            "scheduled_time": job.scheduled_time,
-            "job_definition_version": job.job_definition_version,
-            "input_prefix": job.input_prefix,
-        }
-    )
+    update = {
+        "scheduled_time": job.scheduled_time,
+        "job_definition_version": job.job_definition_version,
+        "input_prefix": job.input_prefix,
+    }
+    if job.kind == "workflow":  # a run's retry reruns what failed, reusing what it completed
+        update |= {"kind": "workflow", "original_run_id": job.job_id, "partial_rerun": True}
+    retry = retry.model_copy(update=update)
     try:
         retry, admitted = admit_or_skip(retry)
     except NotFound:

@@ -47,9 +47,10 @@ def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
 class TaskRunner:
     """Runs one task of a run in a scratch folder and reports to the store; never trusts its input."""
 
-    def __init__(self, job_id: str, task_id: str) -> None:
+    def __init__(self, job_id: str, task_id: str, attempt: int | None = None) -> None:
         self.job_id = job_id
         self.task_id = task_id
+        self.attempt = attempt if attempt is not None else _attempt_from_environment()
         self.task: DescribeTask | None = None
         self.spec: TaskSpec | None = None
         self.parameters: dict[str, Any] = {}
@@ -79,7 +80,12 @@ class TaskRunner:
         """QUEUED -> IN_PROGRESS (the run too, for its first task); stage the code; False if not queued."""
         try:
             self.task = tasks.update(
-                self.job_id, self.task_id, [TaskStatus.QUEUED], status=TaskStatus.IN_PROGRESS, start_time=tasks.now_ms()
+                self.job_id,
+                self.task_id,
+                [TaskStatus.QUEUED],
+                status=TaskStatus.IN_PROGRESS,
+                at_attempt=self.attempt,  # a container of an earlier attempt, started late, runs nothing
+                start_time=tasks.now_ms(),
             )
         except Conflict as conflict:
             log.warning("task %s/%s not started: %s", self.job_id, self.task_id, conflict)
@@ -156,10 +162,13 @@ class TaskRunner:
                 self.task_id,
                 [TaskStatus.IN_PROGRESS],
                 status=TaskStatus.COMPLETED,
+                at_attempt=self.attempt,
                 result_key=key,
                 result_format=fmt,
                 result_length=length,
                 end_time=tasks.now_ms(),
+                status_message=None,  # an earlier attempt's failure is no longer the task's state
+                error_traceback=None,
             )
         except Conflict as conflict:
             log.warning("task %s/%s ended meanwhile: %s", self.job_id, self.task_id, conflict)
@@ -177,12 +186,21 @@ class TaskRunner:
                 self.task_id,
                 [TaskStatus.IN_PROGRESS],
                 status=status,
+                at_attempt=self.attempt,
                 status_message=message[:MAX_MESSAGE_CHARS],
                 error_traceback=None if stopped else user_traceback(error)[-MAX_TRACEBACK_CHARS:],
                 end_time=tasks.now_ms(),
             )
         except Conflict as conflict:
             log.warning("task %s/%s ended meanwhile: %s", self.job_id, self.task_id, conflict)
+
+
+def _attempt_from_environment() -> int | None:
+    """The attempt the launcher started this container for (None outside one: any attempt)."""
+    from shiftwork.config import ENV_TASK_ATTEMPT
+
+    value = os.environ.get(ENV_TASK_ATTEMPT, "")
+    return int(value) if value.isdigit() else None
 
 
 def _run_stopping(job_id: str) -> bool:

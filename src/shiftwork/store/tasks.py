@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -24,6 +24,7 @@ from shiftwork.store.tables import JobRecord, TaskRecord, bound
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 LIVE_RUN = (Status.QUEUED, Status.IN_PROGRESS)  # a run whose tasks may still be launched
+LAUNCH_LEASE_MS = 60_000  # a launch claimed this long ago with no task recorded died with its handler
 
 
 def now_ms() -> int:
@@ -73,9 +74,16 @@ def list_for(job_id: str) -> list[DescribeTask]:
 
 
 def update(
-    job_id: str, task_id: str, expected: Iterable[TaskStatus], *, status: TaskStatus | None = None, **changes: Any
+    job_id: str,
+    task_id: str,
+    expected: Iterable[TaskStatus],
+    *,
+    status: TaskStatus | None = None,
+    at_attempt: int | None = None,
+    **changes: Any,
 ) -> DescribeTask:
-    """Apply `changes` (and `status`) only if the task is in one of `expected`; else Conflict. None removes."""
+    """Apply `changes` (and `status`) only if the task is in one of `expected` (and at attempt `at_attempt`, if
+    given); else Conflict. None removes."""
     table = _table()
     expected = [TaskStatus(s) for s in expected]
     values = dict(changes)
@@ -86,6 +94,8 @@ def update(
         for name, value in values.items()
     ]
     condition = table.task_id.exists() & table.status.is_in(*[s.value for s in expected])
+    if at_attempt is not None:  # a write decided on what one attempt did must not land on the next
+        condition &= table.attempt == at_attempt
     record = table(job_id, task_id)
     try:
         record.update(actions=actions, condition=condition)
@@ -121,7 +131,51 @@ def claim(job_id: str, task_id: str, **fields: Any) -> bool:
         transaction.update(table(job_id, task_id), actions=actions, condition=ready)
         transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
 
-    return not _transact(write)
+    return _passed(_transact(write), f"claiming task {job_id}/{task_id}")
+
+
+def _passed(reasons: list[CancellationReason | None], what: str) -> bool:
+    """True if the transaction committed, False if a condition failed; else it raises (the event comes again).
+
+    A transaction DynamoDB kept cancelling for racing others says nothing about the conditions: reading it as
+    one that failed would leave a ready task unclaimed, or a queued one unlaunched, with no event left to come.
+    """
+    if not reasons:
+        return True
+    if any(_failed(reason) for reason in reasons):
+        return False
+    raise RuntimeError(f"{what} was cancelled: {reasons}")
+
+
+def claim_launch(job_id: str, task_id: str, attempt: int) -> bool:
+    """Take the launch of a QUEUED attempt (its provision_time), only while the run is live; True for one caller.
+
+    A claim older than LAUNCH_LEASE_MS with no task recorded was left by a handler that was killed: a later
+    delivery takes it over (the attempt's launch token makes a second RunTask start no second task).
+    """
+    table, jobs_table = _table(), _jobs()
+    now = now_ms()
+    free = table.provision_time.does_not_exist() | (table.provision_time < now - LAUNCH_LEASE_MS)
+    ready = (table.status == TaskStatus.QUEUED.value) & (table.attempt == attempt) & table.task_arn.does_not_exist()
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.update(table(job_id, task_id), actions=[table.provision_time.set(now)], condition=ready & free)
+        transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
+
+    return _passed(_transact(write), f"launching task {job_id}/{task_id}")
+
+
+def release_launch(job_id: str, task_id: str, attempt: int) -> None:
+    """Give back the launch claim of an attempt whose launcher raised: the event's redelivery launches it."""
+    table = _table()
+    try:
+        table(job_id, task_id).update(
+            actions=[table.provision_time.remove()],
+            condition=(table.attempt == attempt) & table.task_arn.does_not_exist(),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != _CONDITION_FAILED:
+            raise
 
 
 def settle(task: DescribeTask, opened: int = 0) -> bool:
@@ -174,7 +228,7 @@ def expand(template: DescribeTask, count: int) -> bool:
         )
         transaction.update(jobs_table(template.job_id), actions=[jobs_table.tasks_open.add(count)])
 
-    return not _transact(write)
+    return _passed(_transact(write), f"expanding task {template.job_id}/{template.task_id}")
 
 
 def open_run(job_id: str, count: int) -> bool:

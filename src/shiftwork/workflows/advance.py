@@ -13,6 +13,7 @@ Light imports only: this runs in the dispatch and complete Lambdas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -114,7 +115,7 @@ def _examine(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers
     if task.status == TaskStatus.QUEUED:
         if spec.task(task.name).map_argument is not None and task.map_index is None:
             return _expand(run, spec, task, launchers)
-        if not task.task_arn:  # claimed, or queued again for a retry, and not launched (yet, or ever: a crash)
+        if not task.task_arn:  # claimed, or queued for a retry: whoever claims its launch launches it
             return _launch(run, task, launchers)
         return []
     if task.status == TaskStatus.IN_PROGRESS and task.map_count is not None:
@@ -138,7 +139,7 @@ def _run_live(job_id: str) -> bool:
 
 
 def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
-    try:
+    with contextlib.suppress(Conflict):  # another delivery moved it first: examine what it is now
         tasks.update(
             task.job_id,
             task.task_id,
@@ -147,8 +148,6 @@ def _mark(task: DescribeTask, status: TaskStatus, message: str) -> list[str]:
             status_message=message,
             end_time=tasks.now_ms(),
         )
-    except Conflict:
-        pass  # another delivery moved it first: examine what it is now
     return [task.task_id]
 
 
@@ -160,9 +159,11 @@ def _retry(task: DescribeTask) -> list[str]:
             task.task_id,
             [TaskStatus.FAILED],
             status=TaskStatus.QUEUED,
+            at_attempt=task.attempt,  # not again once another delivery's retry has failed too
             attempt=task.attempt + 1,
             task_arn=None,
             log_stream=None,
+            provision_time=None,  # the new attempt's launch is not claimed yet
             start_time=None,
             end_time=None,
             submit_time=tasks.now_ms(),
@@ -175,11 +176,18 @@ def _retry(task: DescribeTask) -> list[str]:
 
 
 def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> list[str]:
-    """Start the task's container (or Lambda); a launch that fails fails the task, saying why."""
+    """Start the task's container (or Lambda), once; a launch that fails fails the task, saying why.
+
+    Every delivery that finds the task QUEUED gets here: only the one that claims the launch calls the launcher.
+    """
+    if not tasks.claim_launch(task.job_id, task.task_id, task.attempt):
+        if not _run_live(run.job_id):  # queued (a retry's write) as the run stopped: stop it, or the run never ends
+            return _stop_queued(task)
+        return []  # another delivery launches this attempt (or did)
     try:
         launched = launchers(task.executor).launch_task(run, task)
     except LaunchError as error:
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -188,9 +196,10 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
                 status_message=str(error),
                 end_time=tasks.now_ms(),
             )
-        except Conflict:
-            pass
         return [task.task_id]
+    except BaseException:
+        tasks.release_launch(task.job_id, task.task_id, task.attempt)  # the handler fails; its retry launches
+        raise
     resources = launched.resources.model_dump() if launched.resources else None
     tasks.record_launch(
         task.job_id,
@@ -199,47 +208,52 @@ def _launch(run: DescribeJob, task: DescribeTask, launchers: LauncherFor) -> lis
         task_arn=launched.task_arn,
         log_stream=launched.log_stream or None,
         resources=resources,
-        provision_time=tasks.now_ms(),
     )
     return []
 
 
+def _stop_queued(task: DescribeTask) -> list[str]:
+    with contextlib.suppress(Conflict):  # another delivery (or the stop) moved it first
+        tasks.update(
+            task.job_id,
+            task.task_id,
+            [TaskStatus.QUEUED],
+            status=TaskStatus.STOPPED,
+            at_attempt=task.attempt,
+            status_message="the run was stopped",
+            end_time=tasks.now_ms(),
+        )
+    return [task.task_id]
+
+
 def _expand(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, launchers: LauncherFor) -> list[str]:
     """A claimed mapped task: one instance per element of the list it maps over (known now: its input ended)."""
+    from shiftwork.models.workflow import MAX_MAP_INSTANCES
+
     source_name = spec.task(task.name).arguments[spec.task(task.name).map_argument or ""][REF]
     source = tasks.get(task.job_id, source_name)
     count = source.map_count if source.map_count is not None else source.result_length
     if count is None:
-        message = f"maps over {source_name}, whose result is not a list"
-        try:
-            tasks.update(
-                task.job_id,
-                task.task_id,
-                [TaskStatus.QUEUED],
-                status=TaskStatus.FAILED,
-                status_message=message,
-                end_time=tasks.now_ms(),
-            )
-        except Conflict:
-            pass
-        return [task.task_id]
-    from shiftwork.models.workflow import MAX_MAP_INSTANCES
-
+        return _fail_queued(task, f"maps over {source_name}, whose result is not a list")
     if count > MAX_MAP_INSTANCES:
-        message = f"{source_name} gave {count} items: a mapped task makes at most {MAX_MAP_INSTANCES} instances"
-        try:
-            tasks.update(
-                task.job_id,
-                task.task_id,
-                [TaskStatus.QUEUED],
-                status=TaskStatus.FAILED,
-                status_message=message,
-                end_time=tasks.now_ms(),
-            )
-        except Conflict:
-            pass
-        return [task.task_id]
+        return _fail_queued(
+            task, f"{source_name} gave {count} items: a mapped task makes at most {MAX_MAP_INSTANCES} instances"
+        )
     tasks.expand(task, count)
+    return [task.task_id]
+
+
+def _fail_queued(task: DescribeTask, message: str) -> list[str]:
+    """A queued task that cannot run, FAILED saying why (once: a duplicate delivery finds it failed)."""
+    with contextlib.suppress(Conflict):
+        tasks.update(
+            task.job_id,
+            task.task_id,
+            [TaskStatus.QUEUED],
+            status=TaskStatus.FAILED,
+            status_message=message,
+            end_time=tasks.now_ms(),
+        )
     return [task.task_id]
 
 
@@ -250,7 +264,7 @@ def _mapped_progress(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, l
         failed = task.failed_inputs
         status = TaskStatus.COMPLETED if failed == 0 else TaskStatus.FAILED
         message = None if failed == 0 else f"{failed} of {count} instances did not complete"
-        try:
+        with contextlib.suppress(Conflict):
             tasks.update(
                 task.job_id,
                 task.task_id,
@@ -260,8 +274,6 @@ def _mapped_progress(run: DescribeJob, spec: WorkflowSpec, task: DescribeTask, l
                 end_time=tasks.now_ms(),
                 result_length=count,
             )
-        except Conflict:
-            pass
         return [task.task_id]
     instances = [_instance(task, index) for index in range(count)]
     tasks.put_missing(instances)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -39,9 +40,15 @@ def handle_task_stopped(job_id: str, task_id: str, detail: dict[str, Any]) -> De
         stopping = jobs.get(job_id).status in (Status.STOPPING, Status.STOPPED)
         status = TaskStatus.STOPPED if stopping else TaskStatus.FAILED
         message = "stopped by user" if stopping else stopped_message(detail)
-        try:
-            tasks.update(job_id, task_id, [task.status], status=status, status_message=message, end_time=tasks.now_ms())
-        except Conflict:
-            pass  # the runner's own final write won the race
+        with contextlib.suppress(Conflict):  # the runner's own final write won the race
+            tasks.update(
+                job_id,
+                task_id,
+                [task.status],
+                status=status,
+                at_attempt=task.attempt,  # read before: another delivery may have retried it since
+                status_message=message,
+                end_time=tasks.now_ms(),
+            )
     task_ended(job_id, task_id, launcher_for())
     return jobs.get(job_id)

@@ -58,7 +58,23 @@ def stop_run(run: DescribeJob, settings: Settings) -> DescribeJob:
         task_ended(run.job_id, task_id, launcher_for())
     from shiftwork.workflows.advance import end_if_done
 
-    return end_if_done(run.job_id) or jobs.get(run.job_id)
+    return end_if_done(run.job_id) or _end_if_never_opened(run.job_id)
+
+
+def _end_if_never_opened(job_id: str) -> DescribeJob:
+    """A run its start never opened (the dispatcher died before start_run) has nothing that will end it: end it.
+
+    Safe however a start races this: start_run claims a task only after opening the run, and only while it is live.
+    """
+    run = jobs.get(job_id)
+    if run.tasks_open is not None or run.status != Status.STOPPING:
+        return run
+    try:
+        return jobs.update(
+            job_id, [Status.STOPPING], status=Status.STOPPED, status_message="stopped by user", end_time=jobs.now_ms()
+        )
+    except Conflict:
+        return jobs.get(job_id)
 
 
 def abandon_run(run: DescribeJob, message: str) -> None:
