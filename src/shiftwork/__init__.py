@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "workflow": "shiftwork.workflows",
     "task": "shiftwork.workflows",
     "notebook_task": "shiftwork.workflows",
+    "task_result": "shiftwork.workflows.results",
     "Resources": "shiftwork.models.resources",
     # requests and responses
     "CreateJob": "shiftwork.models",
@@ -102,6 +103,7 @@ __all__ = [  # the names of _EXPORTS, written out for linters and type checkers
     "notebook_task",
     "parse_trigger",
     "task",
+    "task_result",
     "workflow",
 ]
 
@@ -160,3 +162,4 @@ if TYPE_CHECKING:  # what type checkers and editors see
         parse_trigger,
     )
     from shiftwork.workflows import notebook_task, task, workflow
+    from shiftwork.workflows.results import task_result

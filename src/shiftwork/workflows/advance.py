@@ -89,7 +89,10 @@ def _advance(run: DescribeJob, spec: WorkflowSpec, task_ids: list[str], launcher
             continue  # an instance not made yet: its mapped task makes it
         if by_instance and task.status == TaskStatus.IN_PROGRESS and task.pending_inputs > 0:
             continue  # one of its instances ended; the others are still running
-        work.extend((name, _is_instance(task)) for name in _examine(run, spec, task, launchers))
+        # depth first: what a step touched is examined before the rest, so a claimed task is launched at once
+        # (a fan-out's first instance starts while the others are still being claimed, not after them all)
+        touched = [(name, _is_instance(task)) for name in _examine(run, spec, task, launchers)]
+        work.extendleft(reversed(touched))
 
 
 def _is_instance(task: DescribeTask) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from shiftwork import aws
 from shiftwork.config import get_settings
 from shiftwork.models import DescribeJob
@@ -16,7 +18,14 @@ def spec_key(job: DescribeJob) -> str:
 def load_spec(job: DescribeJob) -> WorkflowSpec:
     """The spec the run's code snapshot holds (JSON: any Lambda may read it)."""
     settings = get_settings()
-    body = aws.client("s3", settings).get_object(Bucket=settings.bucket, Key=spec_key(job))["Body"].read()
+    return _read_spec(settings.endpoint_url, settings.bucket, spec_key(job)).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_spec(endpoint_url: str | None, bucket: str, key: str) -> WorkflowSpec:
+    """A snapshot's spec, read once per process: a snapshot is written once under a key of its own (the run's id,
+    or a version's unique prefix), so every task's end of a run would otherwise read and parse the same file again."""
+    body = aws.client("s3", get_settings()).get_object(Bucket=bucket, Key=key)["Body"].read()
     return WorkflowSpec.model_validate_json(body)
 
 
