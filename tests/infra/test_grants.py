@@ -9,8 +9,6 @@ import json
 
 import pytest
 
-from tests.infra.test_stack import synthesized  # noqa: F401 - the module's fixture
-
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # Lambda active tracing (CDK's own grant)
 DDB_READ = (
     "dynamodb:BatchGetItem",
@@ -183,7 +181,7 @@ def _allowed_to(resources: dict, names: dict[str, str], role: str) -> dict[str, 
     return allowed
 
 
-def test_the_runner_may_end_a_job_and_give_its_slot_back(synthesized):  # noqa: F811
+def test_the_runner_may_end_a_job_and_give_its_slot_back(synthesized):
     resources = json.loads(synthesized[1])["Resources"]
     names = _names(resources)
     [task_role] = [logical_id for logical_id, label in names.items() if label == "task role"]
@@ -194,13 +192,13 @@ def test_the_runner_may_end_a_job_and_give_its_slot_back(synthesized):  # noqa: 
 
 
 @pytest.mark.parametrize("handler", sorted(EXPECTED))
-def test_each_function_is_allowed_exactly_what_its_code_calls(synthesized, handler):  # noqa: F811
+def test_each_function_is_allowed_exactly_what_its_code_calls(synthesized, handler):
     allowed = granted(synthesized[1], handler)
     assert allowed == EXPECTED[handler]
     assert [action for action in FORBIDDEN[handler] if action in allowed] == []
 
 
-def test_the_grants_are_scoped_within_their_resources(synthesized):  # noqa: F811
+def test_the_grants_are_scoped_within_their_resources(synthesized):
     from aws_cdk.assertions import Match
 
     template, text = synthesized

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import load_event, write_notebook
-from tests.infra.test_stack import ROOT, synthesized  # noqa: F401 - the module's fixture
+from tests.infra.test_stack import ROOT
 
 # what moto's CloudFormation (moto 5.2) creates from this template
 SUPPORTED = frozenset(
@@ -187,7 +187,7 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-def deployed(stack, synthesized):  # noqa: F811
+def deployed(stack, synthesized):
     from shiftwork import aws
     from shiftwork.config import get_settings
 

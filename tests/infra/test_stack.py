@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,6 @@ pytest.importorskip("aws_cdk", reason="the infra extra is not installed")
 
 # cfn-lint findings that are CDK's own doing, not ours (none left: the stack drops the DependsOn W3005 flagged)
 CDK_GENERATED: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module")
-def synthesized():
-    sys.path.insert(0, str(ROOT / "infra"))
-    import app as infra_app
-    import aws_cdk as cdk
-    from aws_cdk.assertions import Template
-
-    application = cdk.App(context={"aws:cdk:bundling-stacks": []})  # no Docker, no pip: assets are not built
-    stack = infra_app.build(application)
-    assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
-    return Template.from_stack(stack), Path(assembly.stacks[0].template_full_path).read_text()
 
 
 def test_tables_have_pitr_encryption_and_the_indexes_the_library_queries(synthesized):
