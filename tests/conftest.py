@@ -14,13 +14,23 @@ SHARED_WORKER = {
 }
 
 
+# The longest modules (minutes, not seconds) start first, one per worker, so that none is left to run alone at the end
+LONGEST_FIRST = ["tests/e2e/test_stress.py", "tests/functional/test_api_fuzz.py"]
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each module runs whole in one worker (its module fixtures made once), as with --dist loadfile."""
+    """Each module runs whole in one worker (its module fixtures made once), as with --dist loadfile; the longest
+    go first (a stable sort: every module keeps its own order)."""
     for item in items:
         if not any(item.iter_markers("xdist_group")):
-            module = item.nodeid.split("::", 1)[0]
-            item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(module, module)))
+            item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(_module(item), _module(item))))
+    rank = {module: index for index, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_module(item), len(rank)))
 
 
 @pytest.fixture(scope="session")
