@@ -1,4 +1,4 @@
-"""The CDK app synthesised once per test process: three modules read the same template."""
+"""The CDK app synthesised once per test process (xdist worker): three modules read the same template."""
 
 from __future__ import annotations
 
