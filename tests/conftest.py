@@ -6,6 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
+# The longest modules (minutes, not seconds) start first, one per worker (--dist loadfile, --no-loadscope-reorder),
+# so that none is left to run alone at the end
+LONGEST_FIRST = ["tests/e2e/test_stress.py", "tests/functional/test_api_fuzz.py"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first; a stable sort, so every module keeps its own order."""
+    rank = {module: index for index, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:

@@ -57,12 +57,16 @@ def test_definition_lifecycle_and_scheduled_runs(tmp_path):
     cli = Cli(tmp_path / "state")
     bad = cli("definitions", "create", HELLO, "--schedule", "0 9 * * *", "--tz", "Moon/Base")
     assert bad.returncode == 2 and "timezone 'Moon/Base'" in bad.stderr
+    started = time.monotonic()
     assert cli.json("definitions", "list") == []
+    # a one-shot set in the past never fires: its time leaves room for the commands before it, as slow as this
+    # machine is now (a command that embeds a stack, just measured, is the yardstick)
+    command_seconds = time.monotonic() - started
 
     up = cli.start("up")
     wait_for_stack(cli.state_dir, up)
     try:
-        run_at = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
+        run_at = (datetime.now(UTC) + timedelta(seconds=max(6, 2 * command_seconds))).replace(microsecond=0)
         schedule = json.dumps({"type": "date", "run_date": run_at.isoformat()})
         soon = cli.json(
             "definitions", "create", HELLO, "--schedule", schedule, "-p", "name=Scheduled", "--name", "soon"
@@ -102,7 +106,8 @@ def test_definition_lifecycle_and_scheduled_runs(tmp_path):
         stop_up(up)
 
     # while no stack runs, two definitions fire; the next `up` owes them and applies their policies
-    run_at = (datetime.now(UTC) + timedelta(seconds=15)).replace(microsecond=0)  # two creates take ~6 s
+    # two creates, each embedding a stack, must be done before it
+    run_at = (datetime.now(UTC) + timedelta(seconds=max(15, 5 * command_seconds))).replace(microsecond=0)
     schedule = json.dumps({"type": "date", "run_date": run_at.isoformat()})
     owed = cli.json("definitions", "create", HELLO, "--schedule", schedule, "--name", "owed")
     strict = cli.json(
