@@ -10,7 +10,7 @@ import pytest
 from shiftwork import aws
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import CreateJob, DescribeJob, ListJobsQuery, Status
-from shiftwork.store import jobs
+from shiftwork.store import files, jobs
 from tests.functional.conftest import wait_for
 from tests.helpers import cell_outputs, write_notebook
 
@@ -202,7 +202,7 @@ def test_logs_outlive_their_cloudwatch_stream(service, tmp_path):
     notebook = write_notebook(tmp_path / "talk.ipynb", "x = 1", "print('kept for later')")
     job = _finished(service, service.create_job(CreateJob(input_uri=str(notebook))).job_id)
     assert job.status == Status.COMPLETED
-    wait_for(lambda: service._archived_logs(job.job_id))
+    wait_for(lambda: service._archived_logs(files.logs_key(job.job_id)))
     aws.client("logs").delete_log_stream(logGroupName=service.settings.log_group, logStreamName=job.log_stream)
     events, token = service.job_logs(job.job_id)
     assert "kept for later" in [e["message"] for e in events]

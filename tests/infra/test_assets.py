@@ -47,7 +47,12 @@ REMOVED_IN_312 = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}  # stdlib
 # imports the Lambda code path makes lazily of packages the asset does not hold; each fails there at call time
 KNOWN_GAPS = {
     "jupyter_client": "installed_kernels' fallback to this machine's kernels, which the deployed functions never "
-    "take: the stack sets SHIFTWORK_RUNNER_KERNELS (test_moto_deploy checks it)",
+    "take: the stack sets SHIFTWORK_RUNNER_KERNELS (test_moto_deploy checks it); and a notebook task's runner",
+    # the task function runs workflow tasks with the same runner code, whose notebook path it never takes: a
+    # notebook task on the lambda executor is refused when the spec is made (models/resources.check_task_resources)
+    "papermill": "a notebook task's execution (runner/notebook_task.py, engine.py, failure.py), never on Lambda",
+    "nbconvert": "a notebook task's output formats (runner/outputs.py), never on Lambda",
+    "zmq": "a notebook task's kernel (runner/engine.py), never on Lambda",
 }
 
 

@@ -74,6 +74,7 @@ class TaskRunner:
             return 0
         finally:
             os.chdir(previous)
+            _forget_code(self.workdir)
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _start(self) -> bool:
@@ -201,6 +202,18 @@ def _attempt_from_environment() -> int | None:
 
     value = os.environ.get(ENV_TASK_ATTEMPT, "")
     return int(value) if value.isdigit() else None
+
+
+def _forget_code(workdir: Path) -> None:
+    """Unload the run's modules and its folder from the path: a warm worker (a warm Lambda) runs the next task,
+    perhaps another run's with a module of the same name, in the same interpreter."""
+    folder = str(workdir)
+    while folder in sys.path:
+        sys.path.remove(folder)
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(folder + os.sep):
+            del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 def _run_stopping(job_id: str) -> bool:

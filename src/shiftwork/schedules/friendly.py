@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shiftwork.errors import InvalidSpec
-from shiftwork.models.definition import RunAfterCondition, run_after_condition
 from shiftwork.schedules.cron import MONTHS, WEEKDAYS
 from shiftwork.schedules.triggers import CronTrigger
+
+if TYPE_CHECKING:
+    from shiftwork.models.definition import RunAfterCondition
 
 
 def _names(values: list[str], table: dict[str, int], what: str) -> str:
@@ -83,6 +86,8 @@ class Schedule:
 
     def run_after(self) -> tuple[str, RunAfterCondition] | None:
         """The upstream definition (its id or name) and the condition, if this runs after a job; else None."""
+        from shiftwork.models.definition import RunAfterCondition, run_after_condition  # pydantic: when used
+
         upstream = self.run_after_job_uuid or self.run_after_job_name
         if upstream is None:
             return None
