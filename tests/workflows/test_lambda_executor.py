@@ -124,3 +124,16 @@ def test_a_timed_out_invocation_fails_its_task_and_everything_downstream(service
     run = service.get_job(run_id)
     assert run.status == Status.FAILED and "numbers" in (run.status_message or "")
     assert recording.launched == [("numbers", 1)]
+
+
+def test_a_warm_worker_stages_a_runs_code_from_s3_once(stack, tmp_path):
+    from shiftwork.runner.task import stage_code
+    from shiftwork.store import files
+
+    (tmp_path / "mod.py").write_text("X = 1\n")
+    prefix = f"jobs/{uuid.uuid4()}/input/"
+    files.upload_tree({"mod.py": tmp_path / "mod.py"}, prefix)
+    stage_code(prefix, tmp_path / "first")
+    files.delete_prefix(prefix)  # a snapshot never changes: the second task of the run reads the worker's copy
+    stage_code(prefix, tmp_path / "second")
+    assert (tmp_path / "second" / "mod.py").read_text() == "X = 1\n"

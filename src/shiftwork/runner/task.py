@@ -97,7 +97,7 @@ class TaskRunner:
                 with contextlib.suppress(Conflict):  # another task started it
                     jobs.update(self.job_id, [Status.QUEUED], status=Status.IN_PROGRESS, start_time=jobs.now_ms())
             self.parameters = run.parameters
-            files.download_tree(run.input_prefix or files.input_prefix(self.job_id), self.workdir)
+            stage_code(run.input_prefix or files.input_prefix(self.job_id), self.workdir)
             from shiftwork.models.workflow import WorkflowSpec
 
             spec = WorkflowSpec.model_validate_json((self.workdir / WORKFLOW_SPEC_FILE).read_bytes())
@@ -202,6 +202,35 @@ def _attempt_from_environment() -> int | None:
 
     value = os.environ.get(ENV_TASK_ATTEMPT, "")
     return int(value) if value.isdigit() else None
+
+
+CODE_CACHE_ENTRIES = 8  # snapshots a warm worker keeps (each at most the SDK's 50 MB cap)
+
+
+def stage_code(prefix: str, workdir: Path) -> None:
+    """The run's code snapshot into workdir. A warm worker (a warm Lambda's /tmp) keeps the last few: a snapshot
+    never changes once written (each run's and each version's prefix is its own), so the next task of the same
+    run copies it from disk instead of listing and reading S3 again."""
+    import hashlib
+
+    from shiftwork.config import get_settings
+
+    settings = get_settings()
+    cache = Path(tempfile.gettempdir()) / "shiftwork-code"
+    name = hashlib.sha256(f"{settings.endpoint_url}|{settings.bucket}|{prefix}".encode()).hexdigest()[:32]
+    cached = cache / name
+    cache.mkdir(parents=True, exist_ok=True)
+    if not cached.is_dir():
+        staging = cache / f"{name}.{os.getpid()}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        files.download_tree(prefix, staging)
+        try:
+            staging.rename(cached)
+        except OSError:  # another process staged it first
+            shutil.rmtree(staging, ignore_errors=True)
+        for old in sorted(cache.iterdir(), key=lambda p: p.stat().st_mtime)[:-CODE_CACHE_ENTRIES]:
+            shutil.rmtree(old, ignore_errors=True)
+    shutil.copytree(cached, workdir, dirs_exist_ok=True)
 
 
 def _forget_code(workdir: Path) -> None:
