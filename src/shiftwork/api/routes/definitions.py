@@ -19,6 +19,7 @@ from shiftwork.api.routes.inline import (
     OptionalInlineNotebook,
     materialised,
 )
+from shiftwork.api.routes.paging import MaxItems, NextToken
 from shiftwork.api.service import Service
 from shiftwork.models import (
     CreateJobDefinition,
@@ -127,10 +128,8 @@ def list_definitions(
             max_length=20, description="Order, e.g. `name` or `-update_time` (default `-create_time`: newest first)."
         ),
     ] = None,
-    max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next_token: Annotated[
-        str | None, Query(max_length=MAX_QUERY_TEXT, description="The previous page's next_token, with the same query.")
-    ] = None,
+    max_items: MaxItems = 100,
+    next_token: NextToken = None,
 ) -> ListJobDefinitionsResponse:
     """One page of job definitions, filtered and sorted: see LIST_DEFINITIONS_HELP (in /openapi.json)."""
     query = ListJobDefinitionsQuery(

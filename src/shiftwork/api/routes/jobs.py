@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shiftwork.api.routes.errors import RESPONSES
 from shiftwork.api.routes.inline import EXAMPLE_NOTEBOOK, INLINE_FIELDS, InlineNotebook, materialised
+from shiftwork.api.routes.paging import MaxItems, NextToken
 from shiftwork.api.service import Service, parse_status
 from shiftwork.models import CreateJob, DescribeJob, JobSpec, ListJobsQuery, ListJobsResponse
 from shiftwork.models.job import JOB_SORT_FIELDS, parse_csv, parse_sort_by, parse_time_ms
@@ -89,10 +90,8 @@ def list_jobs(
     kind: Annotated[
         Literal["notebook", "workflow"] | None, Query(description="Only notebook jobs, or only workflow runs.")
     ] = None,
-    max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next_token: Annotated[
-        str | None, Query(max_length=MAX_QUERY_TEXT, description="The previous page's next_token, with the same query.")
-    ] = None,
+    max_items: MaxItems = 100,
+    next_token: NextToken = None,
 ) -> ListJobsResponse:
     """One page of jobs, filtered and sorted: see LIST_JOBS_HELP (the description in /openapi.json)."""
     query = ListJobsQuery(

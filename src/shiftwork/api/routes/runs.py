@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shiftwork.api.routes.errors import RESPONSES
 from shiftwork.api.routes.inline import materialised_files
 from shiftwork.api.routes.jobs import JobLogs, LogEvent
+from shiftwork.api.routes.paging import MaxItems, NextToken
 from shiftwork.api.service import Service, parse_status
 from shiftwork.errors import InvalidSpec
 from shiftwork.models import CreateJobDefinition, DescribeJob, DescribeJobDefinition, ListJobsQuery, ListJobsResponse
@@ -156,10 +157,8 @@ def list_runs(
     status: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="Only runs with this status, e.g. FAILED.")
     ] = None,
-    max_items: Annotated[int, Query(ge=1, le=1000)] = 100,
-    next_token: Annotated[
-        str | None, Query(max_length=MAX_QUERY_TEXT, description="The previous page's next_token, with the same query.")
-    ] = None,
+    max_items: MaxItems = 100,
+    next_token: NextToken = None,
 ) -> ListJobsResponse:
     """One page of workflow runs, newest first (the jobs of kind workflow: GET /jobs?kind=workflow)."""
     query = ListJobsQuery(
