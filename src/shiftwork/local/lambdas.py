@@ -53,5 +53,8 @@ def on_event(event: dict[str, Any]) -> Any:
     if detail_type == "ECS Task State Change":
         return invoke("complete", event)
     if event.get("source") == "aws.s3" and detail_type == "Object Created":
+        key = str(event.get("detail", {}).get("object", {}).get("key", ""))
+        if key.startswith("jobs/"):  # as the stack's rule ("anything-but" jobs/): Shiftwork's own writes
+            return None
         return invoke("s3_trigger", event)
     return None  # e.g. the "Object Tags Added" S3 sends with every put
