@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftwork.errors import Conflict, InvalidSpec, NotFound
-from shiftwork.models import ConflictPolicy, CreateJobDefinition, DescribeJob, DescribeJobDefinition, Status
+from shiftwork.models import CreateJobDefinition, DescribeJob, DescribeJobDefinition, Status
 from shiftwork.models.limits import check_record_size
 from shiftwork.models.workflow import (
     WORKFLOW_SPEC_FILE,
@@ -212,4 +212,4 @@ def _archive_key(task: DescribeTask) -> str:
     return f"{tasks_prefix(task.job_id)}{task.task_id}/logs/attempt-{task.attempt}.jsonl"
 
 
-__all__ = ["ConflictPolicy", "WorkflowCode", "Workflows"]
+__all__ = ["WorkflowCode", "Workflows"]

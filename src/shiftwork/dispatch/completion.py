@@ -13,7 +13,8 @@ from shiftwork.store import jobs
 log = logging.getLogger(__name__)
 
 
-def _environment(detail: dict[str, Any], name: str) -> str | None:
+def override_value(detail: dict[str, Any], name: str) -> str | None:
+    """A variable the launcher set in the task's container overrides (what the ECS event carries back)."""
     for override in detail.get("overrides", {}).get("containerOverrides", []):
         for variable in override.get("environment", []):
             if variable.get("name") == name:
@@ -23,12 +24,12 @@ def _environment(detail: dict[str, Any], name: str) -> str | None:
 
 def job_id_of(detail: dict[str, Any]) -> str | None:
     """The job id from the task's container overrides (what the launcher set), else startedBy."""
-    return _environment(detail, ENV_JOB_ID) or detail.get("startedBy")
+    return override_value(detail, ENV_JOB_ID) or detail.get("startedBy")
 
 
 def task_id_of(detail: dict[str, Any]) -> str | None:
     """The workflow task the container ran, if it ran one (the launcher sets it in the overrides)."""
-    return _environment(detail, ENV_TASK_ID)
+    return override_value(detail, ENV_TASK_ID)
 
 
 def stopped_message(detail: dict[str, Any]) -> str:

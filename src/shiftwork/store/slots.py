@@ -8,12 +8,8 @@ many dispatchers admit at once, and a slot is given back exactly once however of
 from __future__ import annotations
 
 import logging
-import random
-import time
-import uuid
-from collections.abc import Callable
 
-from pynamodb.exceptions import CancellationReason, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -21,45 +17,15 @@ from pynamodb.transactions import TransactWrite
 from shiftwork.errors import Conflict, LimitReached, NotFound
 from shiftwork.models import DescribeJob
 from shiftwork.store.tables import DefinitionRecord, JobRecord, bound
+from shiftwork.store.transactions import condition_failed, transact
 
 log = logging.getLogger(__name__)
 
-_CONDITION_FAILED = "ConditionalCheckFailed"  # a transaction item's cancellation reason
 _CHECK_FAILED = "ConditionalCheckFailedException"  # a single write's error
-_IN_FLUX = ("TransactionConflict", "ThrottlingError")  # DynamoDB cancels racing transactions: try again
-_ATTEMPTS = 10
 
 
 def _tables() -> tuple[type[JobRecord], type[DefinitionRecord]]:
     return bound(JobRecord), bound(DefinitionRecord)  # type: ignore[return-value]
-
-
-def _transact(write: Callable[[TransactWrite], None]) -> list[CancellationReason | None]:
-    """Run `write(transaction)` as one TransactWriteItems, again while DynamoDB reports it racing another.
-
-    Returns [] when it committed, else why it was cancelled: one reason per item (None for an item that was fine).
-    """
-    jobs_table, _ = _tables()
-    for attempt in range(_ATTEMPTS):
-        try:
-            # the token makes botocore's own retry of a request that committed unseen succeed, not fail its condition
-            token = str(uuid.uuid4())
-            connection = jobs_table._get_connection().connection
-            with TransactWrite(connection=connection, client_request_token=token) as transaction:
-                write(transaction)
-            return []
-        except TransactWriteError as error:
-            reasons = list(error.cancellation_reasons)
-            if not reasons:
-                raise
-            if not any(r and r.code in _IN_FLUX for r in reasons) or attempt == _ATTEMPTS - 1:
-                return reasons
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # jittered backoff
-    raise AssertionError("unreachable")
-
-
-def _failed(reason: CancellationReason | None) -> bool:
-    return reason is not None and reason.code == _CONDITION_FAILED
 
 
 def admit(job: DescribeJob) -> DescribeJob:
@@ -85,12 +51,12 @@ def admit(job: DescribeJob) -> DescribeJob:
             return_values="ALL_OLD",
         )
 
-    reasons = _transact(write)
+    reasons = transact(write)
     if not reasons:
         return job
-    if _failed(reasons[0]):  # the job exists, whatever the count: this delivery is a duplicate
+    if condition_failed(reasons[0]):  # the job exists, whatever the count: this delivery is a duplicate
         raise Conflict(job.job_id, "existing", "absent")
-    if _failed(reasons[1]):
+    if condition_failed(reasons[1]):
         old = reasons[1].raw_item if reasons[1] else None
         if not old:
             raise NotFound("job definition", definition_id)
@@ -117,12 +83,12 @@ def release(job_id: str, definition_id: str, actions: list[Action], condition: C
             condition=definitions_table.active_jobs > 0,
         )
 
-    reasons = _transact(write)
+    reasons = transact(write)
     if not reasons:
         return True
-    if _failed(reasons[0]):
+    if condition_failed(reasons[0]):
         return False
-    if not _failed(reasons[1]):
+    if not condition_failed(reasons[1]):
         raise RuntimeError(f"ending job {job_id} was cancelled: {reasons}")
     log.warning("job %s ended holding a slot definition %s no longer counts (deleted, or drift)", job_id, definition_id)
     try:

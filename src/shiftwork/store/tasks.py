@@ -19,8 +19,8 @@ from pynamodb.transactions import TransactWrite
 from shiftwork.errors import Conflict, NotFound
 from shiftwork.models import Status
 from shiftwork.models.workflow import DescribeTask, TaskStatus
-from shiftwork.store.slots import _failed, _transact
 from shiftwork.store.tables import JobRecord, TaskRecord, bound
+from shiftwork.store.transactions import condition_failed, transact
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 LIVE_RUN = (Status.QUEUED, Status.IN_PROGRESS)  # a run whose tasks may still be launched
@@ -131,7 +131,7 @@ def claim(job_id: str, task_id: str, **fields: Any) -> bool:
         transaction.update(table(job_id, task_id), actions=actions, condition=ready)
         transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
 
-    return _passed(_transact(write), f"claiming task {job_id}/{task_id}")
+    return _passed(transact(write), f"claiming task {job_id}/{task_id}")
 
 
 def _passed(reasons: list[CancellationReason | None], what: str) -> bool:
@@ -142,7 +142,7 @@ def _passed(reasons: list[CancellationReason | None], what: str) -> bool:
     """
     if not reasons:
         return True
-    if any(_failed(reason) for reason in reasons):
+    if any(condition_failed(reason) for reason in reasons):
         return False
     raise RuntimeError(f"{what} was cancelled: {reasons}")
 
@@ -162,7 +162,7 @@ def claim_launch(job_id: str, task_id: str, attempt: int) -> bool:
         transaction.update(table(job_id, task_id), actions=[table.provision_time.set(now)], condition=ready & free)
         transaction.condition_check(JobRecord, job_id, condition=jobs_table.status.is_in(*[s.value for s in LIVE_RUN]))
 
-    return _passed(_transact(write), f"launching task {job_id}/{task_id}")
+    return _passed(transact(write), f"launching task {job_id}/{task_id}")
 
 
 def release_launch(job_id: str, task_id: str, attempt: int) -> None:
@@ -203,10 +203,10 @@ def settle(task: DescribeTask, opened: int = 0) -> bool:
             run_actions.append(jobs_table.tasks_failed.add(1))
         transaction.update(jobs_table(task.job_id), actions=run_actions)
 
-    reasons = _transact(write)
+    reasons = transact(write)
     if not reasons:
         return True
-    if _failed(reasons[0]):
+    if condition_failed(reasons[0]):
         return False
     raise RuntimeError(f"settling task {task.job_id}/{task.task_id} was cancelled: {reasons}")
 
@@ -228,7 +228,7 @@ def expand(template: DescribeTask, count: int) -> bool:
         )
         transaction.update(jobs_table(template.job_id), actions=[jobs_table.tasks_open.add(count)])
 
-    return _passed(_transact(write), f"expanding task {template.job_id}/{template.task_id}")
+    return _passed(transact(write), f"expanding task {template.job_id}/{template.task_id}")
 
 
 def open_run(job_id: str, count: int) -> bool:

@@ -16,9 +16,9 @@ log = logging.getLogger(__name__)
 
 
 def _attempt_of(detail: dict[str, Any]) -> int | None:
-    from shiftwork.dispatch.completion import _environment
+    from shiftwork.dispatch.completion import override_value
 
-    value = _environment(detail, ENV_TASK_ATTEMPT)
+    value = override_value(detail, ENV_TASK_ATTEMPT)
     return int(value) if value and value.isdigit() else None
 
 
