@@ -119,8 +119,9 @@ def test_a_paused_downstream_fires_nothing(service, define, held):
 
 
 def test_the_downstream_job_is_its_own_definitions_with_its_parameters(define, held):
-    upstream = define(name="prices", parameters={"who": "prices"})
-    downstream = define(name="report", run_after="prices", parameters={"who": "report"}, tags=["daily"])
+    prices = f"prices-{uuid.uuid4().hex[:8]}"  # a name no other test's definition has (the session shares a stack)
+    upstream = define(name=prices, parameters={"who": "prices"})
+    downstream = define(name="report", run_after=prices, parameters={"who": "report"}, tags=["daily"])
     assert downstream.run_after == upstream.job_definition_id  # the name resolved to the id when created
     ended = _ended(upstream, Status.COMPLETED, parameters={"who": "override"})
     after_job_ended(ended)
