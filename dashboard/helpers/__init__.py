@@ -1,0 +1,1 @@
+"""Pure functions the pages compute with: no Streamlit, no backend calls."""

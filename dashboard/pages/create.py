@@ -1,0 +1,5 @@
+"""create page (to be built)."""
+
+import streamlit as st
+
+st.title("create")

@@ -1,0 +1,5 @@
+"""definition page (to be built)."""
+
+import streamlit as st
+
+st.title("definition")

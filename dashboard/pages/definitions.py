@@ -1,0 +1,5 @@
+"""definitions page (to be built)."""
+
+import streamlit as st
+
+st.title("definitions")

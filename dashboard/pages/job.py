@@ -1,0 +1,5 @@
+"""job page (to be built)."""
+
+import streamlit as st
+
+st.title("job")

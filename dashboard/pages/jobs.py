@@ -1,0 +1,5 @@
+"""jobs page (to be built)."""
+
+import streamlit as st
+
+st.title("jobs")

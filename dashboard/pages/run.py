@@ -1,0 +1,5 @@
+"""run page (to be built)."""
+
+import streamlit as st
+
+st.title("run")

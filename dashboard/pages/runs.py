@@ -1,0 +1,5 @@
+"""runs page (to be built)."""
+
+import streamlit as st
+
+st.title("runs")
