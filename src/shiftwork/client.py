@@ -30,6 +30,7 @@ from shiftwork.models import (
     ListJobDefinitionsResponse,
     ListJobsQuery,
     ListJobsResponse,
+    SchedulePreview,
     Status,
     UpdateJobDefinition,
 )
@@ -214,6 +215,12 @@ class Client:
         response = self._http.request("PUT", url, body=path.read_bytes())
         if response.status != 200:
             raise ApiError(response.status, f"upload of {path} failed: {response.data[:200]!r}")
+
+    def preview_schedule(
+        self, schedule: str, timezone: str = "UTC", count: int = 5, start: str | None = None
+    ) -> SchedulePreview:
+        page = self.request("GET", "/schedules/preview", schedule=schedule, timezone=timezone, count=count, start=start)
+        return SchedulePreview.model_validate(page)
 
     def subscribe(self, email: str) -> str:
         return str(self.request("POST", "/notifications/subscriptions", {"email": email})["subscription_arn"])

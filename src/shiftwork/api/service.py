@@ -20,6 +20,7 @@ from shiftwork.models import (
     DescribeJob,
     ListJobsQuery,
     ListJobsResponse,
+    SchedulePreview,
     Status,
 )
 from shiftwork.models.limits import check_lookup_id, check_record_size
@@ -198,6 +199,16 @@ class Service:
             for page in paginator.paginate(TopicArn=self.settings.notifications_topic_arn)
             for s in page["Subscriptions"]
         ]
+
+    def preview_schedule(
+        self, schedule: str, timezone: str = "UTC", count: int = 5, start: str | None = None
+    ) -> SchedulePreview:
+        """The schedule's next `count` fires from `start` (wall time in timezone; default now), and it in words."""
+        from shiftwork.schedules.preview import MAX_PREVIEW_FIRES, preview_schedule
+
+        if not 1 <= count <= MAX_PREVIEW_FIRES:
+            raise InvalidSpec("count", count, f"ask for 1 to {MAX_PREVIEW_FIRES} fires")
+        return preview_schedule(schedule, timezone, count, start)
 
     def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
         """A presigned GET URL for each of the job's files (outputs and side effects), with its relative path."""

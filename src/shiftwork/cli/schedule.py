@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -39,13 +39,12 @@ def preview(
     as_json: JsonOption = False,
 ) -> None:
     """When the schedule fires, from --start on."""
-    from shiftwork.schedules import parse_trigger
-    from shiftwork.schedules.dst import zone
+    from shiftwork.schedules.preview import preview_schedule
 
-    begin = _start(start, tz)
-    trigger = parse_trigger(schedule, tz, now=begin)
-    fires = trigger.preview(begin, count)
-    local = [f.astimezone(zone(tz)) for f in fires]
+    shown = preview_schedule(schedule, tz, count, start, start_field="--start")
+    local = shown.fires
+    fires = [moment.astimezone(UTC) for moment in local]
+    begin = shown.start
     if as_json:
         print(json.dumps([moment.isoformat() for moment in local]))
         return
@@ -57,6 +56,7 @@ def preview(
             str(index), moment.isoformat(), fires[index - 1].strftime("%Y-%m-%d %H:%M:%S"), moment.strftime("%a")
         )
     console.print(table)
+    console.print(f"[dim]{shown.in_words}[/]", highlight=False)
     if len(fires) < count:
         console.print(f"[dim]it fires only {len(fires)} time(s) after {begin.isoformat()}[/]")
 

@@ -166,21 +166,15 @@ def run_report(details: RunDetails) -> Group:
 
 
 def schedule_in_words(definition: DescribeJobDefinition) -> str:
-    """A cron schedule as a sentence (cron-descriptor); any other trigger as it was written."""
+    """A schedule as a sentence, and as it was written: what the dashboard and `schedule preview` say too."""
     if not definition.schedule:
         return "none (on demand)"
     from shiftwork.schedules import trigger_from_dict
+    from shiftwork.schedules.preview import in_words
 
-    trigger = trigger_from_dict(definition.trigger, definition.timezone) if definition.trigger else None
-    text = trigger.describe() if trigger is not None else definition.schedule
-    if trigger is not None and trigger.to_dict().get("type") == "cron":
-        from cron_descriptor import get_description
-
-        try:
-            return f"{get_description(text)} ({definition.timezone}; {text})"
-        except Exception:  # noqa: BLE001 - a cron form the describer does not know: shown as written
-            pass
-    return f"{text} ({definition.timezone})"
+    if not definition.trigger:
+        return f"{definition.schedule} ({definition.timezone})"
+    return in_words(trigger_from_dict(definition.trigger, definition.timezone), definition.timezone)
 
 
 def definition_detail(definition: DescribeJobDefinition) -> Table:

@@ -13,6 +13,7 @@ from shiftwork.models.definition import (
     ListJobDefinitionsResponse,
     RunAfterCondition,
     ScheduleFired,
+    SchedulePreview,
     UpdateJobDefinition,
 )
 from shiftwork.models.formats import OUTPUT_FORMATS, OutputFormat
@@ -52,6 +53,7 @@ __all__ = [
     "OutputFormat",
     "RunAfterCondition",
     "ScheduleFired",
+    "SchedulePreview",
     "SortDirection",
     "SortField",
     "Status",

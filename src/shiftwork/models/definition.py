@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -255,6 +256,16 @@ class ListJobDefinitionsQuery(ListQuery):
 class ListJobDefinitionsResponse(Model):
     job_definitions: list[DescribeJobDefinition]
     next_token: str | None = None
+
+
+class SchedulePreview(Model):
+    """A schedule's next fires (aware, in its time zone) from `start`, and the schedule in words."""
+
+    schedule: str
+    timezone: str
+    in_words: str
+    start: datetime
+    fires: list[datetime]
 
 
 class ScheduleFired(Model):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from shiftwork.api.routes.errors import RESPONSES
 from shiftwork.api.service import Service
-from shiftwork.models import OUTPUT_FORMATS
-from shiftwork.models.limits import MAX_EMAIL, MAX_S3_KEY_BYTES
+from shiftwork.models import OUTPUT_FORMATS, SchedulePreview
+from shiftwork.models.limits import MAX_EMAIL, MAX_QUERY_TEXT, MAX_S3_KEY_BYTES
+from shiftwork.schedules.preview import MAX_PREVIEW_FIRES
 
 router = Router()
 
@@ -58,6 +62,26 @@ def config() -> StackConfig:
         schedule_group=settings.schedule_group,
         stop_timeout_seconds=settings.stop_timeout_seconds,
     )
+
+
+@router.get("/schedules/preview", responses=RESPONSES)
+def preview_schedule(
+    schedule: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_TEXT,
+            description='Unix cron ("0 9 * * mon-fri"), cron(...)/rate(...)/at(...), or a JSON trigger.',
+        ),
+    ],
+    timezone: Annotated[str, Query(max_length=MAX_QUERY_TEXT, description="IANA time zone.")] = "UTC",
+    count: Annotated[int, Query(ge=1, le=MAX_PREVIEW_FIRES, description="How many fires.")] = 5,
+    start: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="Wall time in timezone to start from [now].")
+    ] = None,
+) -> SchedulePreview:
+    """When a schedule fires, from `start` on, and the schedule in words: what `shiftwork schedule preview` shows."""
+    return Service().preview_schedule(schedule, timezone, count, start)
 
 
 class UploadRequest(BaseModel):
