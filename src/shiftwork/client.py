@@ -35,7 +35,9 @@ from shiftwork.models import (
     UpdateJobDefinition,
 )
 from shiftwork.models.paging import pages, whole_query
+from shiftwork.models.stack import InboxPage, RuntimeEnvironment
 
+DefinitionVersions = list[DescribeJobDefinition]  # newest first
 _EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
 
 
@@ -222,6 +224,24 @@ class Client:
         page = self.request("GET", "/schedules/preview", schedule=schedule, timezone=timezone, count=count, start=start)
         return SchedulePreview.model_validate(page)
 
+    def runtime_environments(self) -> list[RuntimeEnvironment]:
+        return [RuntimeEnvironment.model_validate(e) for e in self.request("GET", "/runtime_environments")]
+
+    def inbox(self, max_items: int = 100, next_token: str | None = None) -> InboxPage:
+        return InboxPage.model_validate(self.request("GET", "/inbox", max_items=max_items, next_token=next_token))
+
+    def inbox_url(self, key: str) -> str:
+        return str(self.request("GET", "/inbox/download_url", key=key)["url"])
+
+    def fetch_inbox(self, key: str, destination: Path) -> Path:
+        """Download an inbox notebook through its presigned URL into the folder destination; the file."""
+        from shiftwork.api.stack import write_fetched
+
+        response = self._http.request("GET", self.inbox_url(key))
+        if response.status != 200:
+            raise ApiError(response.status, f"download of {key} failed")
+        return write_fetched(destination, key, response.data)
+
     def subscribe(self, email: str) -> str:
         return str(self.request("POST", "/notifications/subscriptions", {"email": email})["subscription_arn"])
 
@@ -275,6 +295,10 @@ class RemoteDefinitions:
         if next_token is not None:
             params["next_token"] = next_token
         return ListJobDefinitionsResponse.model_validate(self.client.request("GET", "/job_definitions", **params))
+
+    def versions(self, definition_id: str) -> DefinitionVersions:
+        found = self.client.request("GET", f"/job_definitions/{definition_id}/versions")["versions"]
+        return [DescribeJobDefinition.model_validate(v) for v in found]
 
     def update(self, definition_id: str, request: UpdateJobDefinition) -> DescribeJobDefinition:
         body: dict[str, Any] = request.model_dump(mode="json", exclude={"input_uri"}, exclude_unset=True)

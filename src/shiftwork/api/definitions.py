@@ -28,7 +28,7 @@ from shiftwork.models.limits import check_definition_id, check_record_size, chec
 from shiftwork.models.parameters import check_parameters
 from shiftwork.schedules import compile_to_eventbridge, parse_trigger
 from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules, schedule_name
-from shiftwork.store import definitions, files, slots
+from shiftwork.store import definitions, files, slots, versions
 
 if TYPE_CHECKING:
     from shiftwork.api.service import Service
@@ -50,6 +50,7 @@ def check_watch_prefix(prefix: str | None) -> None:
         )
 
 
+Versions = list[DescribeJobDefinition]  # a definition's versions, newest first
 REPLACE_ATTEMPTS = 20  # replacements of one id racing: each loss means another one got its version
 
 
@@ -189,6 +190,7 @@ class Definitions:
             except BaseException:
                 self._restore(definition, existing, now)
                 raise
+            versions.keep(definition, self.settings)
             return definition
         raise Conflict(definition_id, f"changed {REPLACE_ATTEMPTS} times while this replaced it", "a pause: try again")
 
@@ -233,6 +235,12 @@ class Definitions:
         """
         return definitions.list_definitions(max_items, next_token, query=query)
 
+    def versions(self, definition_id: str) -> Versions:
+        """Every version kept (newest first); a definition made before versions were kept shows its current one."""
+        current = definitions.get(definition_id)
+        kept = versions.list_versions(definition_id, self.settings)
+        return kept if kept and kept[0].version == current.version else [current, *kept]
+
     def update(self, definition_id: str, request: UpdateJobDefinition) -> DescribeJobDefinition:
         """A new version with the given fields changed; the schedules follow in the same call."""
         current = definitions.get(definition_id)
@@ -273,6 +281,7 @@ class Definitions:
         except BaseException:
             self._restore(updated, current, now)
             raise
+        versions.keep(updated, self.settings)
         return updated
 
     def pause(self, definition_id: str) -> DescribeJobDefinition:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftwork import aws
+from shiftwork.api import stack
 from shiftwork.api.validation import check_formats, check_notebook, folder_files, resolve_kernel
 from shiftwork.config import get_settings
 from shiftwork.dispatch import queue
@@ -25,6 +26,7 @@ from shiftwork.models import (
 )
 from shiftwork.models.limits import check_lookup_id, check_record_size
 from shiftwork.models.paging import pages, whole_query
+from shiftwork.models.stack import InboxPage, RuntimeEnvironment
 from shiftwork.store import files, jobs
 
 if TYPE_CHECKING:
@@ -209,6 +211,23 @@ class Service:
         if not 1 <= count <= MAX_PREVIEW_FIRES:
             raise InvalidSpec("count", count, f"ask for 1 to {MAX_PREVIEW_FIRES} fires")
         return preview_schedule(schedule, timezone, count, start)
+
+    # -- what the stack offers front ends (api/stack.py) -----------------------------------------------------
+    def runtime_environments(self) -> list[RuntimeEnvironment]:
+        """The kernels jobs can run with, each with the output formats they can make."""
+        return stack.runtime_environments()
+
+    def inbox(self, max_items: int = 100, next_token: str | None = None) -> InboxPage:
+        """One page of the notebooks under inbox/ (key, size, last modified)."""
+        return stack.inbox(self.settings, max_items, next_token)
+
+    def fetch_inbox(self, key: str, destination: Path) -> Path:
+        """Download an inbox notebook into the folder destination (a job's or definition's input); the file."""
+        return stack.fetch_inbox(self.settings, key, destination)
+
+    def inbox_url(self, key: str) -> str:
+        """A presigned GET URL of an inbox notebook, for a front end that fetches it itself."""
+        return stack.inbox_url(self.settings, key)
 
     def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
         """A presigned GET URL for each of the job's files (outputs and side effects), with its relative path."""

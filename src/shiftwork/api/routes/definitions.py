@@ -161,6 +161,16 @@ def get_definition(definition_id: DefinitionId) -> DescribeJobDefinition:
     return _service().definitions.get(definition_id)
 
 
+class DefinitionVersions(BaseModel):
+    versions: list[DescribeJobDefinition]
+
+
+@router.get("/<definition_id>/versions", responses=RESPONSES)
+def versions(definition_id: DefinitionId) -> DefinitionVersions:
+    """Every version the definition had, newest first (each update makes one)."""
+    return DefinitionVersions(versions=_service().definitions.versions(definition_id))
+
+
 @router.patch("/<definition_id>", responses=RESPONSES)
 def update_definition(definition_id: DefinitionId, request: UpdateDefinitionRequest) -> DescribeJobDefinition:
     changes = request.model_dump(exclude=INLINE_FIELDS, exclude_unset=True)

@@ -1,4 +1,4 @@
-"""Runtime environments, config, uploads and notification subscriptions."""
+"""Runtime environments, the inbox, config, uploads, schedule previews and notification subscriptions."""
 
 from __future__ import annotations
 
@@ -9,36 +9,39 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from shiftwork.api.routes.errors import RESPONSES
+from shiftwork.api.routes.paging import NextToken
 from shiftwork.api.service import Service
-from shiftwork.models import OUTPUT_FORMATS, SchedulePreview
+from shiftwork.models import SchedulePreview
 from shiftwork.models.limits import MAX_EMAIL, MAX_QUERY_TEXT, MAX_S3_KEY_BYTES
+from shiftwork.models.stack import InboxPage, RuntimeEnvironment
 from shiftwork.schedules.preview import MAX_PREVIEW_FIRES
 
 router = Router()
 
 
-class OutputFormatChoice(BaseModel):
-    name: str
-    label: str
-
-
-class RuntimeEnvironment(BaseModel):
-    name: str
-    label: str
-    language: str | None = None
-    output_formats: list[OutputFormatChoice]
-
-
 @router.get("/runtime_environments", responses=RESPONSES)
 def runtime_environments() -> list[RuntimeEnvironment]:
     """Jupyter Scheduler's environments: the kernels jobs can run with, and the formats they can make."""
-    from shiftwork.api.validation import installed_kernels
+    return Service().runtime_environments()
 
-    formats = [OutputFormatChoice(name=f.name, label=f.display_name) for f in OUTPUT_FORMATS.values()]
-    return [
-        RuntimeEnvironment(name=name, label=spec["display_name"], language=spec["language"], output_formats=formats)
-        for name, spec in installed_kernels().items()
-    ]
+
+@router.get("/inbox", responses=RESPONSES)
+def inbox(max_items: Annotated[int, Query(ge=1, le=1000)] = 100, next_token: NextToken = None) -> InboxPage:
+    """One page of the notebooks under inbox/ (each ran as a job when it landed), in key order."""
+    return Service().inbox(max_items, next_token or None)
+
+
+class InboxUrl(BaseModel):
+    key: str
+    url: str
+
+
+@router.get("/inbox/download_url", responses=RESPONSES)
+def inbox_download_url(
+    key: Annotated[str, Query(min_length=1, max_length=MAX_S3_KEY_BYTES, description="An inbox notebook's key.")],
+) -> InboxUrl:
+    """A presigned GET URL (valid 15 minutes) of a notebook under inbox/, to use it as a job's input."""
+    return InboxUrl(key=key, url=Service().inbox_url(key))
 
 
 class StackConfig(BaseModel):
