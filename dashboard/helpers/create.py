@@ -135,3 +135,15 @@ def error_slot(field: str) -> str:
     if head == "parameters" and "." in field:
         return f"parameters.{field.split('.', 1)[1]}"
     return _SLOTS.get(head, _SLOTS.get(field, "form"))
+
+
+def field_error(error: Exception) -> tuple[str, str]:
+    """An InvalidSpec or pydantic ValidationError as (the slot it is shown under, its message)."""
+    from pydantic import ValidationError
+
+    from shiftwork.models.limits import as_invalid_spec
+
+    spec = as_invalid_spec(error) if isinstance(error, ValidationError) else error
+    if isinstance(spec, InvalidSpec):
+        return error_slot(spec.field), str(spec)
+    return "form", str(error)
