@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shiftwork.models import (
     DescribeJob,
@@ -50,9 +51,15 @@ def when_text(definition: DescribeJobDefinition, preview: SchedulePreview | None
     return "on demand only"
 
 
-def fire_text(moment: datetime) -> str:
-    """A fire as a row shows it: wall time in its zone, with the zone's abbreviation."""
-    return moment.strftime("%a %Y-%m-%d %H:%M %Z")
+def fire_text(moment: datetime, timezone: str) -> str:
+    """A fire as a row shows it: wall time in the schedule's zone, with the zone's abbreviation (a fire read back
+    from JSON has only its offset: the zone gives the name)."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def fires_text(preview: SchedulePreview) -> str:
+    """A preview's fires, comma-separated."""
+    return ", ".join(fire_text(f, preview.timezone) for f in preview.fires)
 
 
 def definition_row(
@@ -67,7 +74,7 @@ def definition_row(
         "when": when_text(definition, preview, upstream_name),
         "schedule": definition.schedule or "",
         "timezone": definition.timezone,
-        "next fires": ", ".join(fire_text(f) for f in preview.fires) if preview else "",
+        "next fires": fires_text(preview) if preview else "",
         "state": "active" if definition.active else "paused",
         "version": definition.version,
         "last run": last_job.status.value if last_job else "never ran",

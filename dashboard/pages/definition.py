@@ -58,7 +58,7 @@ def summary(definition: DescribeJobDefinition) -> None:
     if definition.schedule:
         st.markdown(f"**Schedule as written:** `{definition.schedule}` ({definition.timezone})")
     if preview:
-        st.markdown("**Next fires:** " + " · ".join(helpers.fire_text(f) for f in preview.fires))
+        st.markdown("**Next fires:** " + " · ".join(helpers.fire_text(f, preview.timezone) for f in preview.fires))
     details = {
         "id": definition.job_definition_id,
         "notebook": definition.input_filename,

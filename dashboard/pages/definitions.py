@@ -214,7 +214,7 @@ def live_preview(slot: Any) -> None:
     except ShiftworkError as error:
         slot.error(str(error))
         return
-    slot.caption(f"{preview.in_words} — next: " + ", ".join(helpers.fire_text(f) for f in preview.fires))
+    slot.caption(f"{preview.in_words} — next: " + helpers.fires_text(preview))
 
 
 @st.fragment

@@ -55,7 +55,7 @@ def test_it_shows_the_schedule_its_next_fires_jobs_and_versions(open_page, made)
     assert app.title[0].value == definition.name
     preview = Service().preview_schedule("0 7 * * tue", "UTC", count=5)
     text = " ".join(m.value for m in app.markdown)
-    assert preview.in_words in text and " · ".join(fire_text(f) for f in preview.fires) in text
+    assert preview.in_words in text and " · ".join(fire_text(f, "UTC") for f in preview.fires) in text
 
     listed, versions = app.dataframe[0].value, app.dataframe[1].value
     newest = sorted(made_jobs, key=lambda j: j.create_time, reverse=True)[: page.JOBS_PAGE]

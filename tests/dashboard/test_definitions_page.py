@@ -7,7 +7,7 @@ import contextlib
 import uuid
 
 import pytest
-from dashboard.helpers.definitions import fire_text
+from dashboard.helpers.definitions import fires_text
 from dashboard.pages import definitions as page
 
 from shiftwork.errors import NotFound
@@ -54,10 +54,6 @@ def row_of(app):
     frame = app.dataframe[0].value
     assert len(frame) == 1, frame
     return frame.iloc[0]
-
-
-def fires_text(preview):
-    return ", ".join(fire_text(f) for f in preview.fires)
 
 
 def test_the_table_shows_when_it_fires_next_and_how_it_last_ran(open_page, service, made):
