@@ -145,3 +145,18 @@ def test_over_the_api_a_pause_changes_active(open_remote_page, service, made):
     app = app.button(key=page.PAUSE).click().run()
     assert not app.exception, app.exception
     assert service.definitions.get(made.job_definition_id).active is False
+
+
+def test_resume_from_a_past_time_owes_the_fires_since_then(open_page, service, made):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    service.definitions.pause(made.job_definition_id)
+    since = (datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    app = opened(open_page, made)
+    app = app.radio(key=page.RESUME_MODE).set_value(page.RESUME_FROM).run()
+    app.get("date_time_input")[0].set_value(since.replace(tzinfo=None))  # a wall time in the definition's zone
+    app = app.button(key=page.RESUME).click().run()
+    assert not app.exception, app.exception
+    stored = service.definitions.get(made.job_definition_id)
+    assert stored.active is True and stored.active_since == int(since.timestamp() * 1000)

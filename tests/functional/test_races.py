@@ -298,8 +298,11 @@ def test_concurrent_replacements_each_get_their_own_version(service, tmp_path):
     hour = winner.schedule.split()[1]
     assert scheduler.get_schedule(Name=name, GroupName="shiftwork")["ScheduleExpression"] == f"cron(0 {hour} * * ? *)"
     # each version has its own snapshot, and no loser left one behind
-    snapshots = {key.rsplit("/", 1)[0] + "/" for key in files.iter_keys("definitions/race-replace/")}
+    keys = list(files.iter_keys("definitions/race-replace/"))
+    snapshots = {key.rsplit("/", 1)[0] + "/" for key in keys if "/versions/" not in key}
     assert snapshots == {d.input_prefix for d in made}
+    # and each version's record is kept, once (store/versions.py)
+    assert len([key for key in keys if "/versions/" in key]) == THREADS
     service.definitions.delete("race-replace")
 
 
