@@ -74,7 +74,7 @@ def definition_row(
         "when": when_text(definition, preview, upstream_name),
         "schedule": definition.schedule or "",
         "timezone": definition.timezone,
-        "next fires": fires_text(preview) if preview else "",
+        "next fires": [fire_text(f, preview.timezone) for f in preview.fires] if preview else [],
         "state": "active" if definition.active else "paused",
         "version": definition.version,
         "last run": last_job.status.value if last_job else "never ran",

@@ -108,7 +108,7 @@ def reset_form(notebook: Path, fields: list[ParameterField]) -> None:
 
 
 def parameter_widget(field: ParameterField) -> None:
-    label, key = f"{field.name} ({field.kind})", parameter_key(field.name)
+    label, key = f"{field.name} ({'JSON' if field.kind == 'json' else field.kind})", parameter_key(field.name)
     tip = field.help or f"default: {field.written}"
     if field.kind == "int":
         st.number_input(label, step=1, key=key, help=tip)
@@ -119,7 +119,7 @@ def parameter_widget(field: ParameterField) -> None:
     elif field.kind == "str":
         st.text_input(label, key=key, help=tip)
     else:
-        st.text_input(f"{label}: JSON", key=key, help=tip, placeholder=f"the notebook's: {field.written}")
+        st.text_input(label, key=key, help=tip, placeholder=f"the notebook's: {field.written}")
 
 
 def parameters_form(fields: list[ParameterField], slots: dict[str, Any]) -> None:

@@ -103,16 +103,19 @@ def table(page: ListJobDefinitionsResponse) -> None:
         column_order=[
             "open",
             "name",
+            "state",
+            "last run",
             "when",
+            "next fires",
             "schedule",
             "timezone",
-            "next fires",
-            "state",
             "version",
-            "last run",
             "tags",
         ],
-        column_config={"open": st.column_config.LinkColumn("", display_text="open", width="small")},
+        column_config={
+            "open": st.column_config.LinkColumn("", display_text="open", width="small"),
+            "next fires": st.column_config.ListColumn("next fires", width="large"),
+        },
     )
 
 

@@ -61,7 +61,7 @@ def test_the_form_has_the_notebooks_parameters_with_their_types_and_defaults(ran
         ("rate (float)", 0.5),
         ("label (str)", "plain"),
         ("loud (bool)", False),
-        ("regions (json): JSON", '["eu"]'),
+        ("regions (JSON)", '["eu"]'),
     ]
 
 
