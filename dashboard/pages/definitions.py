@@ -279,8 +279,8 @@ def delete(definition: DescribeJobDefinition) -> None:
 
 def actions(page: ListJobDefinitionsResponse) -> None:
     by_id = {d.job_definition_id: d for d in page.job_definitions}
-    if st.session_state.get(SELECTED) not in by_id:
-        st.session_state.pop(SELECTED, None)
+    if st.session_state.get(SELECTED) not in by_id:  # filtered out or deleted: set, so the browser shows it too
+        st.session_state[SELECTED] = next(iter(by_id))
     chosen = st.selectbox(
         "Act on", list(by_id), key=SELECTED, format_func=lambda i: f"{by_id[i].name} · v{by_id[i].version} · {i[:8]}"
     )
