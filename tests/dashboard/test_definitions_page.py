@@ -165,3 +165,40 @@ def test_resume_from_a_past_time_owes_the_fires_since_then(open_page, service, m
     assert not app.exception, app.exception
     stored = service.definitions.get(made.job_definition_id)
     assert stored.active is True and stored.active_since == int(since.timestamp() * 1000)
+
+
+def test_the_table_pages_through_the_api_with_next_token(open_page, stack):
+    from dashboard.helpers.definitions import PAGE_SIZE
+
+    from shiftwork.models import DescribeJobDefinition
+    from shiftwork.store import definitions
+
+    prefix = f"defs-paged-{uuid.uuid4().hex[:6]}"
+    made = [  # records written straight to the store: the page only lists them
+        definitions.put(
+            DescribeJobDefinition(
+                job_definition_id=f"{prefix}-{index:02d}",
+                name=f"{prefix}-{index:02d}",
+                version=1,
+                input_filename="paged.ipynb",
+                input_prefix=f"definitions/{prefix}-{index:02d}/v1/input/",
+                create_time=1_700_000_000_000 + index,
+                update_time=1_700_000_000_000 + index,
+                active_since=1_700_000_000_000,
+            )
+        )
+        for index in range(PAGE_SIZE + 1)
+    ]
+    try:
+        app = open_page(PAGE)
+        app = app.text_input(key=page.NAME).input(prefix).run()
+        first = list(app.dataframe[0].value["name"])
+        assert first == [d.name for d in reversed(made)][:PAGE_SIZE]  # newest first
+        assert app.button(key=page.PREVIOUS).disabled
+        app = app.button(key=page.NEXT).click().run()
+        assert list(app.dataframe[0].value["name"]) == [made[0].name] and app.button(key=page.NEXT).disabled
+        app = app.button(key=page.PREVIOUS).click().run()
+        assert list(app.dataframe[0].value["name"]) == first
+    finally:
+        for definition in made:
+            definitions.delete(definition.job_definition_id)
