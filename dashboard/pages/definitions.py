@@ -158,8 +158,13 @@ def pause_resume(definition: DescribeJobDefinition) -> None:
     definitions = backend().definitions
     if definition.active:
         st.write(f"**{definition.name}** is active.")
+        slots = {"form": st.empty()}
         if st.button("Pause", key=PAUSE, icon=":material/pause:"):
-            definitions.pause(definition.job_definition_id)
+            try:
+                definitions.pause(definition.job_definition_id)
+            except ShiftworkError as error:  # changed or deleted meanwhile
+                failed(error, slots)
+                return
             done(f"Paused {definition.name}: its schedules fire no more until it is resumed.")
         return
     st.write(f"**{definition.name}** is paused.")
