@@ -14,7 +14,8 @@ from shiftwork.errors import InvalidSpec, ShiftworkError
 from shiftwork.models import DescribeJob, ListJobsQuery, SortDirection, SortField, Status
 from shiftwork.models.job import JOB_SORT_FIELDS
 
-PAGE_SIZE = 50  # jobs a page of the table shows: one page of the API, one Query
+PAGE_SIZE = 50  # jobs a page of the table shows by default: one page of the API, one Query
+PAGE_SIZES = (10, 25, 50, 100)
 COLUMNS = ["name", "input file", "output files", "created", "status", "definition", "duration (s)", "tags", "id"]
 SORT_LABELS = {field: field.replace("_", " ") for field in JOB_SORT_FIELDS}
 
@@ -32,13 +33,14 @@ class JobFilters:
     show_skipped: bool = False
     sort_field: str = "create_time"
     descending: bool = True
+    page_size: int = PAGE_SIZE
 
 
 def day_start_ms(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=UTC).timestamp() * 1000)
 
 
-def to_query(filters: JobFilters, next_token: str | None = None, max_items: int = PAGE_SIZE) -> ListJobsQuery:
+def to_query(filters: JobFilters, next_token: str | None = None) -> ListJobsQuery:
     """The one page of jobs the filters select; InvalidSpec (naming the widget) for a range that ends first."""
     if filters.started_from and filters.started_to and filters.started_to < filters.started_from:
         raise InvalidSpec(
@@ -55,7 +57,7 @@ def to_query(filters: JobFilters, next_token: str | None = None, max_items: int 
         start_time_before=day_start_ms(filters.started_to + timedelta(days=1)) if filters.started_to else None,
         exclude_status=hide,
         sort_by=[SortField(name=filters.sort_field, direction=direction)],
-        max_items=max_items,
+        max_items=filters.page_size,
         next_token=next_token,
     )
 

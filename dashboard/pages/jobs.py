@@ -44,7 +44,7 @@ def definition_names() -> dict[str, str]:
 def read_filters() -> helpers.JobFilters:
     """The filter widgets, in one row; a new filter starts again from the first page."""
     names = definition_names()
-    row = st.columns([2, 3, 3, 2, 2, 2, 2, 2])
+    row = st.columns([2, 3, 3, 2, 2, 2, 2, 2, 1])
     status = row[0].selectbox(
         "Status", [None, *Status], format_func=lambda s: "any" if s is None else s.value, key=keys.JOBS_STATUS
     )
@@ -62,8 +62,9 @@ def read_filters() -> helpers.JobFilters:
     with row[7]:
         descending = st.toggle("Descending", value=True, key=keys.JOBS_DESCENDING)
         show_skipped = st.checkbox("Show skipped", key=keys.JOBS_SHOW_SKIPPED)
+    size = row[8].selectbox("Rows per page", helpers.PAGE_SIZES, index=2, key=keys.JOBS_PAGE_SIZE)
     filters = helpers.JobFilters(
-        status, definition, name, tag, started_from, started_to, show_skipped, sort_field, descending
+        status, definition, name, tag, started_from, started_to, show_skipped, sort_field, descending, size
     )
     try:
         helpers.to_query(filters)

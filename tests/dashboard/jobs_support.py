@@ -14,13 +14,14 @@ def unique_tag() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-def make_job(folder: Path, status: Status = Status.COMPLETED, **fields: Any) -> DescribeJob:
-    """A job record (and its input notebook) in the store, never dispatched."""
+def make_job(folder: Path, status: Status = Status.COMPLETED, upload: bool = True, **fields: Any) -> DescribeJob:
+    """A job record (and, with `upload`, its input notebook) in the store, never dispatched."""
     from shiftwork.store import files, jobs
 
     job_id = str(uuid.uuid4())
     notebook = write_notebook(folder / f"{job_id}.ipynb", "x = 1", "print(x)")
-    files.upload_file(notebook, files.input_prefix(job_id) + notebook.name)
+    if upload:
+        files.upload_file(notebook, files.input_prefix(job_id) + notebook.name)
     create_time = fields.pop("create_time", None)
     job = jobs.draft(
         job_id,
