@@ -8,9 +8,9 @@ import zipfile
 from datetime import date
 
 import pytest
+from dashboard.helpers.jobs import day_start_ms
 
 from dashboard import keys
-from dashboard.helpers.jobs import day_start_ms
 from shiftwork.errors import NotFound
 from shiftwork.models import Status
 from tests.dashboard.jobs_support import make_job, unique_tag
@@ -26,9 +26,8 @@ def tagged(open_page, tag, **widgets):
     app = open_page("pages/jobs.py")
     app.text_input(key=keys.JOBS_TAG).set_value(tag)
     for key, value in widgets.items():
-        (app.selectbox(key=key) if key in {keys.JOBS_STATUS, keys.JOBS_PAGE_SIZE} else app.text_input(key=key)).set_value(
-            value
-        )
+        widget = app.selectbox(key=key) if key in {keys.JOBS_STATUS, keys.JOBS_PAGE_SIZE} else app.text_input(key=key)
+        widget.set_value(value)
     return app.run()
 
 
@@ -64,7 +63,8 @@ def test_a_start_day_range_and_the_sort_order_change_the_rows(open_page, tmp_pat
     tag = unique_tag()
     for day in (1, 2, 3):
         started = day_start_ms(date(2026, 3, day)) + 3_600_000
-        make_job(tmp_path, Status.COMPLETED, name=f"march-{day}", tags=[tag], start_time=started, end_time=started + 2_500)
+        ended = started + 2_500
+        make_job(tmp_path, Status.COMPLETED, name=f"march-{day}", tags=[tag], start_time=started, end_time=ended)
     app = tagged(open_page, tag)
     app.date_input(key=keys.JOBS_STARTED_FROM).set_value(date(2026, 3, 2))
     app.date_input(key=keys.JOBS_STARTED_TO).set_value(date(2026, 3, 3)).run()
@@ -81,7 +81,8 @@ def test_a_start_day_range_and_the_sort_order_change_the_rows(open_page, tmp_pat
 def test_next_and_previous_page_follow_next_token(open_page, tmp_path):
     tag = unique_tag()
     for index in range(12):
-        make_job(tmp_path, Status.COMPLETED, upload=False, name=f"job-{index:02}", tags=[tag], create_time=10_000 + index)
+        name, made = f"job-{index:02}", 10_000 + index
+        make_job(tmp_path, Status.COMPLETED, upload=False, name=name, tags=[tag], create_time=made)
     app = tagged(open_page, tag, **{keys.JOBS_PAGE_SIZE: 10})
     assert shown(app) == [f"job-{index:02}" for index in range(11, 1, -1)]
     assert app.button(key=keys.JOBS_PREVIOUS).disabled
