@@ -77,15 +77,14 @@ def read_filters() -> helpers.JobFilters:
     return filters
 
 
-def read_page(filters: helpers.JobFilters) -> ListJobsResponse | None:
-    """The page the token stack points at; an order the API refuses is shown beside the sort."""
+def read_page(filters: helpers.JobFilters) -> ListJobsResponse | InvalidSpec:
+    """The page the token stack points at, or the API's refusal (an order over too many jobs)."""
     tokens = st.session_state.setdefault(TOKENS, [None])
     query = helpers.to_query(filters, tokens[-1])
     try:
         return list_page(query.model_dump_json())
     except InvalidSpec as error:
-        st.error(f"{error.field}: {error}")
-        return None
+        return error
 
 
 def next_page(token: str) -> None:
@@ -205,11 +204,10 @@ def notice() -> None:
 def listing(filters: helpers.JobFilters) -> None:
     """The table and what acts on it: the fragment that refreshes itself while a shown job can change."""
     page = read_page(filters)
-    if page is None:
+    if isinstance(page, InvalidSpec):
+        st.error(f"{page.field}: {page}")
         return
-    live = helpers.any_live(page.jobs)
-    if live != st.session_state.get(LIVE, False):
-        st.session_state[LIVE] = live
+    if helpers.any_live(page.jobs) != st.session_state.get(LIVE, False):
         st.rerun()  # the whole page again, to arm (or stop) the fragment's timer
     notice()
     chosen = show_table(page.jobs)
@@ -220,6 +218,12 @@ def listing(filters: helpers.JobFilters) -> None:
     openers(page.jobs, chosen)
 
 
-st.title("Jobs")
-current = read_filters()
-st.fragment(run_every=REFRESH_SECONDS if st.session_state.get(LIVE) else None)(listing)(current)
+def page() -> None:
+    st.title("Jobs")
+    filters = read_filters()
+    first = read_page(filters)  # cached: the fragment's own read reuses it; it says whether to arm the timer
+    st.session_state[LIVE] = isinstance(first, ListJobsResponse) and helpers.any_live(first.jobs)
+    st.fragment(run_every=REFRESH_SECONDS if st.session_state[LIVE] else None)(listing)(filters)
+
+
+page()
