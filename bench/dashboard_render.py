@@ -64,7 +64,7 @@ class RequestCounter:
             finally:
                 counter.record(environ, time.perf_counter() - started)
 
-        JournalingApp.__call__ = counted  # type: ignore[method-assign]
+        JournalingApp.__call__ = counted
 
     def record(self, environ: dict[str, Any], seconds: float) -> None:
         target = environ.get("HTTP_X_AMZ_TARGET", "")

@@ -12,12 +12,10 @@ from typing import Any
 
 from shiftwork.errors import InvalidSpec, ShiftworkError
 from shiftwork.models import DescribeJob, ListJobsQuery, SortDirection, SortField, Status
-from shiftwork.models.job import JOB_SORT_FIELDS
 
 PAGE_SIZE = 50  # jobs a page of the table shows by default: one page of the API, one Query
 PAGE_SIZES = (10, 25, 50, 100)
 COLUMNS = ["name", "input file", "output files", "created", "status", "definition", "duration (s)", "tags", "id"]
-SORT_LABELS = {field: field.replace("_", " ") for field in JOB_SORT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -34,6 +32,10 @@ class JobFilters:
     sort_field: str = "create_time"
     descending: bool = True
     page_size: int = PAGE_SIZE
+
+
+def sort_label(field: str) -> str:
+    return field.replace("_", " ")
 
 
 def day_start_ms(day: date) -> int:

@@ -26,7 +26,7 @@ HTML_HEIGHT = 900
 
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def get_job(job_id: str) -> DescribeJob:
-    return backend().get_job(job_id)  # type: ignore[no-any-return]
+    return backend().get_job(job_id)
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)

@@ -31,7 +31,7 @@ ZIP = "jobs_zip"
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def list_page(query_json: str) -> ListJobsResponse:
     """One page of jobs (one Query), reused by the renders within the TTL."""
-    return backend().list_jobs(ListJobsQuery.model_validate_json(query_json))  # type: ignore[no-any-return]
+    return backend().list_jobs(ListJobsQuery.model_validate_json(query_json))
 
 
 @st.cache_data(ttl=DEFINITIONS_TTL_SECONDS, show_spinner=False)
@@ -58,13 +58,22 @@ def read_filters() -> helpers.JobFilters:
     tag = row[3].text_input("Tag", key=keys.JOBS_TAG)
     started_from: date | None = row[4].date_input("Started from", value=None, key=keys.JOBS_STARTED_FROM)
     started_to: date | None = row[5].date_input("Started to", value=None, key=keys.JOBS_STARTED_TO)
-    sort_field = row[6].selectbox("Sort by", JOB_SORT_FIELDS, format_func=helpers.SORT_LABELS.get, key=keys.JOBS_SORT)
+    sort_field = row[6].selectbox("Sort by", JOB_SORT_FIELDS, format_func=helpers.sort_label, key=keys.JOBS_SORT)
     with row[7]:
         descending = st.toggle("Descending", value=True, key=keys.JOBS_DESCENDING)
         show_skipped = st.checkbox("Show skipped", key=keys.JOBS_SHOW_SKIPPED)
     size = row[8].selectbox("Rows per page", helpers.PAGE_SIZES, index=2, key=keys.JOBS_PAGE_SIZE)
     filters = helpers.JobFilters(
-        status, definition, name, tag, started_from, started_to, show_skipped, sort_field, descending, size
+        status,
+        definition,
+        name,
+        tag,
+        started_from,
+        started_to,
+        show_skipped,
+        sort_field or "create_time",
+        descending,
+        size,
     )
     try:
         helpers.to_query(filters)
@@ -188,8 +197,8 @@ def openers(jobs: list[DescribeJob], chosen: list[DescribeJob]) -> None:
         st.page_link("pages/job.py", label=label, icon=":material/description:", query_params=link)
     labels = {job.job_id: helpers.open_label(job) for job in jobs}
     choice, button = st.columns([3, 1], vertical_alignment="bottom")
-    picked = choice.selectbox("Open a job", list(labels), format_func=labels.get, key=keys.JOBS_OPEN)
-    if button.button("Open", key=keys.JOBS_OPEN_BUTTON, disabled=picked is None):
+    picked = choice.selectbox("Open a job", list(labels), format_func=lambda job_id: labels[job_id], key=keys.JOBS_OPEN)
+    if button.button("Open", key=keys.JOBS_OPEN_BUTTON, disabled=picked is None) and picked is not None:
         st.switch_page("pages/job.py", query_params={keys.JOB_PARAM: picked})
 
 
