@@ -183,3 +183,30 @@ def test_over_the_client_skipped_stay_hidden_and_a_stop_reaches_moto(open_remote
     select(app, 1).button(key=keys.JOBS_STOP).click().run()
     assert status_of(running.job_id) == Status.STOPPING
     assert status_of(done.job_id) == Status.COMPLETED
+
+
+def test_a_selection_is_dropped_when_the_rows_shown_change(open_page, tmp_path):
+    import streamlit as st
+
+    tag = unique_tag()
+    make_job(tmp_path, Status.QUEUED, name="older", tags=[tag], create_time=1_000)
+    app = select(tagged(open_page, tag), 0)
+    assert not app.button(key=keys.JOBS_STOP).disabled
+    make_job(tmp_path, Status.QUEUED, name="newer", tags=[tag], create_time=2_000)  # row 0 is now another job
+    st.cache_data.clear()  # as the read cache's TTL passing would
+    app.run()
+    assert shown(app) == ["newer", "older"]
+    assert app.button(key=keys.JOBS_STOP).disabled  # nothing selected: a stop never hits the job that moved in
+
+
+def test_over_the_client_a_download_zips_the_selected_jobs_files(open_remote_page, tmp_path):
+    from shiftwork.store import files
+
+    tag = unique_tag()
+    done = make_job(tmp_path, Status.COMPLETED, name="remote", tags=[tag])
+    (tmp_path / "out.csv").write_text("a,b\n1,2\n")
+    files.upload_file(tmp_path / "out.csv", done.output_prefix + "out.csv")
+    app = select(tagged(open_remote_page, tag), 0)
+    app.button(key=keys.JOBS_DOWNLOAD).click().run()
+    archive = zipfile.ZipFile(io.BytesIO(app.session_state["jobs_zip"][1]))
+    assert archive.read(f"remote-{done.job_id[:8]}/out.csv").decode() == "a,b\n1,2\n"
