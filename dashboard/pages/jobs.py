@@ -17,7 +17,6 @@ from shiftwork.models import DescribeJob, ListJobsQuery, ListJobsResponse, Statu
 from shiftwork.models.job import JOB_SORT_FIELDS
 
 REFRESH_SECONDS = 3  # while a shown job can still change, the table rereads its page this often
-DEFINITIONS_TTL_SECONDS = 60  # definition names change rarely: the filter's choices and the table's column
 TOKENS = "jobs_tokens"  # the next_tokens of the pages walked to: [None, page 2's, ...]; the last is shown
 SEEN_FILTERS = "jobs_seen_filters"
 LIVE = "jobs_live"  # whether the last read showed a job that can still change (the fragment's timer is on)
@@ -34,7 +33,7 @@ def list_page(query_json: str) -> ListJobsResponse:
     return backend().list_jobs(ListJobsQuery.model_validate_json(query_json))
 
 
-@st.cache_data(ttl=DEFINITIONS_TTL_SECONDS, show_spinner=False)
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def definition_names() -> dict[str, str]:
     """The first page of definitions, id -> name (beyond it the table shows a definition's id)."""
     page = backend().definitions.list(max_items=200)

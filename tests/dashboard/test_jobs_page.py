@@ -22,7 +22,10 @@ def shown(app):
 
 
 def tagged(open_page, tag, **widgets):
-    """The Jobs page filtered to one test's tag (its jobs only), with other widgets set."""
+    """The Jobs page filtered to one test's tag (its jobs only), with other widgets set, read afresh."""
+    import streamlit as st
+
+    st.cache_data.clear()  # the page's reads (cached for 2 s) are this test's, not the previous one's
     app = open_page("pages/jobs.py")
     app.text_input(key=keys.JOBS_TAG).set_value(tag)
     for key, value in widgets.items():
@@ -210,3 +213,22 @@ def test_over_the_client_a_download_zips_the_selected_jobs_files(open_remote_pag
     app.button(key=keys.JOBS_DOWNLOAD).click().run()
     archive = zipfile.ZipFile(io.BytesIO(app.session_state["jobs_zip"][1]))
     assert archive.read(f"remote-{done.job_id[:8]}/out.csv").decode() == "a,b\n1,2\n"
+
+
+def test_the_definition_filter_lists_by_name_and_keeps_its_jobs(open_page, tmp_path):
+    from shiftwork.api.service import Service
+    from shiftwork.models import CreateJobDefinition
+    from tests.helpers import write_notebook
+
+    tag = unique_tag()
+    notebook = write_notebook(tmp_path / "nightly.ipynb", "x = 1", "print(x)")
+    definition = Service().definitions.create(
+        CreateJobDefinition(input_uri=str(notebook), name=f"nightly-{tag}", schedule="0 3 * * *")
+    )
+    make_job(tmp_path, Status.COMPLETED, name="of-it", tags=[tag], job_definition_id=definition.job_definition_id)
+    make_job(tmp_path, Status.COMPLETED, name="one-off", tags=[tag])
+    app = tagged(open_page, tag)
+    assert sorted(shown(app)) == ["of-it", "one-off"]
+    assert f"nightly-{tag}" in app.dataframe[0].value["definition"].tolist()  # its name, not its id
+    app.selectbox(key=keys.JOBS_DEFINITION).set_value(definition.job_definition_id).run()
+    assert shown(app) == ["of-it"]
