@@ -148,3 +148,10 @@ def test_a_notebook_renders_to_html_with_its_outputs():
     notebook.cells = [cell]
     html = notebook_to_html(json.dumps(notebook))
     assert "printed by the cell" in html and "<html" in html
+
+
+def test_the_table_refreshes_only_while_a_shown_job_can_change():
+    assert helpers.any_live([job("a"), job("b", Status.IN_PROGRESS)])
+    assert helpers.any_live([job("a", Status.STOPPING)])
+    assert not helpers.any_live([job("a"), job("b", Status.SKIPPED), job("c", Status.FAILED)])
+    assert not helpers.any_live([])
