@@ -6,3 +6,30 @@ from __future__ import annotations
 JOB_PARAM = "job"
 DEFINITION_PARAM = "definition"
 RUN_PARAM = "run"
+
+# Jobs page (pages/jobs.py): the widgets tests and the browser test address
+JOBS_NAME = "jobs_name"  # "Name starts with"
+JOBS_OPEN = "jobs_open"  # "Open a job": the shown jobs, "<name> · <id[:8]>"
+JOBS_OPEN_BUTTON = "jobs_open_button"
+JOBS_TABLE = "jobs_table"  # the table's selection; the key gets a suffix each time the rows shown change
+JOBS_STATUS = "jobs_status"
+JOBS_DEFINITION = "jobs_definition"
+JOBS_TAG = "jobs_tag"
+JOBS_STARTED_FROM = "jobs_started_from"
+JOBS_STARTED_TO = "jobs_started_to"
+JOBS_SORT = "jobs_sort"
+JOBS_DESCENDING = "jobs_descending"
+JOBS_SHOW_SKIPPED = "jobs_show_skipped"
+JOBS_PAGE_SIZE = "jobs_page_size"
+JOBS_NEXT = "jobs_next"
+JOBS_PREVIOUS = "jobs_previous"
+JOBS_STOP = "jobs_stop"
+JOBS_DELETE = "jobs_delete"
+JOBS_DELETE_CONFIRM = "jobs_delete_confirm"
+JOBS_DOWNLOAD = "jobs_download"
+
+# Job page (pages/job.py)
+JOB_STOP = "job_stop"
+JOB_DELETE = "job_delete"
+JOB_DELETE_CONFIRM = "job_delete_confirm"
+JOB_RERUN = "job_rerun"

@@ -186,6 +186,9 @@ class Client:
     def delete_job(self, job_id: str) -> None:
         self.request("DELETE", f"/jobs/{job_id}")
 
+    def rerun_job(self, job_id: str) -> DescribeJob:
+        return DescribeJob.model_validate(self.request("POST", f"/jobs/{job_id}/rerun"))
+
     def job_logs(self, job_id: str, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
         page = self.request("GET", f"/jobs/{job_id}/logs", next_token=next_token)
         return page["events"], page["next_token"]
@@ -329,12 +332,13 @@ class RemoteDefinitions:
 
 def query_params(query: ListJobsQuery | ListJobDefinitionsQuery) -> dict[str, Any]:
     """A list query as the API's query string takes it: lists comma-separated, sort_by as name:direction."""
-    params = query.model_dump(mode="json", exclude_none=True, exclude={"sort_by", "tags"})
+    params = query.model_dump(mode="json", exclude_none=True, exclude={"sort_by"})
     params["sort_by"] = ",".join(f"{key.name}:{key.direction.value}" for key in query.sort_by) or None
-    params["tags"] = ",".join(query.tags) or None
     for key, value in params.items():
         if isinstance(value, bool):
             params[key] = str(value).lower()
+        elif isinstance(value, list):  # tags, exclude_status
+            params[key] = ",".join(value) or None
     return params
 
 

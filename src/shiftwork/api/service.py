@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from shiftwork.models import (
     SchedulePreview,
     Status,
 )
+from shiftwork.models.job import RUN_SETTINGS
 from shiftwork.models.limits import check_lookup_id, check_record_size
 from shiftwork.models.paging import pages, whole_query
 from shiftwork.models.stack import InboxPage, RuntimeEnvironment
@@ -171,6 +173,22 @@ class Service:
             self.workflows.delete_tasks(job_id)
         jobs.delete(job_id)
 
+    def rerun_job(self, job_id: str) -> DescribeJob:
+        """A new job like this one: a definition's job through its definition with the same parameters, a one-off
+        from its input snapshot with the same settings."""
+        job = jobs.get(job_id)
+        if job.kind == "workflow":
+            raise InvalidSpec("job", job_id, "a workflow run is rerun as a run: shiftwork runs rerun ID")
+        if job.job_definition_id:
+            return self.definitions.run(job.job_definition_id, job.parameters)
+        with tempfile.TemporaryDirectory(prefix="shiftwork-rerun-") as folder:
+            files.download_tree(job.input_prefix or files.input_prefix(job_id), Path(folder), self.settings)
+            settings = {name: getattr(job, name) for name in RUN_SETTINGS}
+            notebook = Path(folder) / job.input_filename
+            return self.create_job(
+                CreateJob(input_uri=str(notebook), name=job.name, kernel_name=job.kernel_name, **settings)
+            )
+
     def download_job_files(self, job_id: str, destination: Path) -> list[Path]:
         """Download the job's output and side-effect files into destination."""
         job = jobs.get(job_id)
@@ -313,10 +331,10 @@ class Service:
         return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
-def parse_status(value: str | None) -> Status | None:
+def parse_status(value: str | None, field: str = "status") -> Status | None:
     if value is None:
         return None
     try:
         return Status(value.upper())
     except ValueError as error:
-        raise InvalidSpec("status", value, f"use one of {', '.join(s.value for s in Status)}") from error
+        raise InvalidSpec(field, value, f"use one of {', '.join(s.value for s in Status)}") from error

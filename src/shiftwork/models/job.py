@@ -278,8 +278,9 @@ class ListJobsQuery(ListQuery):
     """Which jobs, in which order, one page: Jupyter Scheduler's ListJobsQuery.
 
     Filters combine (AND): status and job_definition_id match exactly, name is a prefix (case-sensitive),
-    start_time keeps jobs started at or after it (ms), tags keeps jobs that carry every tag given, kind keeps
-    notebook jobs or workflow runs.
+    start_time keeps jobs started at or after it (ms) and start_time_before those started before it, tags keeps
+    jobs that carry every tag given, kind keeps notebook jobs or workflow runs, exclude_status drops jobs in any
+    of these statuses (a dashboard hides SKIPPED runs this way, in the query, so a page is never short).
     """
 
     SORT_FIELDS = JOB_SORT_FIELDS
@@ -288,7 +289,9 @@ class ListJobsQuery(ListQuery):
     job_definition_id: str | None = None
     name: str | None = None
     start_time: int | None = None
+    start_time_before: int | None = None
     kind: Literal["notebook", "workflow"] | None = None
+    exclude_status: list[Status] = Field(default_factory=list, max_length=len(Status))
 
 
 class ListJobsResponse(Model):

@@ -186,6 +186,10 @@ def list_jobs(query: ListJobsQuery) -> ListJobsResponse:
         conditions.append(table.name.startswith(query.name))
     if query.start_time is not None:
         conditions.append(table.start_time >= query.start_time)
+    if query.start_time_before is not None:
+        conditions.append(table.start_time < query.start_time_before)
+    if query.exclude_status:
+        conditions.append(~table.status.is_in(*[Status(s).value for s in query.exclude_status]))
     if query.kind == "workflow":
         conditions.append(table.kind == "workflow")
     elif query.kind == "notebook":  # a notebook job's record has no kind
@@ -200,7 +204,7 @@ def list_jobs(query: ListJobsQuery) -> ListJobsResponse:
         id_name="job_id",
         to_dto=_to_dto,
         query=query,
-        filters="status, job_definition_id, name, start_time, tags, kind",
+        filters="status, job_definition_id, name, start_time, start_time_before, tags, kind, exclude_status",
         filter_condition=all_of(conditions),
         matches=lambda job: all(tag in job.tags for tag in query.tags),
     )

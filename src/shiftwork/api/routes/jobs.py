@@ -79,9 +79,17 @@ def list_jobs(
             description="Only jobs started at or after this: ms since the epoch, or ISO 8601.",
         ),
     ] = None,
+    start_time_before: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY_TEXT, description="Only jobs started before this: ms since the epoch, or ISO 8601."),
+    ] = None,
     tags: Annotated[
         list[str] | None,
         Query(max_length=50, description="Only jobs with every one of these tags (comma-separated or repeated)."),
+    ] = None,
+    exclude_status: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Leave out jobs in these statuses, e.g. SKIPPED (comma-separated)."),
     ] = None,
     sort_by: Annotated[
         list[str] | None,
@@ -99,6 +107,8 @@ def list_jobs(
         job_definition_id=job_definition_id or None,
         name=name or None,
         start_time=parse_time_ms("start_time", start_time),
+        start_time_before=parse_time_ms("start_time_before", start_time_before),
+        exclude_status=[s for value in parse_csv(exclude_status) if (s := parse_status(value, "exclude_status"))],
         tags=parse_csv(tags),
         sort_by=parse_sort_by(sort_by, JOB_SORT_FIELDS),
         kind=kind,
@@ -130,6 +140,12 @@ def update_job(job_id: JobId, request: UpdateJobRequest) -> DescribeJob:
 @router.post("/<job_id>/stop", responses=RESPONSES)
 def stop_job(job_id: JobId) -> DescribeJob:
     return _service().stop_job(job_id)
+
+
+@router.post("/<job_id>/rerun", responses=RESPONSES)
+def rerun_job(job_id: JobId) -> DescribeJob:
+    """A new job like this one (a definition's through its definition, a one-off from its input snapshot)."""
+    return _service().rerun_job(job_id)
 
 
 class DeletedJob(BaseModel):
