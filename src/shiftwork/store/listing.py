@@ -89,8 +89,10 @@ def _read_in_index_order(listing: Listing[T], max_items: int, after: list[Any] |
         filter_condition=listing.filter_condition,
         scan_index_forward=listing.sort_by[0].direction == SortDirection.ASC,
         last_evaluated_key=start,
-        # unfiltered, one more than a page tells whether another follows; filtered, read more per request
-        page_size=max_items + 1 if listing.filter_condition is None else 1000,
+        # unfiltered, one more than a page tells whether another follows; filtered, a few pages' worth per request:
+        # most filters keep most items (hiding SKIPPED runs), and each item read costs capacity (and, on moto,
+        # time: a page of 50 read 1000 items and took 3.8 s over 10,000 jobs, 1.0 s with 4 pages' worth)
+        page_size=max_items + 1 if listing.filter_condition is None else min(1000, 4 * (max_items + 1)),
     )
     items: list[T] = []
     for record in records:
