@@ -30,11 +30,11 @@ def run_tasks(run_id: str) -> list[DescribeTask]:
     return backend().workflows.tasks(run_id)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def workflow_definitions() -> dict[str, str]:
     """Workflow definitions' ids -> names (the first page: what the filter offers)."""
     page = backend().definitions.list(query=ListJobDefinitionsQuery(max_items=1000))
-    return {d.job_definition_id: d.name for d in page.definitions if d.kind == "workflow"}
+    return {d.job_definition_id: d.name for d in page.job_definitions if d.kind == "workflow"}
 
 
 def restart_paging() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from shiftwork.api.service import Service
 from shiftwork.models import DescribeJob
+from shiftwork.workflows.define import Workflow
 
 MODULE = "dash_diamond"
 
@@ -49,17 +50,22 @@ def diamond(n: int = 3):
 
 
 @pytest.fixture(scope="module")
-def diamond_run(stack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DescribeJob]:
-    """One ended run of DIAMOND (n=3) on the session's stack, for the module's tests."""
+def diamond(stack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflow]:
+    """DIAMOND loaded as the CLI loads a workflow (its folder on sys.path), forgotten after the module."""
     from shiftwork.workflows import load_workflow
 
     folder = tmp_path_factory.mktemp("dash-flow")
     (folder / f"{MODULE}.py").write_text(DIAMOND)
-    flow = load_workflow(f"{folder / MODULE}.py:diamond")
-    service = Service()
-    run = flow.run(using=service, n=3)
-    run.wait(timeout=120)
-    yield service.workflows.get_run(run.run_id)
+    yield load_workflow(f"{folder / MODULE}.py:diamond")
     sys.modules.pop(MODULE, None)
     while str(folder) in sys.path:
         sys.path.remove(str(folder))
+
+
+@pytest.fixture(scope="module")
+def diamond_run(diamond: Workflow) -> DescribeJob:
+    """One ended run of DIAMOND (n=3) on the session's stack, for the module's tests."""
+    service = Service()
+    run = diamond.run(using=service, n=3)
+    run.wait(timeout=120)
+    return service.workflows.get_run(run.run_id)

@@ -16,7 +16,7 @@ from tests.dashboard.charts import chart_frames, dot_edges, dot_nodes, dot_text
 from tests.functional.conftest import wait_for
 from tests.workflows import conftest as workflow_fixtures
 
-diamond_run = runs_workflow.diamond_run  # the module's run
+diamond, diamond_run = runs_workflow.diamond, runs_workflow.diamond_run  # the module's run
 write_workflow = workflow_fixtures.write_workflow
 
 EXPECTED = {"broken": "FAILED", "report": "UPSTREAM_FAILED"}  # every other task of the diamond completes
