@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shiftwork.models import DescribeJob, DescribeJobDefinition, ListJobsQuery, ListJobsResponse, Status
 from shiftwork.models.definition import SchedulePreview
@@ -126,7 +127,7 @@ def upcoming_fires(
         {
             "definition": definition.name,
             "definition_id": definition.job_definition_id,
-            "local_time": fire.strftime("%Y-%m-%d %H:%M %Z"),
+            "local_time": fire.astimezone(ZoneInfo(preview.timezone)).strftime("%Y-%m-%d %H:%M %Z"),
             "timezone": preview.timezone,
             "utc": fire.astimezone(UTC),
         }
