@@ -41,7 +41,8 @@ def old_jobs(stack: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[s
 def deployed_run(diamond) -> object:
     """A run of the diamond deployed as a definition, ended (it fails: broken breaks)."""
     service = Service()
-    definition = diamond.deploy(using=service, name=f"dash-ov-{uuid.uuid4().hex[:8]}")
+    own = f"dash-ov-{uuid.uuid4().hex[:8]}"  # an id of its own: the diamond's name is other modules' id too
+    definition = diamond.deploy(using=service, name=own, job_definition_id=own)
     run = service.definitions.run(definition.job_definition_id)
     yield definition, service.wait_job(run.job_id, timeout=120)
     with contextlib.suppress(Exception):
