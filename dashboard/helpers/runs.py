@@ -90,9 +90,11 @@ def _instances_of(tasks: list[DescribeTask]) -> dict[str, list[DescribeTask]]:
     return found
 
 
-def _counts(instances: list[DescribeTask]) -> str:
-    counts = Counter(task.status.value for task in instances)
-    return ", ".join(f"{count} {status}" for status, count in counts.items())
+def _instances_label(task: DescribeTask, instances: list[DescribeTask]) -> str:
+    """'13 instances: 12 COMPLETED, 1 FAILED' (or just how many, before any has a record)."""
+    counts = Counter(instance.status.value for instance in instances)
+    states = ", ".join(f"{count} {status}" for status, count in counts.items())
+    return f"{task.map_count} instances" + (f": {states}" if states else "")
 
 
 def dag_dot(tasks: list[DescribeTask]) -> str:
@@ -109,7 +111,7 @@ def dag_dot(tasks: list[DescribeTask]) -> str:
             continue
         own = instances.get(task.name, [])
         if task.map_count is None or not own or len(own) > MAX_INSTANCES_DRAWN:
-            label = task.task_id + ("" if task.map_count is None else f"\n{task.map_count} instances: {_counts(own)}")
+            label = task.task_id if task.map_count is None else f"{task.task_id}\n{_instances_label(task, own)}"
             lines.append("  " + _node(task.task_id, f"{label}\n{task.status.value}", task.status, _shape(task)))
             drawn[task.task_id] = [task.task_id]
             continue

@@ -3,7 +3,6 @@ reruns and a stop that change the run in moto."""
 
 from __future__ import annotations
 
-import pytest
 import streamlit as st
 from dashboard.helpers.runs import STATE_COLOURS
 
@@ -13,11 +12,13 @@ from shiftwork.models import Status
 from shiftwork.models.workflow import TaskStatus
 from tests.dashboard import runs_workflow
 from tests.dashboard.charts import chart_frames, dot_edges, dot_nodes, dot_text
+from tests.functional import conftest as functional_fixtures
 from tests.functional.conftest import wait_for
 from tests.workflows import conftest as workflow_fixtures
 
 diamond, diamond_run = runs_workflow.diamond, runs_workflow.diamond_run  # the module's run
 write_workflow = workflow_fixtures.write_workflow
+make_job = functional_fixtures.make_job
 
 EXPECTED = {"broken": "FAILED", "report": "UPSTREAM_FAILED"}  # every other task of the diamond completes
 
@@ -144,10 +145,16 @@ def test_stop_while_the_run_goes_on(open_page, write_workflow):
     assert open_page("pages/run.py", run=run.run_id).button(key=keys.RUN_STOP).disabled
 
 
-@pytest.mark.parametrize("run_id", ["no-such-run"])
-def test_an_unknown_run_is_named_in_an_error(open_page, run_id):
-    app = open_page("pages/run.py", run=run_id)
-    assert not app.exception and run_id in app.error[0].value
+def test_an_unknown_run_is_named_in_an_error(open_page):
+    app = open_page("pages/run.py", run="no-such-run")
+    assert not app.exception and "no-such-run" in app.error[0].value
+
+
+def test_a_notebook_job_is_not_shown_as_a_run(open_remote_page, make_job):
+    job = make_job(Status.COMPLETED)
+    app = open_remote_page("pages/run.py", run=job.job_id)
+    assert not app.exception, app.exception
+    assert "is a notebook job, not a workflow run" in app.error[0].value
 
 
 def test_without_a_run_it_points_to_the_list(open_page):
