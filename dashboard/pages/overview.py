@@ -103,13 +103,13 @@ def status_scale() -> alt.Scale:
 
 def per_day_chart(rows: list[dict]) -> alt.Chart:
     return (
-        alt.Chart(pd.DataFrame(rows), title="Jobs per day (UTC) by status")
+        alt.Chart(pd.DataFrame(rows).astype({"day": str}), title="Jobs per day (UTC) by status")
         .mark_bar()
         .encode(
-            x=alt.X("day:T", timeUnit="utcyearmonthdate", title="day"),
+            x=alt.X("day:O", title="day", axis=alt.Axis(labelAngle=-45)),  # one bar a day, whatever the window
             y=alt.Y("sum(jobs):Q", title="jobs"),
             color=alt.Color("status:N", scale=status_scale()),
-            tooltip=["day:T", "status", "jobs"],
+            tooltip=["day", "status", "jobs"],
         )
     )
 
@@ -128,7 +128,7 @@ def durations_chart(rows: list[dict]) -> alt.Chart:
 
 def failure_chart(rows: list[dict]) -> alt.Chart:
     return (
-        alt.Chart(pd.DataFrame(rows), title="Failure rate per definition (of completed and failed jobs)")
+        alt.Chart(pd.DataFrame(rows), title="Failure rate per definition (failed of ended)")
         .mark_bar(color=STATUS_COLOURS["FAILED"])
         .encode(
             y=alt.Y("definition:N", title=None),

@@ -87,8 +87,8 @@ def header(run: DescribeJob) -> None:
 
 
 def actions(run: DescribeJob) -> None:
-    left, middle, right, _ = st.columns([1, 1, 1, 4])
-    if left.button("Stop", key=keys.RUN_STOP, disabled=run.is_terminal, icon=":material/stop:"):
+    row = st.container(horizontal=True)
+    if row.button("Stop", key=keys.RUN_STOP, disabled=run.is_terminal, icon=":material/stop:"):
         try:
             backend().workflows.stop(run.job_id)
         except ShiftworkError as error:
@@ -97,11 +97,11 @@ def actions(run: DescribeJob) -> None:
         forget(run.job_id)
         st.rerun()
     finished = "" if run.is_terminal else " (once the run has ended)"
-    partial = middle.button(
+    partial = row.button(
         "Partial rerun", key=keys.RUN_RERUN_PARTIAL, disabled=not run.is_terminal, icon=":material/replay:",
         help="A new run reusing this run's completed tasks" + finished,
     )  # fmt: skip
-    full = right.button(
+    full = row.button(
         "Full rerun", key=keys.RUN_RERUN_FULL, disabled=not run.is_terminal, icon=":material/restart_alt:",
         help="A new run of every task" + finished,
     )  # fmt: skip
@@ -115,15 +115,19 @@ def actions(run: DescribeJob) -> None:
         st.switch_page("pages/run.py", query_params={keys.RUN_PARAM: new.job_id})
 
 
+def usd(amount: float | None) -> str:
+    """Dollars to the digits a task's cost needs (a short task costs hundredths of a cent)."""
+    return "-" if amount is None else f"${amount:.4f}" if amount >= 0.01 else f"${amount:.6f}"
+
+
 def summary(details: RunDetails) -> None:
     tasks = details.tasks
     counts = {state: sum(t.status == state for t in tasks) for state in (TaskStatus.COMPLETED, TaskStatus.FAILED)}
-    cols = st.columns(5)
-    cols[0].metric("Tasks", len(tasks))
-    cols[1].metric("Completed", counts[TaskStatus.COMPLETED])
-    cols[2].metric("Failed", counts[TaskStatus.FAILED])
-    cols[3].metric("Wall time", "-" if details.wall_seconds is None else f"{details.wall_seconds:.1f} s")
-    cols[4].metric("Estimated cost", f"${details.total_cost_usd:.5f}", help=f"{details.reused} tasks reused")
+    cols = st.columns(4)
+    cols[0].metric("Tasks completed", f"{counts[TaskStatus.COMPLETED]}/{len(tasks)}")
+    cols[1].metric("Failed", counts[TaskStatus.FAILED])
+    cols[2].metric("Wall time", "-" if details.wall_seconds is None else f"{details.wall_seconds:.1f} s")
+    cols[3].metric("Estimated cost", usd(details.total_cost_usd), help=f"{details.reused} tasks reused")
 
 
 def gantt(details: RunDetails) -> None:
@@ -159,11 +163,11 @@ def task_panel(run_id: str, details: RunDetails) -> None:
         "Task", list(by_id), key=keys.RUN_TASK, format_func=lambda t: f"{t} · {by_id[t].status.value}"
     )
     task = by_id[chosen]
-    cols = st.columns(4)
-    cols[0].metric("Requested", task.requested.describe())
-    cols[1].metric("Launched with", launched(task), help="rounded up to a size the executor offers")
-    cols[2].metric("Executor", task.executor.value)
-    cols[3].metric("Estimated cost", "-" if task.cost_usd is None else f"${task.cost_usd:.6f}")
+    st.markdown(
+        f"**Requested** {task.requested.describe()} · **Launched with** {launched(task)} · "
+        f"**Executor** {task.executor.value} · **Estimated cost** {usd(task.cost_usd)}",
+        help="Launched with: the size the executor gave it, the request rounded up to a size Fargate offers",
+    )
     if task.reused_from:
         st.info(f"Reused the result of run {task.reused_from}.")
     if task.status_message:
@@ -191,7 +195,7 @@ def result_view(run_id: str, task: TaskDetails) -> None:
         st.warning(str(error))
         return
     if info.format == "json":
-        st.json(info.value, expanded=2)
+        st.json(info.value, expanded=1)
     else:
         st.caption("A pickled Python object: load it with `pickle.load` (only from runs you trust).")
         st.link_button("Download result.pickle", info.download_url or "", icon=":material/download:")

@@ -68,11 +68,11 @@ def open_run(runs: list[DescribeJob]) -> None:
 
 def pager(next_token: str | None) -> None:
     tokens: list[str | None] = st.session_state.setdefault(keys.RUNS_TOKENS, [])
-    left, right, _ = st.columns([1, 1, 6])
-    if left.button("Previous page", key=keys.RUNS_PREVIOUS, disabled=not tokens):
+    row = st.container(horizontal=True)
+    if row.button("Previous page", key=keys.RUNS_PREVIOUS, disabled=not tokens):
         tokens.pop()
         st.rerun()
-    if right.button("Next page", key=keys.RUNS_NEXT, disabled=not next_token):
+    if row.button("Next page", key=keys.RUNS_NEXT, disabled=not next_token):
         tokens.append(next_token)
         st.rerun()
 
@@ -89,6 +89,8 @@ def show(runs: list[DescribeJob]) -> None:
         column_order=["link", "name", "status", "completed", "failed", "started", "duration_s", "rerun_of"],
         column_config={
             "link": st.column_config.LinkColumn("Run", display_text=r"run\?run=(.{8})", help="open the run"),
+            "name": st.column_config.TextColumn("Name"),
+            "status": st.column_config.TextColumn("Status"),
             "completed": st.column_config.TextColumn("Tasks completed"),
             "failed": st.column_config.NumberColumn("Tasks failed"),
             "started": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),

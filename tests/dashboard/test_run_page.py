@@ -69,11 +69,11 @@ def test_a_tasks_json_result_logs_resources_and_cost_are_shown(open_page, diamon
     assert [element.value for element in app.json] == ['{"total": 5}']  # 0 + 1 + 4
     app.selectbox(key=keys.RUN_TASK).select("numbers").run()
     assert "making 3 numbers" in app.code[-1].value  # its log
-    metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Requested"] == "0.3 vCPU, 700 MB"
-    assert metrics["Launched with"] == "0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB"  # rounded up to a Fargate size
+    (sizes,) = [text.value for text in app.markdown if text.value.startswith("**Requested**")]
+    assert "**Requested** 0.3 vCPU, 700 MB" in sizes
+    assert "**Launched with** 0.3 vCPU, 700 MB -> 0.5 vCPU, 1 GB" in sizes  # rounded up to a Fargate size
     cost = Service().workflows.details(diamond_run.job_id).tasks[0].cost_usd
-    assert cost and metrics["Estimated cost"] == f"${cost:.6f}"
+    assert cost and f"**Estimated cost** ${cost:.6f}" in sizes
 
 
 def test_a_pickled_result_is_offered_for_download(open_remote_page, diamond_run):
