@@ -61,7 +61,7 @@ def read_definitions() -> list[DescribeJobDefinition]:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def run_cost(run_id: str, _update_time: int) -> float:
+def run_cost(run_id: str, update_time: int) -> float:
     """A workflow run's estimated cost (its details' total): read again only when the run has changed."""
     return backend().workflows.details(run_id).total_cost_usd
 

@@ -43,7 +43,8 @@ def read_details(run_id: str) -> RunDetails:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def read_result(run_id: str, task_id: str, _end_time: int | None) -> TaskResultInfo:
+def read_result(run_id: str, task_id: str, end_time: int | None) -> TaskResultInfo:
+    """A task's result, read again when the task ended again (a retry, a rerun's own)."""
     return backend().workflows.result(run_id, task_id)
 
 
@@ -219,8 +220,9 @@ actions(run)
 
 
 @st.fragment(run_every=None if run.is_terminal else LIVE_REFRESH_SECONDS)
-def live_view() -> None:
+def live_view(run: DescribeJob) -> None:
     """Everything that changes while the run goes on; once it has ended the whole page renders once more."""
+    run_id = run.job_id
     details = read_details(run_id)
     if not run.is_terminal and read_run(run_id).is_terminal:
         st.rerun(scope="app")  # its buttons and header change with its end
@@ -235,4 +237,4 @@ def live_view() -> None:
     task_panel(run_id, details)
 
 
-live_view()
+live_view(run)
