@@ -54,6 +54,7 @@ def test_a_preview_starts_now_by_default(client):
     [
         ("0 9 * *", "UTC", 5, "cron"),
         ("0 9 * * *", "Mars/Olympus", 5, "timezone"),
+        ("0 9 * * *", "0" * 300, 5, "timezone"),  # longer than a file name: zoneinfo's OSError, once a 500
         ("0 9 * * *", "UTC", 0, "count"),
         ("0 9 * * *", "UTC", 1001, "count"),
     ],

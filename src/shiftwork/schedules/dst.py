@@ -18,7 +18,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA time zone `name`, or a clear error."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a name longer than a file name can be
         close = sorted(z for z in available_timezones() if name.lower().split("/")[-1] in z.lower())[:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise InvalidSpec("timezone", name, f"is not an IANA time zone name such as Europe/London{hint}") from error
