@@ -112,13 +112,13 @@ def dag_dot(tasks: list[DescribeTask]) -> str:
         own = instances.get(task.name, [])
         if task.map_count is None or not own or len(own) > MAX_INSTANCES_DRAWN:
             label = task.task_id if task.map_count is None else f"{task.task_id}\n{_instances_label(task, own)}"
-            lines.append("  " + _node(task.task_id, f"{label}\n{task.status.value}", task.status, _shape(task)))
+            lines.append("  " + _node(task.task_id, f"{label}\n{_state(task)}", task.status, _shape(task)))
             drawn[task.task_id] = [task.task_id]
             continue
         lines.append(f"  subgraph {_quote('cluster_' + task.task_id)} {{")
         lines.append(f"    label={_quote(f'{task.task_id} (map over {len(own)}): {task.status.value}')};")
         lines.append(f'    style="rounded,bold"; color="{STATE_COLOURS[task.status]}"; penwidth=2;')
-        lines += ["    " + _node(i.task_id, f"{i.task_id}\n{i.status.value}", i.status) for i in own]
+        lines += ["    " + _node(i.task_id, f"{i.task_id}\n{_state(i)}", i.status) for i in own]
         lines.append("  }")
         drawn[task.task_id] = [i.task_id for i in own]
     for task in tasks:
@@ -130,6 +130,10 @@ def dag_dot(tasks: list[DescribeTask]) -> str:
                     lines.append(f"  {_quote(source)} -> {_quote(target)};")
     lines.append("}")
     return "\n".join(lines)
+
+
+def _state(task: DescribeTask) -> str:
+    return task.status.value + (" (reused)" if task.reused_from else "")
 
 
 def _shape(task: DescribeTask) -> str:
@@ -153,11 +157,12 @@ def legend_html() -> str:
 def gantt_rows(tasks: list[DescribeTask], now_ms: int) -> list[dict[str, Any]]:
     """A bar per task and phase: provisioning (queued to started) and running (started to ended, or now).
 
-    A mapped task's own record spans its instances; the instances' bars are drawn, not the span.
+    A mapped task's own record spans its instances; the instances' bars are drawn, not the span. A task a rerun
+    reused ran in the original run (its times are the original's): it has no bar in this one.
     """
     rows = []
     for task in tasks:
-        if task.map_count is not None and task.map_count > 0:
+        if (task.map_count is not None and task.map_count > 0) or task.reused_from:
             continue
         queued = task.submit_time or task.provision_time
         if queued is not None and (task.start_time or task.end_time or now_ms) > queued:
@@ -175,7 +180,6 @@ def _bar(task: DescribeTask, phase: str, start: int, end: int) -> dict[str, Any]
         "start": moment(start),
         "end": moment(end),
         "seconds": round((end - start) / 1000, 3),
-        "reused": bool(task.reused_from),
     }
 
 

@@ -149,10 +149,12 @@ def gantt(details: RunDetails) -> None:
                 "state:N", scale=alt.Scale(domain=[s.value for s in states], range=[STATE_COLOURS[s] for s in states])
             ),
             opacity=alt.Opacity("phase:N", scale=alt.Scale(domain=[PROVISIONING, RUNNING], range=[0.35, 1.0])),
-            tooltip=["task", "phase", "state", "seconds", "reused"],
+            tooltip=["task", "phase", "state", "seconds"],
         )
     )
     st.altair_chart(chart, width="stretch")
+    if details.reused:
+        st.caption(f"{details.reused} tasks reused from the original run are not drawn: they ran there.")
 
 
 def task_panel(run_id: str, details: RunDetails) -> None:

@@ -62,6 +62,11 @@ def test_a_few_instances_are_a_cluster_each_coloured_by_its_own_state():
     assert dot_edges(dot) == {("load", "fit[0]"), ("load", "fit[1]"), ("fit[0]", "best"), ("fit[1]", "best")}
 
 
+def test_a_reused_task_says_so():
+    nodes = dot_nodes(dag_dot([task("load", reused_from="r0"), task("fit", upstream=["load"])]))
+    assert nodes["load"]["label"] == "load\\nCOMPLETED (reused)" and nodes["fit"]["label"] == "fit\\nCOMPLETED"
+
+
 def test_a_mapped_task_not_yet_expanded_is_a_plain_node():
     tasks = [task("load", TaskStatus.IN_PROGRESS), task("fit", TaskStatus.PENDING, upstream=["load"])]
     assert dot_edges(dag_dot(tasks)) == {("load", "fit")}
@@ -83,9 +88,7 @@ def test_the_gantt_has_provisioning_then_running_and_a_running_task_ends_now():
         ("live", "provisioning", 0.5, "IN_PROGRESS"),
         ("live", "running", 6.5, "IN_PROGRESS"),  # to now
         ("queued", "provisioning", 5.0, "QUEUED"),  # still waiting for its container
-        ("reused", "running", 0.4, "COMPLETED"),
-    ]
-    assert rows[-1]["reused"] is True
+    ]  # the reused task ran in the original run: its times are that run's
 
 
 def test_the_runs_list_row_counts_completed_and_failed_tasks():

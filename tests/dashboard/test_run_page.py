@@ -104,6 +104,9 @@ def test_a_partial_rerun_from_the_page_reuses_the_completed_tasks(open_remote_pa
     app = open_remote_page("pages/run.py", run=new_id)
     links = [link.proto.label for link in app.get("page_link")]
     assert f"partial rerun of {diamond_run.job_id}" in links
+    assert "(reused)" in dot_nodes(dot_text(app))["numbers"]["label"]
+    (bars,) = chart_frames(app)
+    assert set(bars.task) == {"broken"}  # the reused tasks ran in the original run: only broken ran in this one
 
 
 def test_a_full_rerun_from_the_page_runs_every_task_again(open_page, diamond_run):
