@@ -143,7 +143,7 @@ def gantt(details: RunDetails) -> None:
         .mark_bar(cornerRadius=2)
         .encode(
             y=alt.Y("task:N", sort=order, title=None),
-            x=alt.X("start:T", title="time (UTC)"),
+            x=alt.X("start:T", title="time (UTC)", scale=alt.Scale(type="utc"), axis=alt.Axis(format="%H:%M:%S")),
             x2="end:T",
             color=alt.Color(
                 "state:N", scale=alt.Scale(domain=[s.value for s in states], range=[STATE_COLOURS[s] for s in states])
@@ -234,7 +234,13 @@ def live_view(run: DescribeJob) -> None:
     gantt(details)
     st.dataframe(
         details_rows(details), hide_index=True, key="run_tasks_table",
-        column_config={"cost_usd": st.column_config.NumberColumn("cost (USD)", format="%.6f")},
+        column_config={
+            "task": "Task", "status": "Status", "attempt": "Attempt", "executor": "Executor",
+            "requested": "Requested", "launched": st.column_config.TextColumn("Launched with", help="Fargate rounding"),
+            "provisioning_s": st.column_config.NumberColumn("Provisioning (s)", format="%.1f"),
+            "running_s": st.column_config.NumberColumn("Running (s)", format="%.1f"),
+            "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="%.6f"), "reused_from": "Reused from",
+        },
     )  # fmt: skip
     task_panel(run_id, details)
 
