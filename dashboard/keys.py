@@ -33,3 +33,20 @@ JOB_STOP = "job_stop"
 JOB_DELETE = "job_delete"
 JOB_DELETE_CONFIRM = "job_delete_confirm"
 JOB_RERUN = "job_rerun"
+
+# workflow runs (pages/runs.py) and one run (pages/run.py)
+RUNS_STATUS = "runs_status"
+RUNS_DEFINITION = "runs_definition"
+RUNS_NAME = "runs_name"
+RUNS_OPEN = "runs_open"
+RUNS_OPEN_BUTTON = "runs_open_button"
+RUNS_NEXT = "runs_next"
+RUNS_PREVIOUS = "runs_previous"
+RUNS_TOKENS = "runs_tokens"  # session state: the next_tokens of the pages before this one
+RUN_TASK = "run_task"
+RUN_STOP = "run_stop"
+RUN_RERUN_PARTIAL = "run_rerun_partial"
+RUN_RERUN_FULL = "run_rerun_full"
+
+# overview (pages/overview.py)
+OVERVIEW_WINDOW = "overview_window"

@@ -14,6 +14,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from shiftwork.models.resources import CPU_UNITS, NOTEBOOK_RUNNER
 from shiftwork_infra.acknowledge import acknowledge
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -31,8 +32,8 @@ class Runner(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "Task",
-            cpu=1024,
-            memory_limit_mib=4096,
+            cpu=round(NOTEBOOK_RUNNER.cpu * CPU_UNITS),  # a notebook job's size; a workflow task overrides it
+            memory_limit_mib=NOTEBOOK_RUNNER.memory_mb,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.ARM64, operating_system_family=ecs.OperatingSystemFamily.LINUX
             ),

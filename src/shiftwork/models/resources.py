@@ -186,6 +186,13 @@ LAMBDA_GB_SECOND_PRICES: dict[str, float] = {"x86": 0.0000166667, "arm": 0.00001
 LAMBDA_REQUEST_PRICE = 0.20 / 1_000_000
 
 
+# What a notebook job runs with: the runner's task definition as the stack deploys it (infra's Runner takes its
+# cpu and memory from here), on ARM64 as that task definition's runtime platform is; a workflow task is sized by its
+# own resources instead.
+NOTEBOOK_RUNNER = Resources(cpu=1, memory_mb=4096)
+NOTEBOOK_RUNNER_ARCH = "arm"
+
+
 def _hourly(cpu: float, memory_mb: int, rates: tuple[float, float]) -> float:
     per_vcpu_hour, per_gb_hour = rates
     return cpu * per_vcpu_hour + memory_mb / 1024 * per_gb_hour
