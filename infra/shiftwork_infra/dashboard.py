@@ -52,6 +52,8 @@ HEALTH_COMMAND = [
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+$")
 HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]+$")
+# where CloudFormation has no Cognito user pools (its registry, as cfn-lint's schemas hold it): no sign-in, no dashboard
+NO_USER_POOLS = ("cn-north-1", "cn-northwest-1")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,12 @@ def dashboard_settings(scope: Construct) -> DashboardSettings | None:
         raise ValueError(
             f"context dashboard_certificate_arn={certificate_arn!r}: must be an ACM certificate's ARN, "
             "arn:aws:acm:REGION:ACCOUNT:certificate/ID (aws acm list-certificates shows them)"
+        )
+    if match["region"] in NO_USER_POOLS:
+        raise ValueError(
+            f"context dashboard_certificate_arn={certificate_arn!r}: the hosted dashboard signs users in with a "
+            f"Cognito user pool, which CloudFormation does not offer in {match['region']}; deploy without "
+            "-c dashboard=true there and run `shiftwork dashboard --endpoint API_URL` on your machine instead"
         )
     return DashboardSettings(domain, certificate_arn, match["region"], _subnet_ids(scope))
 
