@@ -521,3 +521,64 @@ def test_the_container_command_serves_the_installed_dashboard(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_in_an_existing_vpc_the_load_balancer_takes_the_given_public_subnets_and_a_newer_region_its_log_principal():
+    """The Dashboard construct alone in a small stack (no full synth): -c vpcId's runners' subnets for the service,
+    dashboard_subnet_ids for the ALB; a certificate in a region opened after August 2022 (ap-southeast-5), whose
+    access logs Elastic Load Balancing delivers as its log-delivery service principal."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2 as apigw
+    from aws_cdk import aws_ecs as ecs
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk.assertions import Match, Template
+    from shiftwork_infra.dashboard import Dashboard, dashboard_settings
+    from shiftwork_infra.network import Network
+
+    context = {
+        **DASHBOARD,
+        "dashboard_certificate_arn": CERTIFICATE.replace("eu-west-2", "ap-southeast-5"),
+        "vpcId": "vpc-0123",
+        "subnetIds": "subnet-a1,subnet-b2",
+        "dashboard_subnet_ids": "subnet-0a,subnet-0b",
+    }
+    stack = cdk.Stack(cdk.App(context=context), "Probe")
+    network = Network(stack, "Network")
+    Dashboard(
+        stack,
+        "Dashboard",
+        settings=dashboard_settings(stack),
+        vpc=network.vpc,
+        service_subnets=network.subnets,
+        cluster=ecs.Cluster(stack, "Cluster", vpc=network.vpc),
+        api=apigw.HttpApi(stack, "Api"),
+        logs_bucket=s3.Bucket(stack, "Logs", enforce_ssl=True),
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"Scheme": "internet-facing", "Subnets": ["subnet-0a", "subnet-0b"]},
+    )
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {"NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"Subnets": ["subnet-a1", "subnet-b2"]})}},
+    )
+    template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": Match.object_like(
+                {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Action": "s3:PutObject",
+                                    "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                                }
+                            )
+                        ]
+                    )
+                }
+            )
+        },
+    )
