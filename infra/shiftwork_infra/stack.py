@@ -9,7 +9,8 @@ from constructs import Construct
 
 from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.api import Api
-from shiftwork_infra.dashboard import Dashboard, dashboard_settings
+from shiftwork_infra.dashboard import Dashboard
+from shiftwork_infra.dashboard_settings import dashboard_settings
 from shiftwork_infra.dispatching import Dispatching
 from shiftwork_infra.events import Events
 from shiftwork_infra.functions import Functions

@@ -405,7 +405,7 @@ def test_the_dashboard_is_refused_exactly_where_cloudformation_lacks_one_of_its_
     exist are the ones its settings refuse (NO_USER_POOLS: Cognito user pools)."""
     from cfnlint.helpers import REGIONS
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
-    from shiftwork_infra.dashboard import NO_USER_POOLS
+    from shiftwork_infra.dashboard_settings import NO_USER_POOLS
 
     kinds = {r["Type"] for name, r in dashboard.resources.items() if name.startswith("Dashboard")}
     assert {"AWS::Cognito::UserPool", "AWS::ElasticLoadBalancingV2::Listener", "AWS::ECS::Service"} <= kinds
@@ -468,7 +468,7 @@ def test_dashboard_without_its_certificate_or_domain_is_refused_by_name(missing,
 )
 def test_a_malformed_dashboard_context_is_refused_by_name(context, message):
     import aws_cdk as cdk
-    from shiftwork_infra.dashboard import dashboard_settings
+    from shiftwork_infra.dashboard_settings import dashboard_settings
 
     with pytest.raises(ValueError, match=message):
         dashboard_settings(cdk.Stack(cdk.App(context=context), "Probe"))
@@ -476,7 +476,7 @@ def test_a_malformed_dashboard_context_is_refused_by_name(context, message):
 
 def test_dashboard_false_or_absent_is_off():
     import aws_cdk as cdk
-    from shiftwork_infra.dashboard import dashboard_settings
+    from shiftwork_infra.dashboard_settings import dashboard_settings
 
     for context in ({}, {"dashboard": "false"}, {"dashboard": False}):
         assert dashboard_settings(cdk.Stack(cdk.App(context=context), "Probe")) is None
@@ -532,7 +532,8 @@ def test_in_an_existing_vpc_the_load_balancer_takes_the_given_public_subnets_and
     from aws_cdk import aws_ecs as ecs
     from aws_cdk import aws_s3 as s3
     from aws_cdk.assertions import Match, Template
-    from shiftwork_infra.dashboard import Dashboard, dashboard_settings
+    from shiftwork_infra.dashboard import Dashboard
+    from shiftwork_infra.dashboard_settings import dashboard_settings
     from shiftwork_infra.network import Network
 
     context = {
