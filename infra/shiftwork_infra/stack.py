@@ -9,6 +9,8 @@ from constructs import Construct
 
 from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.api import Api
+from shiftwork_infra.dashboard import Dashboard
+from shiftwork_infra.dashboard_settings import dashboard_settings
 from shiftwork_infra.dispatching import Dispatching
 from shiftwork_infra.events import Events
 from shiftwork_infra.functions import Functions
@@ -25,6 +27,7 @@ from shiftwork_infra.storage import Storage
 class ShiftworkStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        dashboard = dashboard_settings(self)  # read first: a missing context key is refused before anything is made
         state = State(self, "State")
         storage = Storage(self, "Storage")
         network = Network(self, "Network")
@@ -87,6 +90,17 @@ class ShiftworkStack(cdk.Stack):
         )
         api = Api(self, "Api", function=functions.api)
         Monitoring(self, "Monitoring", dead_letters=scheduling.dead_letters, topic=notifications.topic)
+        if dashboard is not None:  # -c dashboard=true: the hosted dashboard, off by default
+            Dashboard(
+                self,
+                "Dashboard",
+                settings=dashboard,
+                vpc=network.vpc,
+                service_subnets=network.subnets,
+                cluster=runner.cluster,
+                api=api.http_api,
+                logs_bucket=storage.access_logs,
+            )
 
         # grants: each function only what its handler's code calls, on this stack's resources (grants.py)
         granted = Granted(
