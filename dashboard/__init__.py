@@ -1,1 +1,1 @@
-"""The Streamlit dashboard: app.py routes, pages/ render, helpers/ compute (pure functions, unit-tested)."""
+"""The Streamlit dashboard: app.py routes, views/ render (not pages/: Streamlit would take that folder for its own page list), helpers/ compute (pure functions, unit-tested)."""

@@ -15,19 +15,19 @@ st.set_page_config(page_title="Shiftwork", page_icon=":material/schedule:", layo
 
 PAGES = {
     "Monitor": [
-        st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview"),
-        st.Page(HERE / "pages/jobs.py", title="Jobs", icon=":material/list:", url_path="jobs", default=True),
-        st.Page(HERE / "pages/runs.py", title="Workflow runs", icon=":material/account_tree:", url_path="runs"),
-        st.Page(HERE / "pages/definitions.py", title="Definitions", icon=":material/event_repeat:", url_path="definitions"),
+        st.Page(HERE / "views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview"),
+        st.Page(HERE / "views/jobs.py", title="Jobs", icon=":material/list:", url_path="jobs", default=True),
+        st.Page(HERE / "views/runs.py", title="Workflow runs", icon=":material/account_tree:", url_path="runs"),
+        st.Page(HERE / "views/definitions.py", title="Definitions", icon=":material/event_repeat:", url_path="definitions"),
     ],
     "Act": [
-        st.Page(HERE / "pages/create.py", title="Create", icon=":material/add_circle:", url_path="create"),
+        st.Page(HERE / "views/create.py", title="Create", icon=":material/add_circle:", url_path="create"),
     ],
     # detail pages: reached from a list (a link or a selection), not from the menu
     "Details": [
-        st.Page(HERE / "pages/job.py", title="Job", icon=":material/description:", url_path="job"),
-        st.Page(HERE / "pages/run.py", title="Run", icon=":material/account_tree:", url_path="run"),
-        st.Page(HERE / "pages/definition.py", title="Definition", icon=":material/event:", url_path="definition"),
+        st.Page(HERE / "views/job.py", title="Job", icon=":material/description:", url_path="job"),
+        st.Page(HERE / "views/run.py", title="Run", icon=":material/account_tree:", url_path="run"),
+        st.Page(HERE / "views/definition.py", title="Definition", icon=":material/event:", url_path="definition"),
     ],
 }
 

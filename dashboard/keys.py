@@ -7,7 +7,7 @@ JOB_PARAM = "job"
 DEFINITION_PARAM = "definition"
 RUN_PARAM = "run"
 
-# Jobs page (pages/jobs.py): the widgets tests and the browser test address
+# Jobs page (views/jobs.py): the widgets tests and the browser test address
 JOBS_NAME = "jobs_name"  # "Name starts with"
 JOBS_OPEN = "jobs_open"  # "Open a job": the shown jobs, "<name> · <id[:8]>"
 JOBS_OPEN_BUTTON = "jobs_open_button"
@@ -28,13 +28,13 @@ JOBS_DELETE = "jobs_delete"
 JOBS_DELETE_CONFIRM = "jobs_delete_confirm"
 JOBS_DOWNLOAD = "jobs_download"
 
-# Job page (pages/job.py)
+# Job page (views/job.py)
 JOB_STOP = "job_stop"
 JOB_DELETE = "job_delete"
 JOB_DELETE_CONFIRM = "job_delete_confirm"
 JOB_RERUN = "job_rerun"
 
-# workflow runs (pages/runs.py) and one run (pages/run.py)
+# workflow runs (views/runs.py) and one run (views/run.py)
 RUNS_STATUS = "runs_status"
 RUNS_DEFINITION = "runs_definition"
 RUNS_NAME = "runs_name"
@@ -48,5 +48,5 @@ RUN_STOP = "run_stop"
 RUN_RERUN_PARTIAL = "run_rerun_partial"
 RUN_RERUN_FULL = "run_rerun_full"
 
-# overview (pages/overview.py)
+# overview (views/overview.py)
 OVERVIEW_WINDOW = "overview_window"

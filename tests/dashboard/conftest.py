@@ -26,7 +26,7 @@ def api(stack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
 
 def _opener(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
     def open_page(page: str, **query: str) -> AppTest:
-        """The app run once on `page` ("pages/jobs.py"), with these query parameters (a detail page's id)."""
+        """The app run once on `page` ("views/jobs.py"), with these query parameters (a detail page's id)."""
         app = AppTest.from_file(str(APP), default_timeout=RENDER_TIMEOUT)
         app.switch_page(page)
         for name, value in query.items():

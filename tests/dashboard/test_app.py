@@ -9,5 +9,5 @@ PAGES = ["overview", "jobs", "runs", "definitions", "create", "job", "run", "def
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_without_an_exception(open_page, page):
-    app = open_page(f"pages/{page}.py")
+    app = open_page(f"views/{page}.py")
     assert not app.exception, app.exception

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from dashboard.helpers.definitions import fires_text
-from dashboard.pages import create as page
+from dashboard.views import create as page
 from streamlit.testing.v1 import AppTest
 
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
@@ -17,7 +17,7 @@ from tests.dashboard.conftest import APP, RENDER_TIMEOUT
 from tests.dashboard.elements import under
 from tests.helpers import cell_outputs, write_notebook
 
-PAGE = "pages/create.py"
+PAGE = "views/create.py"
 CELL = 'runs = 2\nrate = 0.5\nlabel = "plain"\nloud = False\nregions = ["eu"]'
 BODY = "print(f'{label}:{runs}:{rate}:{loud}:{regions}')"
 

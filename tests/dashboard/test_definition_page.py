@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 from dashboard.helpers.definitions import fire_text
-from dashboard.pages import definition as page
+from dashboard.views import definition as page
 
 from shiftwork.models import CreateJobDefinition, Status, UpdateJobDefinition
 from tests.helpers import write_notebook
 
-PAGE = "pages/definition.py"
+PAGE = "views/definition.py"
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,14 @@ import uuid
 
 import pytest
 from dashboard.helpers.definitions import fire_text, fires_text
-from dashboard.pages import definitions as page
+from dashboard.views import definitions as page
 
 from shiftwork.errors import NotFound
 from shiftwork.models import CreateJobDefinition, ListJobsQuery
 from tests.dashboard.elements import under
 from tests.helpers import write_notebook
 
-PAGE = "pages/definitions.py"
+PAGE = "views/definitions.py"
 
 
 @pytest.fixture

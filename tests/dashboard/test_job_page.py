@@ -50,7 +50,7 @@ def codes(app):
 def test_a_completed_job_shows_every_field_its_parameters_files_and_notebook(open_page, ran):
     from shiftwork.models import DescribeJob
 
-    app = open_page("pages/job.py", job=ran["html"])
+    app = open_page("views/job.py", job=ran["html"])
     assert not app.exception, app.exception
     assert app.title[0].value == "greeting"
     assert app.metric[0].value == "COMPLETED"
@@ -67,14 +67,14 @@ def test_a_completed_job_shows_every_field_its_parameters_files_and_notebook(ope
 
 
 def test_a_notebook_without_html_output_is_rendered_with_nbconvert(open_page, ran):
-    app = open_page("pages/job.py", job=ran["ipynb"])
+    app = open_page("views/job.py", job=ran["ipynb"])
     assert not app.exception, app.exception
     (html,) = iframe_html(app)
     assert "converted by nbconvert 2" in html and "jp-Notebook" in html  # JupyterLab's classes: HTMLExporter's
 
 
 def test_a_failed_job_shows_its_error_and_traceback(open_page, ran):
-    app = open_page("pages/job.py", job=ran["failed"])
+    app = open_page("views/job.py", job=ran["failed"])
     assert not app.exception, app.exception
     assert app.error and "ValueError" in app.error[0].value
     traceback = app.code[0].value
@@ -92,7 +92,7 @@ def test_logs_follow_a_running_job(open_page, ran):
     deadline = time.monotonic() + 60
     while not printed_first() and time.monotonic() < deadline:
         time.sleep(0.3)
-    app = open_page("pages/job.py", job=slow)
+    app = open_page("views/job.py", job=slow)
     assert not app.exception, app.exception
     if service.get_job(slow).is_terminal:
         pytest.fail("the slow job ended before the page saw it run: raise SLOW_SECONDS")
@@ -109,7 +109,7 @@ def test_stop_from_the_page_reaches_moto(open_page, tmp_path):
     from shiftwork.store import jobs
 
     job = make_job(tmp_path, Status.IN_PROGRESS, name="running")
-    app = open_page("pages/job.py", job=job.job_id)
+    app = open_page("views/job.py", job=job.job_id)
     app.button(key=keys.JOB_STOP).click().run()
     assert jobs.get(job.job_id).status == Status.STOPPING
     assert "Stop asked." in app.success[0].value
@@ -119,7 +119,7 @@ def test_delete_asks_first_then_removes_the_job(open_page, tmp_path):
     from shiftwork.store import jobs
 
     job = make_job(tmp_path, Status.COMPLETED, name="to-delete")
-    app = open_page("pages/job.py", job=job.job_id)
+    app = open_page("views/job.py", job=job.job_id)
     app.button(key=keys.JOB_DELETE).click().run()
     assert jobs.get(job.job_id)
     app.button(key=keys.JOB_DELETE_CONFIRM).click().run()
@@ -129,7 +129,7 @@ def test_delete_asks_first_then_removes_the_job(open_page, tmp_path):
 
 
 def test_rerun_makes_a_new_job_with_the_same_input_and_opens_it(open_page, ran):
-    app = open_page("pages/job.py", job=ran["ipynb"])
+    app = open_page("views/job.py", job=ran["ipynb"])
     app.button(key=keys.JOB_RERUN).click().run()
     assert not app.exception, app.exception
     new_id = app.query_params[keys.JOB_PARAM]
@@ -141,22 +141,22 @@ def test_rerun_makes_a_new_job_with_the_same_input_and_opens_it(open_page, ran):
 
 def test_a_workflow_runs_job_links_to_its_run_page(open_page, tmp_path):
     job = make_job(tmp_path, Status.COMPLETED, name="flow", kind="workflow")
-    app = open_page("pages/job.py", job=job.job_id)
+    app = open_page("views/job.py", job=job.job_id)
     (link,) = [link for link in app.get("page_link") if "run" in link.proto.label]
     assert link.proto.query_string == f"run={job.job_id}"
     assert app.button(key=keys.JOB_RERUN).disabled
 
 
 def test_over_the_client_the_page_shows_the_notebook_logs_and_traceback(open_remote_page, ran):
-    app = open_remote_page("pages/job.py", job=ran["html"])
+    app = open_remote_page("views/job.py", job=ran["html"])
     assert not app.exception, app.exception
     assert any("hello from the dashboard 21" in html for html in iframe_html(app))
     assert "hello from the dashboard 21" in codes(app)
-    failed = open_remote_page("pages/job.py", job=ran["failed"])
+    failed = open_remote_page("views/job.py", job=ran["failed"])
     assert "the dashboard test notebook fails here" in failed.code[0].value
 
 
 def test_an_unknown_job_says_so(open_page):
-    app = open_page("pages/job.py", job="00000000-0000-4000-8000-000000000000")
+    app = open_page("views/job.py", job="00000000-0000-4000-8000-000000000000")
     assert not app.exception, app.exception
     assert "00000000-0000-4000-8000-000000000000" in app.warning[0].value

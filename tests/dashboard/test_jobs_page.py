@@ -26,7 +26,7 @@ def tagged(open_page, tag, **widgets):
     import streamlit as st
 
     st.cache_data.clear()  # the page's reads (cached for 2 s) are this test's, not the previous one's
-    app = open_page("pages/jobs.py")
+    app = open_page("views/jobs.py")
     app.text_input(key=keys.JOBS_TAG).set_value(tag)
     for key, value in widgets.items():
         widget = app.selectbox(key=key) if key in {keys.JOBS_STATUS, keys.JOBS_PAGE_SIZE} else app.text_input(key=key)

@@ -56,7 +56,7 @@ def frame_with(app, column):
 
 def test_the_30_days_charts_count_the_jobs_made_by_status(open_page, old_jobs):
     definition, day = old_jobs
-    app = open_page("pages/overview.py")
+    app = open_page("views/overview.py")
     app.selectbox(key=keys.OVERVIEW_WINDOW).select("30 days").run()
     assert not app.exception, app.exception
     per_day = frame_with(app, "day")
@@ -80,7 +80,7 @@ def test_a_workflow_runs_cost_is_its_run_details_total(open_remote_page, deploye
     definition, run = deployed_run
     assert run.status == Status.FAILED
     st.cache_data.clear()  # the reads' ttl passed: the run is read as it ended
-    app = open_remote_page("pages/overview.py")
+    app = open_remote_page("views/overview.py")
     assert not app.exception, app.exception
     costs = frame_with(app, "cost_usd").set_index(["definition", "kind"])
     total = Service().workflows.details(run.job_id).total_cost_usd
@@ -100,7 +100,7 @@ def test_upcoming_fires_agree_with_the_schedules_preview(open_remote_page, tmp_p
         st.cache_data.clear()  # the reads' ttl passed: the new definition is read
         now = datetime.now(UTC)
         fires = service.preview_schedule(schedule, zone, count=10).fires
-        app = open_remote_page("pages/overview.py")
+        app = open_remote_page("views/overview.py")
         assert not app.exception, app.exception
         table = app.dataframe[-1].value
         mine = table[table.definition == name]
@@ -116,7 +116,7 @@ def test_upcoming_fires_agree_with_the_schedules_preview(open_remote_page, tmp_p
 def test_it_says_when_it_stopped_at_its_cap(open_page, old_jobs, monkeypatch):
     monkeypatch.setattr("dashboard.helpers.overview.MAX_JOBS", 2)  # the page reads the cap at each render
     st.cache_data.clear()
-    app = open_page("pages/overview.py")
+    app = open_page("views/overview.py")
     app.selectbox(key=keys.OVERVIEW_WINDOW).select("30 days").run()
     assert "Stopped reading at 2 jobs" in app.warning[0].value
     assert frame_with(app, "day").jobs.sum() == 2

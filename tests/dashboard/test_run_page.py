@@ -24,7 +24,7 @@ EXPECTED = {"broken": "FAILED", "report": "UPSTREAM_FAILED"}  # every other task
 
 
 def test_the_title_is_the_runs_name_and_the_dag_colours_every_task_by_its_state(open_page, diamond_run):
-    app = open_page("pages/run.py", run=diamond_run.job_id)
+    app = open_page("views/run.py", run=diamond_run.job_id)
     assert not app.exception, app.exception
     assert app.title[0].value == "dash-diamond"
     tasks = Service().workflows.tasks(diamond_run.job_id)
@@ -45,7 +45,7 @@ def test_the_title_is_the_runs_name_and_the_dag_colours_every_task_by_its_state(
 
 
 def test_the_gantt_draws_provisioning_apart_from_running(open_page, diamond_run):
-    app = open_page("pages/run.py", run=diamond_run.job_id)
+    app = open_page("views/run.py", run=diamond_run.job_id)
     (bars,) = chart_frames(app)
     tasks = {t.task_id: t for t in Service().workflows.tasks(diamond_run.job_id)}
     started = {task_id for task_id, t in tasks.items() if t.start_time is not None and t.map_count is None}
@@ -64,7 +64,7 @@ def test_the_gantt_draws_provisioning_apart_from_running(open_page, diamond_run)
 
 
 def test_a_tasks_json_result_logs_resources_and_cost_are_shown(open_page, diamond_run):
-    app = open_page("pages/run.py", run=diamond_run.job_id)
+    app = open_page("views/run.py", run=diamond_run.job_id)
     app.selectbox(key=keys.RUN_TASK).select("total").run()
     assert [element.value for element in app.json] == ['{"total": 5}']  # 0 + 1 + 4
     app.selectbox(key=keys.RUN_TASK).select("numbers").run()
@@ -77,7 +77,7 @@ def test_a_tasks_json_result_logs_resources_and_cost_are_shown(open_page, diamon
 
 
 def test_a_pickled_result_is_offered_for_download(open_remote_page, diamond_run):
-    app = open_remote_page("pages/run.py", run=diamond_run.job_id)
+    app = open_remote_page("views/run.py", run=diamond_run.job_id)
     app.selectbox(key=keys.RUN_TASK).select("pair").run()
     assert not app.json  # a tuple is pickled: not shown as JSON
     (link,) = app.get("link_button")
@@ -91,7 +91,7 @@ def _ended(run_id: str) -> Status:
 
 
 def test_a_partial_rerun_from_the_page_reuses_the_completed_tasks(open_remote_page, diamond_run):
-    app = open_remote_page("pages/run.py", run=diamond_run.job_id)
+    app = open_remote_page("views/run.py", run=diamond_run.job_id)
     app.button(key=keys.RUN_RERUN_PARTIAL).click().run()
     new_id = app.query_params[keys.RUN_PARAM]
     assert new_id != diamond_run.job_id and app.title[0].value == "dash-diamond"  # the page opened the new run
@@ -102,7 +102,7 @@ def test_a_partial_rerun_from_the_page_reuses_the_completed_tasks(open_remote_pa
     assert reused["numbers"] == reused["total"] == reused["pair"] == diamond_run.job_id
     assert reused["broken"] is None and reused["report"] is None  # what did not complete runs again
     st.cache_data.clear()  # the reads' ttl passed: the page first saw the rerun before its tasks existed
-    app = open_remote_page("pages/run.py", run=new_id)
+    app = open_remote_page("views/run.py", run=new_id)
     links = [link.proto.label for link in app.get("page_link")]
     assert f"partial rerun of {diamond_run.job_id}" in links
     assert "(reused)" in dot_nodes(dot_text(app))["numbers"]["label"]
@@ -111,7 +111,7 @@ def test_a_partial_rerun_from_the_page_reuses_the_completed_tasks(open_remote_pa
 
 
 def test_a_full_rerun_from_the_page_runs_every_task_again(open_page, diamond_run):
-    app = open_page("pages/run.py", run=diamond_run.job_id)
+    app = open_page("views/run.py", run=diamond_run.job_id)
     app.button(key=keys.RUN_RERUN_FULL).click().run()
     new_id = app.query_params[keys.RUN_PARAM]
     rerun = Service().workflows.get_run(new_id)
@@ -138,7 +138,7 @@ def test_stop_while_the_run_goes_on(open_page, write_workflow):
     service = Service()
     run = write_workflow("dash_sleeper", SLEEPER, "sleeper").run(using=service)
     wait_for(lambda: [t.status for t in service.workflows.tasks(run.run_id)] == [TaskStatus.IN_PROGRESS], timeout=60)
-    app = open_page("pages/run.py", run=run.run_id)
+    app = open_page("views/run.py", run=run.run_id)
     assert app.button(key=keys.RUN_RERUN_PARTIAL).disabled  # a rerun waits for the run's end
     app.button(key=keys.RUN_STOP).click().run()
     assert not app.exception, app.exception
@@ -146,21 +146,21 @@ def test_stop_while_the_run_goes_on(open_page, write_workflow):
     assert _ended(run.run_id) == Status.STOPPED
     assert service.workflows.task(run.run_id, "nap").status == TaskStatus.STOPPED
     st.cache_data.clear()  # the reads' ttl, passed
-    assert open_page("pages/run.py", run=run.run_id).button(key=keys.RUN_STOP).disabled
+    assert open_page("views/run.py", run=run.run_id).button(key=keys.RUN_STOP).disabled
 
 
 def test_an_unknown_run_is_named_in_an_error(open_page):
-    app = open_page("pages/run.py", run="no-such-run")
+    app = open_page("views/run.py", run="no-such-run")
     assert not app.exception and "no-such-run" in app.error[0].value
 
 
 def test_a_notebook_job_is_not_shown_as_a_run(open_remote_page, make_job):
     job = make_job(Status.COMPLETED)
-    app = open_remote_page("pages/run.py", run=job.job_id)
+    app = open_remote_page("views/run.py", run=job.job_id)
     assert not app.exception, app.exception
     assert "is a notebook job, not a workflow run" in app.error[0].value
 
 
 def test_without_a_run_it_points_to_the_list(open_page):
-    app = open_page("pages/run.py")
+    app = open_page("views/run.py")
     assert not app.exception and "Open a run" in app.info[0].value

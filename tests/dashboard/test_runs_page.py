@@ -22,7 +22,7 @@ def rows(app):
 
 
 def test_a_run_is_listed_with_its_status_tasks_started_and_duration(open_remote_page, diamond_run):
-    app = open_remote_page("pages/runs.py")
+    app = open_remote_page("views/runs.py")
     app.text_input(key=keys.RUNS_NAME).input("dash-diamond").run()
     assert not app.exception, app.exception
     (row,) = [row for row in rows(app) if row["link"].endswith(diamond_run.job_id)]
@@ -33,7 +33,7 @@ def test_a_run_is_listed_with_its_status_tasks_started_and_duration(open_remote_
 
 
 def test_the_status_and_name_filters(open_page, diamond_run):
-    app = open_page("pages/runs.py")
+    app = open_page("views/runs.py")
     app.text_input(key=keys.RUNS_NAME).input("dash-diamond").run()
     app.selectbox(key=keys.RUNS_STATUS).select("FAILED").run()
     assert diamond_run.job_id in {row["run"] for row in rows(app)}
@@ -53,7 +53,7 @@ def test_the_definition_filter_keeps_that_definitions_runs(open_page, diamond, m
             Status.COMPLETED, kind="workflow", name="dash-of-def", job_definition_id=definition.job_definition_id
         )
         st.cache_data.clear()  # the reads' ttl passed: the new definition is offered
-        app = open_page("pages/runs.py")
+        app = open_page("views/runs.py")
         app.selectbox(key=keys.RUNS_DEFINITION).select(definition.job_definition_id).run()
         assert [row["run"] for row in rows(app)] == [made.job_id]
     finally:
@@ -64,7 +64,7 @@ def test_the_definition_filter_keeps_that_definitions_runs(open_page, diamond, m
 def test_pages_follow_next_token(open_remote_page, make_job):
     prefix = f"paged-{uuid.uuid4().hex[:8]}"
     made = [make_job(Status.COMPLETED, kind="workflow", name=f"{prefix}-{i}").job_id for i in range(21)]
-    app = open_remote_page("pages/runs.py")
+    app = open_remote_page("views/runs.py")
     app.text_input(key=keys.RUNS_NAME).input(prefix).run()
     first = [row["run"] for row in rows(app)]
     assert len(first) == 20 and app.button(key=keys.RUNS_PREVIOUS).disabled
@@ -77,7 +77,7 @@ def test_pages_follow_next_token(open_remote_page, make_job):
 
 
 def test_opening_a_run_shows_its_page(open_page, diamond_run):
-    app = open_page("pages/runs.py")
+    app = open_page("views/runs.py")
     app.text_input(key=keys.RUNS_NAME).input("dash-diamond").run()
     app.selectbox(key=keys.RUNS_OPEN).select(diamond_run.job_id).run()
     app.button(key=keys.RUNS_OPEN_BUTTON).click().run()

@@ -189,7 +189,7 @@ def run_now(notebook: Path, fields: list[ParameterField], slots: dict[str, Any])
     except (ShiftworkError, ValueError) as error:  # pydantic's ValidationError is a ValueError
         failed(error, slots)
         return
-    done(f"Started job {job.name} ({job.job_id}).", ("pages/job.py", keys.JOB_PARAM, job.job_id))
+    done(f"Started job {job.name} ({job.job_id}).", ("views/job.py", keys.JOB_PARAM, job.job_id))
 
 
 def schedule_preview(slot: Any) -> None:
@@ -227,7 +227,7 @@ def schedule_form(notebook: Path, fields: list[ParameterField], slots: dict[str,
     except (ShiftworkError, ValueError) as error:
         failed(error, slots)
         return
-    link = ("pages/definition.py", keys.DEFINITION_PARAM, made.job_definition_id)
+    link = ("views/definition.py", keys.DEFINITION_PARAM, made.job_definition_id)
     done(f"Scheduled {made.name} ({made.job_definition_id}).", link)
 
 

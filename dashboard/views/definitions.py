@@ -150,7 +150,7 @@ def flash() -> None:
         st.success(message)
     if job_id:
         st.page_link(
-            "pages/job.py", label="Open the job", icon=":material/open_in_new:", query_params={keys.JOB_PARAM: job_id}
+            "views/job.py", label="Open the job", icon=":material/open_in_new:", query_params={keys.JOB_PARAM: job_id}
         )
 
 
@@ -292,7 +292,7 @@ def actions(page: ListJobDefinitionsResponse) -> None:
     definition = by_id[chosen]
     reset_edits(definition)
     st.page_link(
-        "pages/definition.py",
+        "views/definition.py",
         label="Its jobs and versions",
         icon=":material/history:",
         query_params={keys.DEFINITION_PARAM: chosen},

@@ -129,14 +129,14 @@ def render() -> None:
     if not definition_id:
         st.title("Definition")
         st.info("Pick a definition on the Definitions page.")
-        st.page_link("pages/definitions.py", label="Definitions", icon=":material/event_repeat:")
+        st.page_link("views/definitions.py", label="Definitions", icon=":material/event_repeat:")
         return
     try:
         definition = read_definition(definition_id)
     except (NotFound, InvalidSpec):
         st.title("Definition")
         st.error(f"Definition {definition_id!r} not found: it may have been deleted.")
-        st.page_link("pages/definitions.py", label="Definitions", icon=":material/event_repeat:")
+        st.page_link("views/definitions.py", label="Definitions", icon=":material/event_repeat:")
         return
     st.title(definition.name)
     summary(definition)

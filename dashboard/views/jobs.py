@@ -193,12 +193,12 @@ def openers(jobs: list[DescribeJob], chosen: list[DescribeJob]) -> None:
     """Links to the selected jobs' pages, and "Open a job" for any job shown."""
     for job in chosen:
         label, link = helpers.open_label(job), {keys.JOB_PARAM: job.job_id}
-        st.page_link("pages/job.py", label=label, icon=":material/description:", query_params=link)
+        st.page_link("views/job.py", label=label, icon=":material/description:", query_params=link)
     labels = {job.job_id: helpers.open_label(job) for job in jobs}
     choice, button = st.columns([3, 1], vertical_alignment="bottom")
     picked = choice.selectbox("Open a job", list(labels), format_func=lambda job_id: labels[job_id], key=keys.JOBS_OPEN)
     if button.button("Open", key=keys.JOBS_OPEN_BUTTON, disabled=picked is None) and picked is not None:
-        st.switch_page("pages/job.py", query_params={keys.JOB_PARAM: picked})
+        st.switch_page("views/job.py", query_params={keys.JOB_PARAM: picked})
 
 
 def notice() -> None:

@@ -77,12 +77,12 @@ def header(run: DescribeJob) -> None:
     if run.original_run_id:
         kind = "partial" if run.partial_rerun else "full"
         st.page_link(
-            "pages/run.py", label=f"{kind} rerun of {run.original_run_id}", icon=":material/replay:",
+            "views/run.py", label=f"{kind} rerun of {run.original_run_id}", icon=":material/replay:",
             query_params={keys.RUN_PARAM: run.original_run_id},
         )  # fmt: skip
     if run.job_definition_id:
         st.page_link(
-            "pages/definition.py", label=f"definition {run.job_definition_id} v{run.job_definition_version}",
+            "views/definition.py", label=f"definition {run.job_definition_id} v{run.job_definition_version}",
             icon=":material/event:", query_params={keys.DEFINITION_PARAM: run.job_definition_id},
         )  # fmt: skip
 
@@ -113,7 +113,7 @@ def actions(run: DescribeJob) -> None:
             st.error(str(error))
             return
         forget(run.job_id)
-        st.switch_page("pages/run.py", query_params={keys.RUN_PARAM: new.job_id})
+        st.switch_page("views/run.py", query_params={keys.RUN_PARAM: new.job_id})
 
 
 def usd(amount: float | None) -> str:
@@ -208,7 +208,7 @@ run_id = st.query_params.get(keys.RUN_PARAM)
 if not run_id:
     st.title("Run")
     st.info("Open a run from the list of workflow runs.")
-    st.page_link("pages/runs.py", label="Workflow runs", icon=":material/account_tree:")
+    st.page_link("views/runs.py", label="Workflow runs", icon=":material/account_tree:")
     st.stop()
 try:
     run = read_run(run_id)

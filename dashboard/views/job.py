@@ -61,7 +61,7 @@ def header(job: DescribeJob) -> None:
     kernel.metric("Kernel", job.kernel_name or "the notebook's")
     if job.kind == "workflow":
         st.page_link(
-            "pages/run.py",
+            "views/run.py",
             label="Open this workflow run (DAG, Gantt, tasks)",
             icon=":material/account_tree:",
             query_params={keys.RUN_PARAM: job.job_id},
@@ -82,7 +82,7 @@ def act(job: DescribeJob) -> None:
             st.error(str(error))
         else:
             forget(job.job_id)
-            st.switch_page("pages/job.py", query_params={keys.JOB_PARAM: new.job_id})
+            st.switch_page("views/job.py", query_params={keys.JOB_PARAM: new.job_id})
     if st.session_state.get(PENDING_DELETE) == job.job_id:
         st.warning("Delete this job with its files? This cannot be undone.")
         if st.button("Confirm delete", key=keys.JOB_DELETE_CONFIRM, type="primary"):
@@ -93,7 +93,7 @@ def act(job: DescribeJob) -> None:
                 st.error(str(error))
             else:
                 forget(job.job_id)
-                st.switch_page("pages/jobs.py")
+                st.switch_page("views/jobs.py")
 
 
 def run_action(job: DescribeJob, message: str, action: Any) -> None:
@@ -184,14 +184,14 @@ def page() -> None:
     if not job_id:
         st.title("Job")
         st.info("Open a job from the Jobs page.")
-        st.page_link("pages/jobs.py", label="Jobs", icon=":material/list:")
+        st.page_link("views/jobs.py", label="Jobs", icon=":material/list:")
         return
     try:
         job = get_job(job_id)
     except NotFound as error:
         st.title("Job")
         st.warning(str(error))
-        st.page_link("pages/jobs.py", label="Jobs", icon=":material/list:")
+        st.page_link("views/jobs.py", label="Jobs", icon=":material/list:")
         return
     header(job)
     notice()

@@ -63,7 +63,7 @@ def open_run(runs: list[DescribeJob]) -> None:
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     chosen = left.selectbox("Open a run", list(labels), key=keys.RUNS_OPEN, format_func=labels.__getitem__)
     if right.button("Open", key=keys.RUNS_OPEN_BUTTON, type="primary"):
-        st.switch_page("pages/run.py", query_params={keys.RUN_PARAM: chosen})
+        st.switch_page("views/run.py", query_params={keys.RUN_PARAM: chosen})
 
 
 def pager(next_token: str | None) -> None:
