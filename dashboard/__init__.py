@@ -1,1 +1,4 @@
-"""The Streamlit dashboard: app.py routes, views/ render (not pages/: Streamlit would take that folder for its own page list), helpers/ compute (pure functions, unit-tested)."""
+"""The Streamlit dashboard: app.py routes, views/ render, helpers/ compute (pure functions, unit-tested).
+
+The pages are in views/, not pages/: Streamlit would take a pages/ folder beside app.py for its own page list.
+"""

@@ -18,7 +18,9 @@ PAGES = {
         st.Page(HERE / "views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview"),
         st.Page(HERE / "views/jobs.py", title="Jobs", icon=":material/list:", url_path="jobs", default=True),
         st.Page(HERE / "views/runs.py", title="Workflow runs", icon=":material/account_tree:", url_path="runs"),
-        st.Page(HERE / "views/definitions.py", title="Definitions", icon=":material/event_repeat:", url_path="definitions"),
+        st.Page(
+            HERE / "views/definitions.py", title="Definitions", icon=":material/event_repeat:", url_path="definitions"
+        ),
     ],
     "Act": [
         st.Page(HERE / "views/create.py", title="Create", icon=":material/add_circle:", url_path="create"),

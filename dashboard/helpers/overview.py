@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from shiftwork.models import DescribeJob, DescribeJobDefinition, ListJobsQuery, ListJobsResponse, Status
 from shiftwork.models.definition import SchedulePreview
-from shiftwork.models.resources import NOTEBOOK_RUNNER, NOTEBOOK_RUNNER_ARCH, estimate_cost
+from shiftwork.models.resources import NOTEBOOK_RUNNER, STACK_ARCH, estimate_cost
 
 WINDOWS = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7), "30 days": timedelta(days=30)}
 MAX_JOBS = 3000  # jobs one render reads (three pages of 1000): past it, the page says it stopped there
@@ -91,7 +91,7 @@ def notebook_cost(job: DescribeJob, now_ms: int) -> float | None:
     if job.start_time is None:
         return None
     seconds = max(0.0, ((job.end_time or now_ms) - job.start_time) / 1000)
-    return estimate_cost(NOTEBOOK_RUNNER, "fargate", seconds, arch=NOTEBOOK_RUNNER_ARCH)
+    return estimate_cost(NOTEBOOK_RUNNER, "fargate", seconds, arch=STACK_ARCH)
 
 
 def costs(

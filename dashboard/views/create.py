@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+
+from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers.create import ParameterField, changed_parameters, field_error, parameter_fields
 from dashboard.helpers.definitions import FIRES_SHOWN, fires_text
-
-from dashboard import keys
 from shiftwork.errors import ShiftworkError
 from shiftwork.models import CreateJob, CreateJobDefinition
 from shiftwork.models.stack import InboxNotebook, RuntimeEnvironment

@@ -4,10 +4,10 @@ definition's tasks as a graph."""
 from __future__ import annotations
 
 import streamlit as st
-from dashboard.backend import READ_TTL_SECONDS, backend
-from dashboard.helpers import definitions as helpers
 
 from dashboard import keys
+from dashboard.backend import READ_TTL_SECONDS, backend
+from dashboard.helpers import definitions as helpers
 from shiftwork.errors import InvalidSpec, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobsQuery, ListJobsResponse, SchedulePreview
 

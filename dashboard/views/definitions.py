@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
+
+from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers import definitions as helpers
 from dashboard.helpers.create import field_error
-
-from dashboard import keys
 from shiftwork.errors import InvalidSpec, NotFound, ShiftworkError
 from shiftwork.models import (
     DescribeJob,

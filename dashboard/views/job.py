@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
+
+from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers import jobs as helpers
 from dashboard.helpers.notebook_html import notebook_to_html
-
-from dashboard import keys
 from shiftwork.errors import NotFound, ShiftworkError
 from shiftwork.models import DescribeJob
 

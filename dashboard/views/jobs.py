@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from dashboard.backend import READ_TTL_SECONDS, backend
-from dashboard.helpers import jobs as helpers
 
 from dashboard import keys
+from dashboard.backend import READ_TTL_SECONDS, backend
+from dashboard.helpers import jobs as helpers
 from shiftwork.errors import InvalidSpec
 from shiftwork.models import DescribeJob, ListJobsQuery, ListJobsResponse, Status
 from shiftwork.models.job import JOB_SORT_FIELDS

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import altair as alt
 import pandas as pd
 import streamlit as st
+
+from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers.overview import (
     HORIZON,
@@ -24,12 +26,10 @@ from dashboard.helpers.overview import (
     window_query,
 )
 from dashboard.helpers.runs import STATE_COLOURS
-
-from dashboard import keys
 from shiftwork.errors import ShiftworkError
 from shiftwork.models import DescribeJob, DescribeJobDefinition, Status
 from shiftwork.models.definition import ListJobDefinitionsQuery, SchedulePreview
-from shiftwork.models.resources import NOTEBOOK_RUNNER, NOTEBOOK_RUNNER_ARCH
+from shiftwork.models.resources import NOTEBOOK_RUNNER, STACK_ARCH
 from shiftwork.models.workflow import TaskStatus
 
 MAX_COSTED_RUNS = 200  # workflow runs whose details one render reads for their cost
@@ -172,7 +172,7 @@ def charts(jobs: list[DescribeJob], names: dict[str, str]) -> None:
         right.altair_chart(cost_chart(cost_rows), width="stretch")
     st.caption(
         f"Cost: a workflow run's from its tasks' sizes and times; a notebook job's from its run time on the runner's "
-        f"Fargate size ({NOTEBOOK_RUNNER.describe()}, {NOTEBOOK_RUNNER_ARCH}). Estimates at on-demand prices."
+        f"Fargate size ({NOTEBOOK_RUNNER.describe()}, {STACK_ARCH}). Estimates at on-demand prices."
         + (f" {uncosted} more workflow runs were not costed (first {MAX_COSTED_RUNS} only)." if uncosted else "")
     )
 

@@ -9,6 +9,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+
+from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers.runs import (
     PROVISIONING,
@@ -22,8 +24,6 @@ from dashboard.helpers.runs import (
     log_text,
     seconds_between,
 )
-
-from dashboard import keys
 from shiftwork.errors import ShiftworkError
 from shiftwork.models import DescribeJob
 from shiftwork.models.workflow import RunDetails, TaskDetails, TaskResultInfo, TaskStatus

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import streamlit as st
-from dashboard.backend import READ_TTL_SECONDS, backend
-from dashboard.helpers.runs import run_row, runs_query
 
 from dashboard import keys
+from dashboard.backend import READ_TTL_SECONDS, backend
+from dashboard.helpers.runs import run_row, runs_query
 from shiftwork.errors import ShiftworkError
 from shiftwork.models import DescribeJob, Status
 from shiftwork.models.definition import ListJobDefinitionsQuery

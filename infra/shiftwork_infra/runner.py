@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -46,7 +47,11 @@ class Runner(Construct):
             ecs.ContainerImage.from_registry(image_uri)
             if image_uri
             else ecs.ContainerImage.from_asset(
-                str(REPOSITORY), file="Dockerfile", exclude=EXCLUDE, ignore_mode=cdk.IgnoreMode.DOCKER
+                str(REPOSITORY),
+                file="Dockerfile",
+                exclude=EXCLUDE,
+                ignore_mode=cdk.IgnoreMode.DOCKER,
+                platform=ecr_assets.Platform.LINUX_ARM64,  # the task's platform, whatever machine builds it
             )
         )
         self.container = self.task_definition.add_container(

@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from dashboard.helpers.definitions import fires_text
-from dashboard.views import create as page
 from streamlit.testing.v1 import AppTest
 
+from dashboard.helpers.definitions import fires_text
+from dashboard.views import create as page
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
 from shiftwork.models import ListJobDefinitionsQuery
 from tests.dashboard.conftest import APP, RENDER_TIMEOUT

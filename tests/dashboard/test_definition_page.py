@@ -7,9 +7,9 @@ import contextlib
 import uuid
 
 import pytest
+
 from dashboard.helpers.definitions import fire_text
 from dashboard.views import definition as page
-
 from shiftwork.models import CreateJobDefinition, Status, UpdateJobDefinition
 from tests.helpers import write_notebook
 

@@ -7,9 +7,9 @@ import contextlib
 import uuid
 
 import pytest
+
 from dashboard.helpers.definitions import fire_text, fires_text
 from dashboard.views import definitions as page
-
 from shiftwork.errors import NotFound
 from shiftwork.models import CreateJobDefinition, ListJobsQuery
 from tests.dashboard.elements import under
@@ -169,7 +169,6 @@ def test_resume_from_a_past_time_owes_the_fires_since_then(open_page, service, m
 
 def test_the_table_pages_through_the_api_with_next_token(open_page, stack):
     from dashboard.helpers.definitions import PAGE_SIZE
-
     from shiftwork.models import DescribeJobDefinition
     from shiftwork.store import definitions
 

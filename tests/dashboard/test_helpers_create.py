@@ -7,8 +7,8 @@ import json
 
 import nbformat
 import pytest
-from dashboard.helpers.create import NOT_A_LITERAL, changed_parameters, error_slot, field_kind, parameter_fields
 
+from dashboard.helpers.create import NOT_A_LITERAL, changed_parameters, error_slot, field_kind, parameter_fields
 from shiftwork.errors import InvalidSpec
 from tests.helpers import write_notebook
 

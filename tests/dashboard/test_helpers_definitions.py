@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from dashboard.helpers import definitions as helpers
 
+from dashboard.helpers import definitions as helpers
 from shiftwork.errors import InvalidSpec
 from shiftwork.models import DescribeJob, DescribeJobDefinition, RunAfterCondition, Status
 from shiftwork.schedules.preview import preview_schedule

@@ -9,9 +9,9 @@ from datetime import date
 
 import nbformat
 import pytest
+
 from dashboard.helpers import jobs as helpers
 from dashboard.helpers.notebook_html import notebook_to_html
-
 from shiftwork.errors import Conflict, InvalidSpec
 from shiftwork.models import DescribeJob, JobFile, SortDirection, Status
 

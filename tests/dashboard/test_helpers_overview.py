@@ -16,7 +16,6 @@ from dashboard.helpers.overview import (
     upcoming_fires,
     window_query,
 )
-
 from shiftwork.models import DescribeJob, DescribeJobDefinition, ListJobsQuery, ListJobsResponse, Status
 from shiftwork.models.definition import SchedulePreview
 from shiftwork.models.resources import NOTEBOOK_RUNNER, Resources, estimate_cost

@@ -11,7 +11,6 @@ from dashboard.helpers.runs import (
     run_row,
     runs_query,
 )
-
 from shiftwork.models import DescribeJob, Status
 from shiftwork.models.resources import Resources
 from shiftwork.models.workflow import DescribeTask, RunDetails, TaskDetails, TaskStatus

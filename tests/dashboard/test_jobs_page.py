@@ -8,9 +8,9 @@ import zipfile
 from datetime import date
 
 import pytest
-from dashboard.helpers.jobs import day_start_ms
 
 from dashboard import keys
+from dashboard.helpers.jobs import day_start_ms
 from shiftwork.errors import NotFound
 from shiftwork.models import Status
 from tests.dashboard.jobs_support import make_job, unique_tag

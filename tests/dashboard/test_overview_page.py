@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import keys
 from shiftwork.api.service import Service
 from shiftwork.models import CreateJobDefinition, Status
-from shiftwork.models.resources import NOTEBOOK_RUNNER, NOTEBOOK_RUNNER_ARCH, estimate_cost
+from shiftwork.models.resources import NOTEBOOK_RUNNER, STACK_ARCH, estimate_cost
 from tests.dashboard import runs_workflow
 from tests.dashboard.charts import chart_frames, chart_specs
 from tests.functional import conftest as functional_fixtures
@@ -67,7 +67,7 @@ def test_the_30_days_charts_count_the_jobs_made_by_status(open_page, old_jobs):
     durations = frame_with(app, "seconds")
     assert sorted(durations[durations.definition == definition].seconds) == [5, 10, 30, 120]
     cost = frame_with(app, "cost_usd").set_index(["definition", "kind"]).loc[(definition, "notebook")]
-    expected = sum(estimate_cost(NOTEBOOK_RUNNER, "fargate", s, arch=NOTEBOOK_RUNNER_ARCH) for _, s in MADE)
+    expected = sum(estimate_cost(NOTEBOOK_RUNNER, "fargate", s, arch=STACK_ARCH) for _, s in MADE)
     assert cost.jobs == 4 and cost.cost_usd == pytest.approx(expected, abs=1e-6)
     assert '"mark": {"type": "bar"}' in chart_specs(app)[0]  # bars, stacked by status
     app.selectbox(key=keys.OVERVIEW_WINDOW).select("7 days").run()

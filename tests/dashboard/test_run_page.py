@@ -4,9 +4,9 @@ reruns and a stop that change the run in moto."""
 from __future__ import annotations
 
 import streamlit as st
-from dashboard.helpers.runs import STATE_COLOURS
 
 from dashboard import keys
+from dashboard.helpers.runs import STATE_COLOURS
 from shiftwork.api.service import Service
 from shiftwork.models import Status
 from shiftwork.models.workflow import TaskStatus

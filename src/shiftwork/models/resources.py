@@ -187,10 +187,9 @@ LAMBDA_REQUEST_PRICE = 0.20 / 1_000_000
 
 
 # What a notebook job runs with: the runner's task definition as the stack deploys it (infra's Runner takes its
-# cpu and memory from here), on ARM64 as that task definition's runtime platform is; a workflow task is sized by its
-# own resources instead.
+# cpu and memory from here); a workflow task is sized by its own resources instead.
 NOTEBOOK_RUNNER = Resources(cpu=1, memory_mb=4096)
-NOTEBOOK_RUNNER_ARCH = "arm"
+STACK_ARCH = "arm"  # the stack's runner task definition and its Lambda functions run on ARM64: priced as such
 
 
 def _hourly(cpu: float, memory_mb: int, rates: tuple[float, float]) -> float:

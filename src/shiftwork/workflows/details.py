@@ -11,14 +11,16 @@ def _seconds(start: int | None, end: int | None) -> float | None:
 
 
 def task_details(task: DescribeTask) -> TaskDetails:
-    from shiftwork.models.resources import describe_rounding, estimate_cost
+    from shiftwork.models.resources import STACK_ARCH, describe_rounding, estimate_cost
 
     run_seconds = _seconds(task.start_time, task.end_time)
     launch_seconds = _seconds(task.submit_time, task.start_time)
     cost = None
     if task.reused_from is None and task.map_count is None and task.resources is not None:
         billed = _seconds(task.provision_time or task.submit_time, task.end_time)  # billed from provisioning on
-        cost = estimate_cost(task.resources, task.executor, billed or 0.0) if billed is not None else None
+        cost = (
+            estimate_cost(task.resources, task.executor, billed or 0.0, arch=STACK_ARCH) if billed is not None else None
+        )
     sizing = describe_rounding(task.requested, task.resources) if task.resources is not None else None
     return TaskDetails(
         **task.model_dump(), launch_seconds=launch_seconds, run_seconds=run_seconds, cost_usd=cost, sizing=sizing
