@@ -96,6 +96,18 @@ def open_page(page: Page, base_url: str, url_path: str = "") -> None:
     wait_for_script(page)
 
 
+# what a chart or table has drawn once its JavaScript ran (Streamlit sends the data; the browser draws it later)
+DRAWN = {"stGraphVizChart": "svg", "stVegaLiteChart": "canvas, svg", "stDataFrame": "canvas"}
+
+
+def wait_for_drawing(page: Page) -> None:
+    """Until every graph, chart and table on the page has drawn itself, so a screenshot shows them."""
+    wait_for_script(page)
+    for test_id, drawn in DRAWN.items():
+        for element in page.get_by_test_id(test_id).all():
+            element.locator(drawn).first.wait_for()
+
+
 def fill_text_input(page: Page, label: str, text: str) -> None:
     """Type into st.text_input(label) and press Enter: Streamlit commits a text input on Enter or blur."""
     field = page.get_by_test_id("stTextInput").filter(has=page.get_by_text(label, exact=True)).locator("input")

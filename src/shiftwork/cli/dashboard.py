@@ -129,6 +129,8 @@ def streamlit_command(address: str, port: int) -> list[str]:
         "false",
         "--server.fileWatcherType",
         "none",  # installed code: nothing to reload, no watcher thread
+        "--client.toolbarMode",
+        "viewer",  # the users' menu, without Streamlit's developer options (Deploy, rerun on save)
     ]
 
 
