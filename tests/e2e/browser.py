@@ -62,10 +62,28 @@ class Screenshots:
 
     def take(self, page: Page, step: str) -> Path:
         path = self.folder / f"{len(self.taken) + 1:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        screenshot(page, path)
         self.taken.append(path)
         print(f"screenshot: {path.resolve()}")
         return path
+
+
+def screenshot(page: Page, path: Path, max_height: int = 4000) -> None:
+    """The whole page, up to max_height pixels tall.
+
+    Streamlit scrolls its main block inside a window-high container, so Playwright's full_page alone stops at the
+    window: the window is made as tall as the content for the shot.
+    """
+    size = page.viewport_size or VIEWPORT
+    content = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    height = min(max(int(content), size["height"]), max_height)
+    try:
+        if height != size["height"]:
+            page.set_viewport_size({"width": size["width"], "height": height})
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -102,7 +120,11 @@ DRAWN = {"stGraphVizChart": "svg", "stVegaLiteChart": "canvas, svg", "stDataFram
 
 def wait_for_drawing(page: Page) -> None:
     """Until every graph, chart and table on the page has drawn itself, so a screenshot shows them."""
+    from playwright.sync_api import expect
+
     wait_for_script(page)
+    # a fragment's first run (a self-refreshing table) shows skeletons until it has drawn its elements
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TIMEOUT_MS)
     for test_id, drawn in DRAWN.items():
         for element in page.get_by_test_id(test_id).all():
             element.locator(drawn).first.wait_for()
@@ -157,13 +179,15 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def running_dashboard(cli: Cli, stop_with: int = signal.SIGINT, timeout: float = 60) -> Iterator[Dashboard]:
-    """`shiftwork dashboard --port P` over cli's state dir, once it serves; stopped by `stop_with` after (the
-    test then reads its exit code from .process)."""
+def running_dashboard(
+    cli: Cli, *options: str, stop_with: int = signal.SIGINT, timeout: float = 60, **env: str
+) -> Iterator[Dashboard]:
+    """`shiftwork [options] dashboard --port P` over cli's state dir, once it serves; stopped by `stop_with` after
+    (the test then reads its exit code from .process)."""
     from tests.e2e.conftest import output_of
 
     port = free_port()
-    process = cli.start("dashboard", "--port", str(port))
+    process = cli.start(*options, "dashboard", "--port", str(port), **env)
     dashboard = Dashboard(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + timeout

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import healthy, running_dashboard
+from tests.e2e.browser import Dashboard, healthy, running_dashboard
 from tests.e2e.conftest import Cli
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +63,19 @@ def test_a_port_in_use_is_refused_naming_it(up_cli: Cli):
     assert f"--port {port!r}: Address already in use: pick another, or --port 0 for a free one" in message
 
 
+def printed(dashboard: Dashboard, line: str, timeout: float = 15) -> None:
+    """`line` is printed, soon: the command prints it once its own health check saw Streamlit serve."""
+    deadline = time.monotonic() + timeout
+    while line not in (output := Path(dashboard.process.output).read_text()):  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, output
+        time.sleep(0.1)
+
+
+def streamlit_environment(dashboard: Dashboard) -> dict[str, str]:
+    entries = Path(f"/proc/{dashboard.streamlit_pid()}/environ").read_text().split("\0")
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
 def test_it_serves_over_ups_api_and_stops_on_sigterm(up_cli: Cli):
     stack = published_stack(up_cli)
     with running_dashboard(up_cli, stop_with=signal.SIGTERM) as dashboard:
@@ -71,12 +84,23 @@ def test_it_serves_over_ups_api_and_stops_on_sigterm(up_cli: Cli):
             assert response.status == 200
             assert '<div id="root"></div>' in response.read().decode()  # Streamlit's page, drawn by its script
         streamlit = dashboard.streamlit_pid()
-        environment = dict(
-            entry.split("=", 1) for entry in Path(f"/proc/{streamlit}/environ").read_text().split("\0") if "=" in entry
-        )
+        environment = streamlit_environment(dashboard)
         assert environment["SHIFTWORK_API_URL"] == stack["api_url"]  # the page's backend is a Client of up's API
         assert environment["SHIFTWORK_API_TOKEN"] == (up_cli.state_dir / "api-token").read_text().strip()
         assert "dashboard/app.py" in Path(f"/proc/{streamlit}/cmdline").read_text()
+        printed(dashboard, f"dashboard: {dashboard.url} on the API at {stack['api_url']} (Ctrl-C stops it)")
     assert dashboard.process.returncode == 0
     assert not Path(f"/proc/{streamlit}").exists(), "Streamlit outlived the command"
     assert not healthy(dashboard.url)
+
+
+def test_with_an_endpoint_it_serves_that_api_with_its_token(up_cli: Cli, tmp_path: Path):
+    api_url = published_stack(up_cli)["api_url"]
+    token = (up_cli.state_dir / "api-token").read_text().strip()
+    elsewhere = str(tmp_path / "no-stack-here")  # no stack runs over it: only --endpoint can be what it serves
+    with running_dashboard(
+        up_cli, "--endpoint", api_url + "/", "--token", token, SHIFTWORK_STATE_DIR=elsewhere
+    ) as dashboard:
+        environment = streamlit_environment(dashboard)
+        assert (environment["SHIFTWORK_API_URL"], environment["SHIFTWORK_API_TOKEN"]) == (api_url, token)
+    assert dashboard.process.returncode == 0  # Ctrl-C

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from importlib.resources import files
 from pathlib import Path
@@ -43,18 +44,22 @@ def dashboard(
     """Open the dashboard on the running `shiftwork up` (or on --endpoint's API) until Ctrl-C."""
     endpoint, token = dashboard_api(state_dir)
     port = free_port(address) if port == 0 else checked_port(address, port)
+    stopping = stop_signals()  # before Streamlit starts: a Ctrl-C while it starts stops it cleanly too
     process = start_streamlit(endpoint, token, address, port)
     try:
-        wait_until_healthy(process, port)
-        host = "localhost" if address in ("0.0.0.0", "::") else address
-        url = f"http://{host}:{port}"
-        console.print(f"[bold green]dashboard[/]: {url} on the API at {endpoint} (Ctrl-C stops it)", highlight=False)
-        sys.stdout.flush()
-        code = serve_until_signalled(process)
+        if wait_until_healthy(process, port, stopping):
+            host = "localhost" if address in ("0.0.0.0", "::") else address
+            url = f"http://{host}:{port}"
+            console.print(
+                f"[bold green]dashboard[/]: {url} on the API at {endpoint} (Ctrl-C stops it)", highlight=False
+            )
+            sys.stdout.flush()
+            while not stopping.is_set() and process.poll() is None:
+                stopping.wait(0.2)
     finally:
         stop(process)
-    if code is not None:
-        raise fail(f"streamlit exited with code {code}", 1)
+    if not stopping.is_set():
+        raise fail(f"streamlit exited with code {process.returncode}", 1)
 
 
 def dashboard_api(state_dir: Path | None) -> tuple[str, str | None]:
@@ -143,38 +148,34 @@ def start_streamlit(endpoint: str, token: str | None, address: str, port: int) -
     return subprocess.Popen(streamlit_command(address, port), env=environment, start_new_session=True)
 
 
-def wait_until_healthy(process: subprocess.Popen[bytes], port: int) -> None:
-    """Until Streamlit answers /_stcore/health; a Streamlit that exits or never answers is the error."""
+def stop_signals() -> threading.Event:
+    """Set by Ctrl-C or SIGTERM."""
+    stopping = threading.Event()
+    # explicit for SIGINT too: a process started in the background inherits SIGINT ignored
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stopping.set())
+    return stopping
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], port: int, stopping: threading.Event) -> bool:
+    """Until Streamlit answers /_stcore/health (True) or a signal came (False); a Streamlit that exits or never
+    answers is the error."""
     import urllib3
 
     http = urllib3.PoolManager(retries=False, timeout=2.0)
     deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
+    while not stopping.is_set():
         if process.poll() is not None:
             raise fail(f"streamlit exited with code {process.returncode} before serving (its output is above)", 1)
+        if time.monotonic() > deadline:
+            raise fail(f"streamlit did not answer on port {port} within {START_SECONDS:.0f} s", 1)
         try:
             if http.request("GET", f"http://127.0.0.1:{port}/_stcore/health").data == b"ok":
-                return
+                return True
         except urllib3.exceptions.HTTPError:
             pass
-        time.sleep(0.2)
-    raise fail(f"streamlit did not answer on port {port} within {START_SECONDS:.0f} s", 1)
-
-
-def serve_until_signalled(process: subprocess.Popen[bytes]) -> int | None:
-    """Wait for Ctrl-C or SIGTERM (None) or for Streamlit to exit by itself (its code)."""
-    stopping = False
-
-    def on_signal(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    # explicit for SIGINT too: a process started in the background inherits SIGINT ignored
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, on_signal)
-    while not stopping and process.poll() is None:
-        time.sleep(0.2)
-    return None if stopping else process.returncode
+        stopping.wait(0.2)
+    return False
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
