@@ -125,9 +125,20 @@ def wait_for_drawing(page: Page) -> None:
     wait_for_script(page)
     # a fragment's first run (a self-refreshing table) shows skeletons until it has drawn its elements
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TIMEOUT_MS)
+    # elements keep arriving for a moment after the run (fragments, charts laid out): until the page stops growing
+    page.wait_for_function(STILL_HEIGHT, polling=700)
     for test_id, drawn in DRAWN.items():
         for element in page.get_by_test_id(test_id).all():
             element.locator(drawn).first.wait_for()
+
+
+STILL_HEIGHT = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const height = document.querySelector('[data-testid="stMain"]')?.scrollHeight ?? 0;
+    const still = height > 0 && window.lastMainHeight === height && app?.dataset.testScriptState === "notRunning";
+    window.lastMainHeight = height;
+    return still;
+}"""
 
 
 def fill_text_input(page: Page, label: str, text: str) -> None:

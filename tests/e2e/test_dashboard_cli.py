@@ -90,7 +90,7 @@ def test_it_serves_over_ups_api_and_stops_on_sigterm(up_cli: Cli):
         assert "dashboard/app.py" in Path(f"/proc/{streamlit}/cmdline").read_text()
         printed(dashboard, f"dashboard: {dashboard.url} on the API at {stack['api_url']} (Ctrl-C stops it)")
     assert dashboard.process.returncode == 0
-    assert not Path(f"/proc/{streamlit}").exists(), "Streamlit outlived the command"
+    assert ended(streamlit, timeout=0), "Streamlit outlived the command"
     assert not healthy(dashboard.url)
 
 
@@ -104,3 +104,25 @@ def test_with_an_endpoint_it_serves_that_api_with_its_token(up_cli: Cli, tmp_pat
         environment = streamlit_environment(dashboard)
         assert (environment["SHIFTWORK_API_URL"], environment["SHIFTWORK_API_TOKEN"]) == (api_url, token)
     assert dashboard.process.returncode == 0  # Ctrl-C
+
+
+def ended(pid: int, timeout: float = 20) -> bool:
+    """The process is gone (or a zombie nobody reaped: it ran its exit)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def test_a_killed_command_leaves_no_streamlit_behind(up_cli: Cli):
+    with running_dashboard(up_cli) as dashboard:
+        streamlit = dashboard.streamlit_pid()
+        dashboard.process.kill()  # SIGKILL: no handler runs, the child is told by the kernel
+        assert ended(streamlit), "Streamlit outlived the killed command"
+        assert not healthy(dashboard.url)

@@ -145,7 +145,20 @@ def start_streamlit(endpoint: str, token: str | None, address: str, port: int) -
     environment.pop(ENV_API_TOKEN, None)
     if token is not None:
         environment[ENV_API_TOKEN] = token
-    return subprocess.Popen(streamlit_command(address, port), env=environment, start_new_session=True)
+    return subprocess.Popen(
+        streamlit_command(address, port),
+        env=environment,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # fine: this command runs no threads
+    )
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when this command dies, even by SIGKILL, so no Streamlit outlives it (Linux)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def stop_signals() -> threading.Event:
