@@ -24,6 +24,7 @@ from tests.e2e.browser import (  # noqa: E402
     chromium_missing,
     open_page,
     running_dashboard,
+    screenshot,
     wait_for_drawing,
 )
 from tests.e2e.conftest import Cli, stop_up, wait_for_stack, wait_for_status  # noqa: E402
@@ -31,6 +32,7 @@ from tests.e2e.conftest import Cli, stop_up, wait_for_stack, wait_for_status  # 
 HELLO = str(ROOT / "examples" / "hello.ipynb")
 WORKFLOW = "examples/workflow/pipeline.py:daily"
 TERMINAL = {"COMPLETED", "FAILED", "STOPPED"}
+MAX_HEIGHT = 1400  # 1400 wide, 900 tall unless the page is longer: the README shows what a first look shows
 
 
 def make_examples(cli: Cli) -> str:
@@ -60,7 +62,7 @@ def photograph(url: str, run_id: str, out: Path) -> list[Path]:
         for path, url_path in shots:
             open_page(page, url, url_path)
             wait_for_drawing(page)
-            page.screenshot(path=str(path), full_page=True)
+            screenshot(page, path, max_height=MAX_HEIGHT)
             print(f"wrote {path}")
     return [path for path, _ in shots]
 
