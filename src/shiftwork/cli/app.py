@@ -27,6 +27,7 @@ from shiftwork.cli.common import (
     stack,
     use_endpoint,
 )
+from shiftwork.cli.dashboard import dashboard
 from shiftwork.cli.definitions import definitions_app
 from shiftwork.cli.notify import notify_app
 from shiftwork.cli.parameters import (
@@ -65,6 +66,7 @@ app.add_typer(definitions_app, name="definitions")
 app.add_typer(notify_app, name="notify")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(runs_app, name="runs")
+app.command("dashboard")(dashboard)
 
 POLL_SECONDS = 0.1
 

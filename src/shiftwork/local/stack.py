@@ -327,3 +327,15 @@ def open_stack(state_dir: Path, *, mode: str = "command", run_jobs: bool = False
             stack.close()
     finally:
         lock.close()
+
+
+def running_stack(state_dir: Path) -> StackInfo | None:
+    """What the process holding state_dir published (stack.json), or None when none holds it: nothing is started."""
+    state_dir = state_dir.expanduser().resolve()
+    if not (state_dir / "stack.lock").exists():
+        return None
+    lock = _try_lock(state_dir)
+    if lock is not None:  # nobody holds it
+        lock.close()
+        return None
+    return _read_owner(state_dir, wait_seconds=10.0)
