@@ -83,9 +83,6 @@ def test_the_dashboard_loads_in_chromium_with_its_pages(dashboard: Dashboard, pa
     assert all(path.stat().st_size > 10_000 for path in shots.taken)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="dashboard/pages/jobs.py and job.py are placeholders until the pages branch merges: drop this"
-)
 def test_a_job_found_by_name_opens_with_its_rendered_notebook(
     up_cli: Cli, submitted: dict[str, Any], dashboard: Dashboard, page: Page, shots: Screenshots
 ):
