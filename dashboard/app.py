@@ -25,11 +25,19 @@ PAGES = {
     "Act": [
         st.Page(HERE / "views/create.py", title="Create", icon=":material/add_circle:", url_path="create"),
     ],
-    # detail pages: reached from a list (a link or a selection), not from the menu
+    # detail pages: reached from a list (a link or a selection) with the id in the URL, so not in the menu
     "Details": [
-        st.Page(HERE / "views/job.py", title="Job", icon=":material/description:", url_path="job"),
-        st.Page(HERE / "views/run.py", title="Run", icon=":material/account_tree:", url_path="run"),
-        st.Page(HERE / "views/definition.py", title="Definition", icon=":material/event:", url_path="definition"),
+        st.Page(HERE / "views/job.py", title="Job", icon=":material/description:", url_path="job", visibility="hidden"),
+        st.Page(
+            HERE / "views/run.py", title="Run", icon=":material/account_tree:", url_path="run", visibility="hidden"
+        ),
+        st.Page(
+            HERE / "views/definition.py",
+            title="Definition",
+            icon=":material/event:",
+            url_path="definition",
+            visibility="hidden",
+        ),
     ],
 }
 

@@ -43,7 +43,7 @@ def definition_names() -> dict[str, str]:
 def read_filters() -> helpers.JobFilters:
     """The filter widgets, in one row; a new filter starts again from the first page."""
     names = definition_names()
-    row = st.columns([2, 3, 3, 2, 2, 2, 2, 2, 1])
+    row = st.columns([2, 3, 3, 2, 2, 2])  # what is shown
     status = row[0].selectbox(
         "Status", [None, *Status], format_func=lambda s: "any" if s is None else s.value, key=keys.JOBS_STATUS
     )
@@ -57,11 +57,11 @@ def read_filters() -> helpers.JobFilters:
     tag = row[3].text_input("Tag", key=keys.JOBS_TAG)
     started_from: date | None = row[4].date_input("Started from", value=None, key=keys.JOBS_STARTED_FROM)
     started_to: date | None = row[5].date_input("Started to", value=None, key=keys.JOBS_STARTED_TO)
-    sort_field = row[6].selectbox("Sort by", JOB_SORT_FIELDS, format_func=helpers.sort_label, key=keys.JOBS_SORT)
-    with row[7]:
-        descending = st.toggle("Descending", value=True, key=keys.JOBS_DESCENDING)
-        show_skipped = st.checkbox("Show skipped", key=keys.JOBS_SHOW_SKIPPED)
-    size = row[8].selectbox("Rows per page", helpers.PAGE_SIZES, index=2, key=keys.JOBS_PAGE_SIZE)
+    order = st.columns([3, 2, 2, 2, 5], vertical_alignment="bottom")  # in which order, how many
+    sort_field = order[0].selectbox("Sort by", JOB_SORT_FIELDS, format_func=helpers.sort_label, key=keys.JOBS_SORT)
+    descending = order[1].toggle("Descending", value=True, key=keys.JOBS_DESCENDING)
+    show_skipped = order[2].checkbox("Show skipped", key=keys.JOBS_SHOW_SKIPPED)
+    size = order[3].selectbox("Rows per page", helpers.PAGE_SIZES, index=2, key=keys.JOBS_PAGE_SIZE)
     filters = helpers.JobFilters(
         status,
         definition,
