@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers import definitions as helpers
+from dashboard.widgets import pager
 from shiftwork.errors import InvalidSpec, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobsQuery, ListJobsResponse, SchedulePreview
 
@@ -95,13 +96,7 @@ def jobs(definition_id: str) -> None:
             "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
         },
     )
-    back, forward, _ = st.columns([1, 1, 6])
-    if back.button("Newer", key=PREVIOUS, disabled=len(tokens) == 1):
-        tokens.pop()
-        st.rerun()
-    if forward.button("Older", key=NEXT, disabled=page.next_token is None):
-        tokens.append(page.next_token)
-        st.rerun()
+    pager(tokens, page.next_token, previous_key=PREVIOUS, next_key=NEXT, labels=("Newer", "Older"))
 
 
 def versions(definition_id: str) -> None:

@@ -13,6 +13,7 @@ from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers import definitions as helpers
 from dashboard.helpers.create import field_error
+from dashboard.widgets import pager
 from shiftwork.errors import InvalidSpec, NotFound, ShiftworkError
 from shiftwork.models import (
     DescribeJob,
@@ -119,15 +120,8 @@ def table(page: ListJobDefinitionsResponse) -> None:
     )
 
 
-def pager(page: ListJobDefinitionsResponse) -> None:
-    tokens = st.session_state[TOKENS]
-    back, forward, _ = st.columns([1, 1, 6])
-    if back.button("Previous page", key=PREVIOUS, disabled=len(tokens) == 1):
-        tokens.pop()
-        st.rerun()
-    if forward.button("Next page", key=NEXT, disabled=page.next_token is None):
-        tokens.append(page.next_token)
-        st.rerun()
+def page_buttons(page: ListJobDefinitionsResponse) -> None:
+    pager(st.session_state[TOKENS], page.next_token, previous_key=PREVIOUS, next_key=NEXT)
 
 
 # -- actions on the selected definition ----------------------------------------------------------------------
@@ -316,7 +310,7 @@ def render() -> None:
         st.info("No definitions match. Make one on the Create page, or with `shiftwork definition create`.")
         return
     table(page)
-    pager(page)
+    page_buttons(page)
     actions(page)
 
 
