@@ -118,7 +118,7 @@ def test_lists_are_paginated_newest_first_and_filter_by_status(make_job):
             break
     ours = {j.job_id for j in made}  # other tests' skipped jobs are newer and come first
     assert [job_id for job_id in seen if job_id in ours] == [j.job_id for j in reversed(made)]
-    assert seen[-5:] == [j.job_id for j in reversed(made)]
+    assert len(seen) == len(set(seen))  # no job on two pages (other modules' jobs may be older than ours)
 
 
 def test_a_bad_next_token_is_a_clear_error():

@@ -429,7 +429,7 @@ def test_the_image_is_built_for_arm64_from_the_dashboard_and_the_package_only(da
     context = dashboard.outdir / image["source"]["directory"]
     assert sorted(p.name for p in context.iterdir()) == ["README.md", "dashboard", "infra", "pyproject.toml", "src"]
     assert [p.name for p in (context / "infra").iterdir()] == ["dashboard.Dockerfile"]
-    assert (context / "dashboard" / "pages" / "jobs.py").is_file()
+    assert (context / "dashboard" / "views" / "jobs.py").is_file()
     assert not list(context.rglob("__pycache__")) and not list(context.rglob("*.egg-info"))
 
 
