@@ -14,6 +14,8 @@ LONGEST_FIRST = [  # measured (2026-12-01, three workers): 127 s, 89 s, 81 s, 78
     "tests/e2e/test_workflow_cli.py",
     "tests/e2e/test_papermill_parity.py",
     "tests/e2e/test_embedded.py",
+    "tests/e2e/test_restart.py",  # 73 s
+    "tests/e2e/test_dashboard_browser.py",  # 51 s: its own up, a dashboard and Chromium
 ]
 
 
