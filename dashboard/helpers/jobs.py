@@ -204,3 +204,11 @@ def now_ms() -> int:
     import time as clock
 
     return int(clock.time() * 1000)
+
+
+def still_logging(job: DescribeJob, now_ms: int, settle_seconds: float) -> bool:
+    """Whether the job's log may still grow: it runs, or it ended less than settle_seconds ago (the pump's last
+    flush lands after the status)."""
+    if not job.is_terminal:
+        return True
+    return job.end_time is not None and now_ms - job.end_time < settle_seconds * 1000

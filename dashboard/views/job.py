@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from typing import Any
 
@@ -17,6 +18,7 @@ from shiftwork.errors import NotFound, ShiftworkError
 from shiftwork.models import DescribeJob
 
 LOG_REFRESH_SECONDS = 2  # while the job runs, its logs are followed this often
+LOG_SETTLE_SECONDS = 10  # an ended job's last lines may reach its log after its status: followed this much longer
 MAX_LOG_BATCHES = 20  # batches of log events one refresh reads at most
 LOGS = "job_logs"  # session state: {job_id: {"events": [...], "token": ..., "final": bool}}
 PENDING_DELETE = "job_pending_delete"
@@ -199,7 +201,8 @@ def page() -> None:
     details(job)
     if not job.is_terminal:
         st.session_state["job_live"] = job.job_id
-    st.fragment(run_every=None if job.is_terminal else LOG_REFRESH_SECONDS)(follow_logs)(job.job_id)
+    following = helpers.still_logging(job, int(time.time() * 1000), LOG_SETTLE_SECONDS)
+    st.fragment(run_every=LOG_REFRESH_SECONDS if following else None)(follow_logs)(job.job_id)
     outputs(job)
 
 

@@ -155,3 +155,22 @@ def test_the_table_refreshes_only_while_a_shown_job_can_change():
     assert helpers.any_live([job("a", Status.STOPPING)])
     assert not helpers.any_live([job("a"), job("b", Status.SKIPPED), job("c", Status.FAILED)])
     assert not helpers.any_live([])
+
+
+def test_a_log_is_followed_while_the_job_runs_and_briefly_after_it_ended():
+    from dashboard.helpers.jobs import still_logging
+
+    running = DescribeJob(
+        job_id="j",
+        name="n",
+        status=Status.IN_PROGRESS,
+        input_filename="a.ipynb",
+        create_time=0,
+        update_time=0,
+        output_prefix="jobs/j/output/",
+        start_time=1_000,
+    )
+    ended = running.model_copy(update={"status": Status.COMPLETED, "end_time": 5_000})
+    assert still_logging(running, 10**12, 10)
+    assert still_logging(ended, 14_999, 10) and not still_logging(ended, 15_000, 10)
+    assert not still_logging(ended.model_copy(update={"end_time": None}), 5_000, 10)
