@@ -6,7 +6,7 @@ runnerKernels (comma-separated, default python3) for the Jupyter kernels that im
 have no ENTRYPOINT: a workflow task's command override is run as given); taskFunctionMemory (MB, 128-10240, default
 1769) for the Lambda executor of light workflow tasks, the most a task marked executor="lambda" may ask for;
 taskFunctionConcurrency to reserve that function's concurrency (default: none reserved). dashboard=true for the
-hosted dashboard, with dashboard_domain, dashboard_certificate_arn and, in an existing VPC, dashboard_subnet_ids
+hosted dashboard, with dashboardDomain, dashboardCertificateArn and, in an existing VPC, dashboardSubnetIds
 (shiftwork_infra/dashboard.py).
 """
 

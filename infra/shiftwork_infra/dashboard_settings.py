@@ -1,6 +1,6 @@
-"""The hosted dashboard's context, read before anything is made: -c dashboard=true turns it on; dashboard_domain (the
-host name the team opens) and dashboard_certificate_arn (an ACM certificate for that name, in the stack's region) are
-required with it; dashboard_subnet_ids (public subnets, comma-separated) with -c vpcId, whose subnets hold the
+"""The hosted dashboard's context, read before anything is made: -c dashboard=true turns it on; dashboardDomain (the
+host name the team opens) and dashboardCertificateArn (an ACM certificate for that name, in the stack's region) are
+required with it; dashboardSubnetIds (public subnets, comma-separated) with -c vpcId, whose subnets hold the
 runners only. A missing or malformed value is refused by name, saying how to get a good one.
 """
 
@@ -46,36 +46,36 @@ def dashboard_settings(scope: Construct) -> DashboardSettings | None:
     by name, with how to get it, before anything is made."""
     if not _enabled(scope):
         return None
-    domain = str(scope.node.try_get_context("dashboard_domain") or "").strip().lower()
+    domain = str(scope.node.try_get_context("dashboardDomain") or "").strip().lower()
     if not domain:
         raise _missing(
-            "dashboard_domain",
-            "Pass the host name the team will open, -c dashboard_domain=shiftwork.example.com: the certificate "
+            "dashboardDomain",
+            "Pass the host name the team will open, -c dashboardDomain=shiftwork.example.com: the certificate "
             "covers it, and its DNS (a CNAME) points at the DashboardLoadBalancer output after the deploy.",
         )
     if not HOST_NAME.match(domain):
         raise ValueError(
-            f"context dashboard_domain={domain!r}: must be a host name such as shiftwork.example.com "
+            f"context dashboardDomain={domain!r}: must be a host name such as shiftwork.example.com "
             "(no scheme, no port, no path)"
         )
-    certificate_arn = str(scope.node.try_get_context("dashboard_certificate_arn") or "").strip()
+    certificate_arn = str(scope.node.try_get_context("dashboardCertificateArn") or "").strip()
     if not certificate_arn:
         raise _missing(
-            "dashboard_certificate_arn",
+            "dashboardCertificateArn",
             f"The load balancer serves HTTPS only and its own DNS name cannot carry a public certificate: request "
             f"one for {domain} in ACM, in the region you deploy to (aws acm request-certificate --domain-name "
             f"{domain} --validation-method DNS, then add the CNAME it asks for), and pass its ARN: "
-            "-c dashboard_certificate_arn=arn:aws:acm:REGION:ACCOUNT:certificate/ID",
+            "-c dashboardCertificateArn=arn:aws:acm:REGION:ACCOUNT:certificate/ID",
         )
     match = CERTIFICATE_ARN.match(certificate_arn)
     if match is None:
         raise ValueError(
-            f"context dashboard_certificate_arn={certificate_arn!r}: must be an ACM certificate's ARN, "
+            f"context dashboardCertificateArn={certificate_arn!r}: must be an ACM certificate's ARN, "
             "arn:aws:acm:REGION:ACCOUNT:certificate/ID (aws acm list-certificates shows them)"
         )
     if match["region"] in NO_USER_POOLS:
         raise ValueError(
-            f"context dashboard_certificate_arn={certificate_arn!r}: the hosted dashboard signs users in with a "
+            f"context dashboardCertificateArn={certificate_arn!r}: the hosted dashboard signs users in with a "
             f"Cognito user pool, which CloudFormation does not offer in {match['region']}; deploy without "
             "-c dashboard=true there and run `shiftwork dashboard --endpoint API_URL` on your machine instead"
         )
@@ -84,15 +84,15 @@ def dashboard_settings(scope: Construct) -> DashboardSettings | None:
 
 def _subnet_ids(scope: Construct) -> tuple[str, ...]:
     """The load balancer's public subnets: the context's, required when the stack runs in an existing VPC."""
-    subnet_ids = tuple(s.strip() for s in str(scope.node.try_get_context("dashboard_subnet_ids") or "").split(","))
+    subnet_ids = tuple(s.strip() for s in str(scope.node.try_get_context("dashboardSubnetIds") or "").split(","))
     subnet_ids = tuple(s for s in subnet_ids if s)
     if not subnet_ids and scope.node.try_get_context("vpcId") and scope.node.try_get_context("subnetIds"):
         raise _missing(
-            "dashboard_subnet_ids",
+            "dashboardSubnetIds",
             "With -c vpcId the stack knows only the runners' subnets: pass two or more public subnets of that VPC "
-            "(routed to an internet gateway) for the load balancer: -c dashboard_subnet_ids=subnet-a,subnet-b",
+            "(routed to an internet gateway) for the load balancer: -c dashboardSubnetIds=subnet-a,subnet-b",
         )
     bad = [s for s in subnet_ids if not SUBNET_ID.match(s)]
     if bad:
-        raise ValueError(f"context dashboard_subnet_ids: {bad[0]!r} is not a subnet id (subnet-0123abcd)")
+        raise ValueError(f"context dashboardSubnetIds: {bad[0]!r} is not a subnet id (subnet-0123abcd)")
     return subnet_ids

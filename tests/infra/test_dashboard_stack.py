@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "infra"))  # the CDK app's modules: app, shiftwork
 CERTIFICATE = "arn:aws:acm:eu-west-2:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 DOMAIN = "shiftwork.example.com"
 ELB_ACCOUNT_EU_WEST_2 = "652711504416"  # Elastic Load Balancing's log-delivery account in the certificate's region
-DASHBOARD = {"dashboard": "true", "dashboard_certificate_arn": CERTIFICATE, "dashboard_domain": DOMAIN}
+DASHBOARD = {"dashboard": "true", "dashboardCertificateArn": CERTIFICATE, "dashboardDomain": DOMAIN}
 
 
 @dataclass(frozen=True)
@@ -437,10 +437,10 @@ def test_the_image_is_built_for_arm64_from_the_dashboard_and_the_package_only(da
     ("missing", "says"),
     [
         (
-            "dashboard_certificate_arn",
-            ["aws acm request-certificate", DOMAIN, "-c dashboard_certificate_arn=arn:aws:acm:"],
+            "dashboardCertificateArn",
+            ["aws acm request-certificate", DOMAIN, "-c dashboardCertificateArn=arn:aws:acm:"],
         ),
-        ("dashboard_domain", ["-c dashboard_domain=", "CNAME"]),
+        ("dashboardDomain", ["-c dashboardDomain=", "CNAME"]),
     ],
 )
 def test_dashboard_without_its_certificate_or_domain_is_refused_by_name(missing, says):
@@ -455,17 +455,17 @@ def test_dashboard_without_its_certificate_or_domain_is_refused_by_name(missing,
     ("context", "message"),
     [
         ({"dashboard": "yes"}, r"context dashboard='yes': must be true or false"),
-        ({**DASHBOARD, "dashboard_domain": "https://x.example.com/"}, r"dashboard_domain='https://x.example.com/'"),
-        ({**DASHBOARD, "dashboard_certificate_arn": "my-cert"}, r"dashboard_certificate_arn='my-cert': must be an ACM"),
+        ({**DASHBOARD, "dashboardDomain": "https://x.example.com/"}, r"dashboardDomain='https://x.example.com/'"),
+        ({**DASHBOARD, "dashboardCertificateArn": "my-cert"}, r"dashboardCertificateArn='my-cert': must be an ACM"),
         (
             {
                 **DASHBOARD,
-                "dashboard_certificate_arn": CERTIFICATE.replace("aws:acm:eu-west-2", "aws-cn:acm:cn-north-1"),
+                "dashboardCertificateArn": CERTIFICATE.replace("aws:acm:eu-west-2", "aws-cn:acm:cn-north-1"),
             },
             r"Cognito user pool, which CloudFormation does not offer in cn-north-1",
         ),
-        ({**DASHBOARD, "vpcId": "vpc-1", "subnetIds": "subnet-1"}, r"context dashboard_subnet_ids is missing"),
-        ({**DASHBOARD, "dashboard_subnet_ids": "subnet-1,sn2"}, r"'sn2' is not a subnet id"),
+        ({**DASHBOARD, "vpcId": "vpc-1", "subnetIds": "subnet-1"}, r"context dashboardSubnetIds is missing"),
+        ({**DASHBOARD, "dashboardSubnetIds": "subnet-1,sn2"}, r"'sn2' is not a subnet id"),
     ],
 )
 def test_a_malformed_dashboard_context_is_refused_by_name(context, message):
@@ -527,7 +527,7 @@ def test_the_container_command_serves_the_installed_dashboard(tmp_path):
 
 def test_in_an_existing_vpc_the_load_balancer_takes_the_given_public_subnets_and_a_newer_region_its_log_principal():
     """The Dashboard construct alone in a small stack (no full synth): -c vpcId's runners' subnets for the service,
-    dashboard_subnet_ids for the ALB; a certificate in a region opened after August 2022 (ap-southeast-5), whose
+    dashboardSubnetIds for the ALB; a certificate in a region opened after August 2022 (ap-southeast-5), whose
     access logs Elastic Load Balancing delivers as its log-delivery service principal."""
     import aws_cdk as cdk
     from aws_cdk import aws_apigatewayv2 as apigw
@@ -540,10 +540,10 @@ def test_in_an_existing_vpc_the_load_balancer_takes_the_given_public_subnets_and
 
     context = {
         **DASHBOARD,
-        "dashboard_certificate_arn": CERTIFICATE.replace("eu-west-2", "ap-southeast-5"),
+        "dashboardCertificateArn": CERTIFICATE.replace("eu-west-2", "ap-southeast-5"),
         "vpcId": "vpc-0123",
         "subnetIds": "subnet-a1,subnet-b2",
-        "dashboard_subnet_ids": "subnet-0a,subnet-0b",
+        "dashboardSubnetIds": "subnet-0a,subnet-0b",
     }
     stack = cdk.Stack(cdk.App(context=context), "Probe")
     network = Network(stack, "Network")
