@@ -13,7 +13,7 @@ import streamlit.components.v1 as components
 from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers import jobs as helpers
-from dashboard.helpers.notebook_html import notebook_to_html
+from dashboard.helpers.notebook_html import notebook_to_html, sandboxed
 from shiftwork.errors import NotFound, ShiftworkError
 from shiftwork.models import DescribeJob
 
@@ -151,7 +151,7 @@ def outputs(job: DescribeJob) -> None:
         except (OSError, ValueError) as error:
             st.warning(f"{source['path']} could not be shown: {error}")
         else:
-            components.html(html, height=HTML_HEIGHT, scrolling=True)
+            components.html(sandboxed(html, HTML_HEIGHT - 10), height=HTML_HEIGHT)
 
 
 def follow_logs(job_id: str) -> None:

@@ -174,3 +174,16 @@ def test_a_log_is_followed_while_the_job_runs_and_briefly_after_it_ended():
     assert still_logging(running, 10**12, 10)
     assert still_logging(ended, 14_999, 10) and not still_logging(ended, 15_000, 10)
     assert not still_logging(ended.model_copy(update={"end_time": None}), 5_000, 10)
+
+
+def test_a_notebook_page_is_framed_whole_in_a_sandbox_of_its_own():
+    from html import unescape
+
+    from dashboard.helpers.notebook_html import sandboxed
+
+    page = '<html><body><p title="a &amp; b">It\'s "quoted" <b>bold</b></p><script>parent.x = 1</script></body></html>'
+    framed = sandboxed(page, 500)
+    assert framed.count("<iframe") == 1 and framed.count("</iframe>") == 1  # nothing of the page escapes the frame
+    srcdoc = framed.split('srcdoc="', 1)[1].rsplit('"></iframe>', 1)[0]
+    assert '"' not in srcdoc and unescape(srcdoc) == page
+    assert 'sandbox="allow-scripts allow-popups"' in framed and "allow-same-origin" not in framed

@@ -72,6 +72,8 @@ def test_a_notebook_without_html_output_is_rendered_with_nbconvert(open_page, ra
     assert not app.exception, app.exception
     (html,) = iframe_html(app)
     assert "converted by nbconvert 2" in html and "jp-Notebook" in html  # JupyterLab's classes: HTMLExporter's
+    # the notebook's own scripts run in a sandbox without the dashboard's origin
+    assert 'sandbox="allow-scripts allow-popups"' in html and "allow-same-origin" not in html
 
 
 def test_a_failed_job_shows_its_error_and_traceback(open_page, ran):

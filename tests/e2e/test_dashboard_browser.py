@@ -100,7 +100,8 @@ def test_a_job_found_by_name_opens_with_its_rendered_notebook(
 
     expect(page).to_have_url(re.compile(rf"/job\?job={job['job_id']}"))
     expect(page.get_by_test_id("stHeading").filter(has_text=name).first).to_be_visible()
-    notebook = page.frame_locator('[data-testid="stIFrame"]').first
+    # the notebook sits in a sandboxed iframe inside Streamlit's component iframe
+    notebook = page.frame_locator('[data-testid="stIFrame"]').first.frame_locator("iframe")
     expect(notebook.get_by_text(f"{MARKER} browser")).to_be_visible()
     wait_for_script(page)
     shots.take(page, "job-detail")
