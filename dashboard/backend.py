@@ -31,3 +31,14 @@ def _backend(endpoint: str | None, token: str | None) -> Any:
 def backend() -> Any:
     """Service or Client, made once per process (per endpoint)."""
     return _backend(os.environ.get(ENV_API_URL) or None, os.environ.get(ENV_API_TOKEN) or None)
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
+def definition_name(definition_id: str) -> str | None:
+    """A definition's name (an upstream's, for "after X"), None once it is deleted."""
+    from shiftwork.errors import NotFound
+
+    try:
+        return str(backend().definitions.get(definition_id).name)
+    except NotFound:
+        return None

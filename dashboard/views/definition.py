@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import keys
-from dashboard.backend import READ_TTL_SECONDS, backend
+from dashboard.backend import READ_TTL_SECONDS, backend, definition_name
 from dashboard.helpers import definitions as helpers
 from dashboard.widgets import pager
 from shiftwork.errors import InvalidSpec, NotFound
@@ -40,17 +40,9 @@ def read_preview(schedule: str, timezone: str) -> SchedulePreview | None:
         return None
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def read_name(definition_id: str) -> str | None:
-    try:
-        return str(backend().definitions.get(definition_id).name)
-    except NotFound:
-        return None
-
-
 def summary(definition: DescribeJobDefinition) -> None:
     preview = read_preview(definition.schedule, definition.timezone) if definition.schedule else None
-    upstream = read_name(definition.run_after) if definition.run_after else None
+    upstream = definition_name(definition.run_after) if definition.run_after else None
     state, version, kind = st.columns(3)
     state.metric("State", "active" if definition.active else "paused")
     version.metric("Version", definition.version)

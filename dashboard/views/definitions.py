@@ -10,11 +10,11 @@ from typing import Any
 import streamlit as st
 
 from dashboard import keys
-from dashboard.backend import READ_TTL_SECONDS, backend
+from dashboard.backend import READ_TTL_SECONDS, backend, definition_name
 from dashboard.helpers import definitions as helpers
 from dashboard.helpers.create import field_error
 from dashboard.widgets import pager
-from shiftwork.errors import InvalidSpec, NotFound, ShiftworkError
+from shiftwork.errors import InvalidSpec, ShiftworkError
 from shiftwork.models import (
     DescribeJob,
     DescribeJobDefinition,
@@ -55,14 +55,6 @@ def read_last_job(definition_id: str) -> DescribeJob | None:
     return jobs[0] if jobs else None
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
-def read_name(definition_id: str) -> str | None:
-    try:
-        return str(backend().definitions.get(definition_id).name)
-    except NotFound:
-        return None
-
-
 @st.cache_data(ttl=60, show_spinner=False)
 def read_formats() -> list[str]:
     environments = backend().runtime_environments()
@@ -91,7 +83,7 @@ def filters() -> ListJobDefinitionsQuery:
 def table(page: ListJobDefinitionsResponse) -> None:
     rows = []
     for definition in page.job_definitions:
-        upstream = read_name(definition.run_after) if definition.run_after else None
+        upstream = definition_name(definition.run_after) if definition.run_after else None
         row = helpers.definition_row(
             definition, preview_of(definition), read_last_job(definition.job_definition_id), upstream
         )
@@ -225,7 +217,9 @@ def edit(definition: DescribeJobDefinition) -> None:
     st.text_area("Parameters (NAME=VALUE lines)", key=EDIT_PARAMETERS)
     parameters_slot = st.empty()
     if definition.run_after:
-        st.caption(f"Runs {helpers.run_after_text(definition, read_name(definition.run_after))}: no schedule to edit.")
+        st.caption(
+            f"Runs {helpers.run_after_text(definition, definition_name(definition.run_after))}: no schedule to edit."
+        )
     else:
         st.text_input("Schedule (cron, rate(...), at(...) or a JSON trigger)", key=EDIT_SCHEDULE, live=True)
     schedule_slot = st.empty()
