@@ -53,10 +53,10 @@ def forget(job_id: str) -> None:
 
 def header(job: DescribeJob) -> None:
     st.title(job.name)
-    st.caption(f"Job {job.job_id} · {job.input_filename}")
-    status, created, duration, attempt, kernel = st.columns(5)
+    created = f"{helpers.moment(job.create_time):%Y-%m-%d %H:%M:%S} UTC"
+    st.caption(f"Job {job.job_id} · {job.input_filename} · created {created}")
+    status, duration, attempt, kernel = st.columns([3, 2, 1, 2])  # wide enough for IN_PROGRESS, unclipped
     status.metric("Status", job.status.value)
-    created.metric("Created", f"{helpers.moment(job.create_time):%Y-%m-%d %H:%M} UTC")
     seconds = helpers.duration_seconds(job, helpers.now_ms())
     duration.metric("Duration", "—" if seconds is None else f"{seconds:.1f} s")
     attempt.metric("Attempt", job.attempt)
