@@ -21,3 +21,10 @@ def pager(
     if forward.button(labels[1], key=next_key, disabled=next_token is None):
         tokens.append(next_token)
         st.rerun()
+
+
+def pointer_to_list(title: str, message: str, page: str, label: str, icon: str) -> None:
+    """A detail page opened without an id: its title, what to do, and a link to the list to pick one from."""
+    st.title(title)
+    st.info(message)
+    st.page_link(page, label=label, icon=icon)

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend, definition_name
 from dashboard.helpers import definitions as helpers
-from dashboard.widgets import pager
+from dashboard.widgets import pager, pointer_to_list
 from shiftwork.errors import InvalidSpec, NotFound
 from shiftwork.models import DescribeJobDefinition, ListJobsQuery, ListJobsResponse, SchedulePreview
 
@@ -114,9 +114,13 @@ def tasks(definition: DescribeJobDefinition) -> None:
 def render() -> None:
     definition_id = st.query_params.get(keys.DEFINITION_PARAM)
     if not definition_id:
-        st.title("Definition")
-        st.info("Pick a definition on the Definitions page.")
-        st.page_link("views/definitions.py", label="Definitions", icon=":material/event_repeat:")
+        pointer_to_list(
+            "Definition",
+            "Pick a definition on the Definitions page.",
+            "views/definitions.py",
+            "Definitions",
+            ":material/event_repeat:",
+        )
         return
     try:
         definition = read_definition(definition_id)

@@ -14,6 +14,7 @@ from dashboard import keys
 from dashboard.backend import READ_TTL_SECONDS, backend
 from dashboard.helpers import jobs as helpers
 from dashboard.helpers.notebook_html import notebook_to_html, sandboxed
+from dashboard.widgets import pointer_to_list
 from shiftwork.errors import NotFound, ShiftworkError
 from shiftwork.models import DescribeJob
 
@@ -184,9 +185,7 @@ def notice() -> None:
 def page() -> None:
     job_id = st.query_params.get(keys.JOB_PARAM)
     if not job_id:
-        st.title("Job")
-        st.info("Open a job from the Jobs page.")
-        st.page_link("views/jobs.py", label="Jobs", icon=":material/list:")
+        pointer_to_list("Job", "Open a job from the Jobs page.", "views/jobs.py", "Jobs", ":material/list:")
         return
     try:
         job = get_job(job_id)

@@ -24,6 +24,7 @@ from dashboard.helpers.runs import (
     log_text,
     seconds_between,
 )
+from dashboard.widgets import pointer_to_list
 from shiftwork.errors import ShiftworkError
 from shiftwork.models import DescribeJob
 from shiftwork.models.workflow import RunDetails, TaskDetails, TaskResultInfo, TaskStatus
@@ -206,9 +207,9 @@ def result_view(run_id: str, task: TaskDetails) -> None:
 
 run_id = st.query_params.get(keys.RUN_PARAM)
 if not run_id:
-    st.title("Run")
-    st.info("Open a run from the list of workflow runs.")
-    st.page_link("views/runs.py", label="Workflow runs", icon=":material/account_tree:")
+    pointer_to_list(
+        "Run", "Open a run from the list of workflow runs.", "views/runs.py", "Workflow runs", ":material/account_tree:"
+    )
     st.stop()
 try:
     run = read_run(run_id)
