@@ -324,10 +324,13 @@ class RemoteDefinitions:
     def delete(self, definition_id: str) -> None:
         self.client.request("DELETE", f"/job_definitions/{definition_id}")
 
-    def run(self, definition_id: str, parameters: dict[str, Any] | None = None) -> DescribeJob:
-        return DescribeJob.model_validate(
-            self.client.request("POST", f"/job_definitions/{definition_id}/jobs", {"parameters": parameters or {}})
-        )
+    def run(
+        self, definition_id: str, parameters: dict[str, Any] | None = None, idempotency_token: str | None = None
+    ) -> DescribeJob:
+        body: dict[str, Any] = {"parameters": parameters or {}}
+        if idempotency_token:
+            body["idempotency_token"] = idempotency_token
+        return DescribeJob.model_validate(self.client.request("POST", f"/job_definitions/{definition_id}/jobs", body))
 
 
 def query_params(query: ListJobsQuery | ListJobDefinitionsQuery) -> dict[str, Any]:

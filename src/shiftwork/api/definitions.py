@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from shiftwork.api.run_after import check_deletable, checked_upstream, run_after_changes
 from shiftwork.api.validation import check_formats, check_kernel, check_notebook, folder_files, resolve_kernel
-from shiftwork.errors import Conflict, InvalidSpec, NotFound
+from shiftwork.errors import Conflict, InvalidSpec, LimitReached, NotFound
 from shiftwork.models import (
     ConflictPolicy,
     CreateJobDefinition,
@@ -28,7 +28,7 @@ from shiftwork.models.limits import check_definition_id, check_record_size, chec
 from shiftwork.models.parameters import check_parameters
 from shiftwork.schedules import compile_to_eventbridge, parse_trigger
 from shiftwork.schedules.scheduler_api import delete_schedules, fire_payload, put_schedules, schedule_name
-from shiftwork.store import definitions, files, slots, versions
+from shiftwork.store import definitions, files, jobs, slots, versions
 
 if TYPE_CHECKING:
     from shiftwork.api.service import Service
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from shiftwork.models.definition import ListJobDefinitionsQuery
 
 
+RUN_TOKEN_NAMESPACE = uuid.UUID("0d6f6c4e-5f61-4f0e-9a57-3b7f0e8e2c19")  # a run's id from (definition, token)
 RESERVED_PREFIXES = (*files.OWN_PREFIXES, "inbox/")  # written by Shiftwork itself, or run as notebooks
 
 
@@ -335,18 +336,41 @@ class Definitions:
         definitions.delete(definition_id)
         files.delete_prefix(f"definitions/{definition_id}/", self.settings)
 
-    def run(self, definition_id: str, parameters: dict[str, Any] | None = None) -> DescribeJob:
+    def run(
+        self, definition_id: str, parameters: dict[str, Any] | None = None, idempotency_token: str | None = None
+    ) -> DescribeJob:
         """Run the current version now (Jupyter Scheduler's "Run Job"), parameters overriding its own.
 
         Over max_running_jobs it is refused (LimitReached, a Conflict: HTTP 409, nothing written), not queued or
         SKIPPED: someone is waiting for this answer, a SKIPPED record would look like a run that happened, and
         there is no waiting room to queue it in. The job takes its slot in the transaction that records it.
+        With an idempotency_token, a repeat of the request (or a concurrent one) gets the job the first one made.
         """
         from shiftwork.dispatch.fire import new_job
 
         definition = definitions.get(definition_id)
-        job = new_job(definition, str(uuid.uuid4()), None, parameters=check_parameters(parameters or {}))
+        job_id = str(uuid.uuid4())
+        if idempotency_token:
+            job_id = str(uuid.uuid5(RUN_TOKEN_NAMESPACE, f"{definition_id}/{idempotency_token}"))
+            try:
+                return jobs.get(job_id)
+            except NotFound:
+                pass
+        job = new_job(
+            definition,
+            job_id,
+            None,
+            parameters=check_parameters(parameters or {}),
+            idempotency_token=idempotency_token,
+        )
         check_record_size("job", job)
-        slots.admit(job)
+        try:
+            slots.admit(job)
+        except LimitReached:
+            raise
+        except Conflict:
+            if not idempotency_token:
+                raise
+            return jobs.get(job_id)  # a concurrent request with the same token recorded it first
         self.service.request_dispatch(job.job_id)
         return job

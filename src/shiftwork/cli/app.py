@@ -29,6 +29,7 @@ from shiftwork.cli.common import (
 )
 from shiftwork.cli.dashboard import dashboard
 from shiftwork.cli.definitions import definitions_app
+from shiftwork.cli.excel import excel_app
 from shiftwork.cli.notify import notify_app
 from shiftwork.cli.parameters import (
     ExecutionTimeoutOption,
@@ -66,6 +67,7 @@ app.add_typer(definitions_app, name="definitions")
 app.add_typer(notify_app, name="notify")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(runs_app, name="runs")
+app.add_typer(excel_app, name="excel")
 app.command("dashboard")(dashboard)
 
 POLL_SECONDS = 0.1

@@ -32,7 +32,7 @@ from shiftwork.models import (
 )
 from shiftwork.models.definition import DEFINITION_SORT_FIELDS, ListJobDefinitionsQuery
 from shiftwork.models.job import parse_csv, parse_sort_by, parse_time_ms
-from shiftwork.models.limits import DEFINITION_ID_PATTERN, MAX_DEFINITION_ID, MAX_QUERY_TEXT
+from shiftwork.models.limits import DEFINITION_ID_PATTERN, MAX_DEFINITION_ID, MAX_QUERY_TEXT, Token
 from shiftwork.models.parameters import check_parameters
 from shiftwork.store.listing import MAX_SORTED_ITEMS
 
@@ -68,6 +68,9 @@ class UpdateDefinitionRequest(OptionalInlineNotebook, DefinitionChanges):
 
 class RunRequest(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
+    idempotency_token: Token | None = Field(
+        default=None, description="A repeat of the request with the same token gets the job the first one made."
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -201,4 +204,4 @@ def delete(definition_id: DefinitionId) -> DeletedDefinition:
 
 @router.post("/<definition_id>/jobs", responses=RESPONSES)
 def run(definition_id: DefinitionId, request: RunRequest) -> DescribeJob:
-    return _service().definitions.run(definition_id, request.parameters)
+    return _service().definitions.run(definition_id, request.parameters, request.idempotency_token)

@@ -1,0 +1,132 @@
+"""`shiftwork excel`: serve an add-in module to Excel (Office.js and xlwings), and make its clients."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from shiftwork.cli.common import REMOTE, StateDirOption, console, handle_errors, resolve_state_dir
+from shiftwork.cli.dashboard import checked_port, stop_signals
+
+if TYPE_CHECKING:
+    from shiftwork.excel.protocol import Registry
+
+excel_app = typer.Typer(help="Python functions as Excel worksheet functions.", no_args_is_help=True)
+DEFAULT_PORT = 8443
+ModuleArgument = Annotated[
+    str | None,
+    typer.Argument(help="A .py file (or importable module) defining an Addin; none: only the SHIFTWORK.* functions."),
+]
+
+
+class StackFacade:
+    """The SHIFTWORK.* functions' Shiftwork: --endpoint's API, else the running `shiftwork up`'s, looked up on each
+    use until one is found (so `up` may start after `serve`)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def client(self) -> Any:
+        from shiftwork.connection import client_for
+        from shiftwork.excel import ExcelError
+        from shiftwork.local.stack import running_stack
+
+        with self._lock:
+            if self._client is None:
+                if REMOTE.endpoint is not None:
+                    self._client = client_for(REMOTE.endpoint, REMOTE.token, self.state_dir)
+                else:
+                    info = running_stack(self.state_dir)
+                    if info is None or not info.api_url:
+                        raise ExcelError("#N/A", "no Shiftwork stack: run `shiftwork up` in a terminal")
+                    self._client = client_for(info.api_url, None, self.state_dir)
+            return self._client
+
+    def describe(self) -> str:
+        try:
+            return f"on the API at {self.client().endpoint}"
+        except Exception:  # noqa: BLE001  shown, not raised: serve starts without a stack
+            return "not available until `shiftwork up` runs (SHIFTWORK.* cells show #N/A until then)"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client(), name)
+
+
+def registry_for(module: str | None, facade: Any) -> Registry:
+    """The module's add-ins (none without one), and SHIFTWORK.* over facade."""
+    from shiftwork.api.excel import shiftwork_addin
+    from shiftwork.excel.loading import load_addins
+    from shiftwork.excel.protocol import Registry
+
+    addins = load_addins(module) if module else []
+    return Registry([*addins, shiftwork_addin(facade)])
+
+
+@excel_app.command("serve")
+@handle_errors
+def serve(
+    module: ModuleArgument = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 picks a free one).")] = DEFAULT_PORT,
+    http: Annotated[
+        bool, typer.Option("--http", help="Plain HTTP, no certificate (for xlwings and scripts; Office needs HTTPS).")
+    ] = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Serve MODULE's functions and the Office.js add-in over HTTPS on localhost, beside `shiftwork up`."""
+    from shiftwork.local.dev_certificate import dev_certificate
+    from shiftwork.local.excel_server import ExcelServer, excel_token
+
+    directory = resolve_state_dir(state_dir).expanduser()
+    facade = StackFacade(directory)
+    registry = registry_for(module, facade)
+    if port:
+        checked_port("127.0.0.1", port)
+    certificate = None if http else dev_certificate(directory)
+    token = excel_token(directory)
+    server = ExcelServer(
+        registry,
+        token=token,
+        port=port,
+        tls=None if certificate is None else (certificate.certificate, certificate.key),
+    )
+    static = build_static(registry, server.url, directory)
+    server.static_dir = static
+    stopping = stop_signals()
+    server.start()
+    try:
+        _announce(server, registry, token, directory, certificate, facade, static)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        server.stop()
+
+
+def build_static(registry: Registry, url: str, directory: Path) -> Path | None:
+    """The Office.js add-in's files for this server's URL, or None (with why) when they cannot be made here."""
+    try:
+        from shiftwork.excel.officejs import build_officejs
+    except ImportError:
+        return None
+    out = directory / "excel-addin"
+    build_officejs(registry.describe(), url, out)
+    return out
+
+
+def _announce(
+    server: Any, registry: Registry, token: str, directory: Path, certificate: Any, facade: StackFacade, static: Any
+) -> None:
+    namespaces = [addin.namespace for addin in registry.addins]
+    console.print(f"[bold green]Excel add-in[/]: {server.url} (Ctrl-C stops it)", highlight=False)
+    console.print(f"  functions  {', '.join(f'{n}.*' for n in namespaces)}", highlight=False)
+    console.print(f"  token      {token}  (paste it in the Shiftwork task pane; kept in {directory / 'excel-token'})")
+    if static is not None:
+        for namespace in namespaces:
+            console.print(f"  manifest   {server.url}/addins/{namespace.lower()}/manifest.xml", highlight=False)
+    if certificate is not None:
+        console.print(f"  trust the development certificate once: {certificate.trust_command()}", highlight=False)
+    console.print(f"  SHIFTWORK.* functions {facade.describe()}", highlight=False)
