@@ -1,0 +1,69 @@
+"""`shiftwork excel xlwings MODULE`: write MODULE's functions (and SHIFTWORK.*) as an xlwings UDF module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shiftwork.cli.common import StateDirOption, console, handle_errors, resolve_state_dir
+
+DEFAULT_URL = "https://localhost:8443"  # `shiftwork excel serve`'s default port, over its development certificate
+TOKEN_FILE = "excel-token"  # in the state directory, as `shiftwork excel serve` keeps it
+CA_FILE = Path("excel-tls") / "ca.pem"
+
+
+@handle_errors
+def xlwings_udfs(
+    module: Annotated[
+        str | None,
+        typer.Argument(
+            help="A .py file (or importable module) defining an Addin; none: the SHIFTWORK.* functions only."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The module to write [default: MODULE_udfs.py here]."),
+    ] = None,
+    url: Annotated[
+        str,
+        typer.Option("--url", help="The server `shiftwork excel serve` runs (SHIFTWORK_EXCEL_URL overrides it)."),
+    ] = DEFAULT_URL,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Write an xlwings UDF module whose functions call MODULE's on `shiftwork excel serve` (Excel on Windows)."""
+    from shiftwork.cli.excel import registry_for
+    from shiftwork.excel.xlwings_udfs import home_relative, write_udf_module
+
+    if not url.startswith(("http://", "https://")):
+        from shiftwork.errors import InvalidSpec
+
+        raise InvalidSpec("--url", url, "give the server's address, like https://localhost:8443")
+    directory = resolve_state_dir(state_dir)
+    stem = (Path(module).stem if module.endswith(".py") else module.rsplit(".", 1)[-1]) if module else "shiftwork"
+    out = output or Path(f"{stem}_udfs.py")
+    registry = registry_for(module, facade=None)  # only the functions' descriptions are read
+    written = write_udf_module(
+        registry.describe(),
+        url.rstrip("/"),
+        out,
+        source=module or "the SHIFTWORK.* functions",
+        token_file=home_relative(directory / TOKEN_FILE),
+        ca_file=home_relative(directory / CA_FILE) if url.startswith("https://") else None,
+    )
+    _announce(written, registry)
+
+
+def _announce(written: Path, registry: object) -> None:
+    from shiftwork.excel.xlwings_udfs import udf_name
+
+    names = [udf_name(f) for addin in registry.describe().addins for f in addin.functions]  # type: ignore[attr-defined]
+    console.print(f"[bold green]Wrote[/] {written} ({len(names)} functions: {', '.join(names)})", highlight=False)
+    console.print(
+        f"In Excel on Windows, without the xlwings add-in: `pip install xlwings`, `xlwings quickstart BOOK "
+        f"--standalone`, put {written.name} beside BOOK.xlsm, set UDF Modules to {written.stem} on the xlwings.conf "
+        "sheet, run the ImportPythonUDFs macro (Alt+F8); then =" + (names[0] if names else "...") + "(...) in a cell. "
+        "Steps: addin/xlwings/README.md",
+        highlight=False,
+    )
