@@ -80,6 +80,8 @@ def test_grid_takes_and_spills_rows(udfs: ModuleType, pricer_module: ModuleType)
     spots = [[80.0, 90.0, 100.0], [110.0, 120.0, 130.0]]
     assert udfs.PRICER_GRID(spots, 100) == pricer_module.grid(spots, 100)
     assert udfs.PRICER_GRID([[95.0]], 100, 0.3) == pricer_module.grid([[95.0]], 100, 0.3)  # one cell: ndim=2 rows
+    empty = udfs.PRICER_GRID([[95.0, None]], 100)  # an empty cell in the range: xlwings hands None
+    assert empty.startswith("#VALUE! spots row 1, column 2 is empty")
 
 
 def test_year_fraction_takes_date_cells(udfs: ModuleType, pricer_module: ModuleType) -> None:
@@ -124,7 +126,7 @@ def test_no_server_says_how_to_start_one(udfs: ModuleType, monkeypatch: pytest.M
 def test_a_streaming_cell_shows_its_first_value(udfs: ModuleType) -> None:
     assert udfs.PRICER_TICKER(101.5) == 101.5
     assert udfs.PRICER_TICKER("x") == "#VALUE! spot is the text 'x': give a number"
-    assert udfs.SHIFTWORK_STATUS("no-such-job").startswith(("#N/A", "#VALUE!"))
+    assert udfs.SHIFTWORK_STATUS("no-such-job") == "#N/A no job has the id 'no-such-job'"
 
 
 def test_shiftwork_functions(udfs: ModuleType, excel_registry: object) -> None:
@@ -134,6 +136,7 @@ def test_shiftwork_functions(udfs: ModuleType, excel_registry: object) -> None:
     from shiftwork.api.excel import JOB_COLUMNS
 
     assert udfs.SHIFTWORK_JOBS()[0] == JOB_COLUMNS
+    assert udfs.SHIFTWORK_JOBS("NOPE").startswith("#VALUE! status 'NOPE': give one of CREATED, QUEUED")
     # RUN's name/value pairs are *args; an unknown definition is named in the cell
     run = udfs.SHIFTWORK_RUN("no-such-definition", "day", datetime(2026, 12, 1))
     assert run == "#N/A no job definition is named or has the id 'no-such-definition'"
@@ -252,17 +255,30 @@ def test_the_committed_module_is_a_fresh_generation(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(ROOT)
     out = tmp_path / "pricer_udfs.py"
     env = {"SHIFTWORK_STATE_DIR": None, "XDG_DATA_HOME": None}  # the default state directory, as a user has it
+    if "pricer" in sys.modules:  # the command imports examples/pricer.py again: the server's module stays
+        monkeypatch.setitem(sys.modules, "pricer", sys.modules["pricer"])
     result = CliRunner().invoke(_cli(), ["xlwings", "examples/pricer.py", "-o", str(out)], env=env)
     assert result.exit_code == 0, result.output
     assert "ImportPythonUDFs" in result.output and "UDF Modules to pricer_udfs" in result.output
     assert out.read_text() == COMMITTED.read_text(), "regenerate addin/xlwings/pricer_udfs.py (README: Regenerate)"
 
 
-def test_bad_output_names_are_refused(tmp_path: Path) -> None:
+def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "pricer-udfs.py"
     result = CliRunner().invoke(_cli(), ["xlwings", str(ROOT / "examples" / "pricer.py"), "-o", str(out)])
     assert result.exit_code == 2 and "give a .py file like pricer_udfs.py" in result.output
-    assert not out.exists()
+    result = CliRunner().invoke(_cli(), ["xlwings", "-o", str(tmp_path / "a.py"), "--url", "localhost:8443"])
+    assert result.exit_code == 2 and "--url 'localhost:8443': give the server's address" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_module_the_shiftwork_functions(tmp_path: Path) -> None:
+    out = tmp_path / "shiftwork_udfs.py"
+    result = CliRunner().invoke(_cli(), ["xlwings", "-o", str(out), "--url", "http://127.0.0.1:8443"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "def SHIFTWORK_RUN(definition, *parameters):" in text and "PRICER" not in text
+    assert 'URL = "http://127.0.0.1:8443"' in text and "CA_FILE = None" in text  # plain HTTP: no certificate
 
 
 def test_vba_safe_names() -> None:

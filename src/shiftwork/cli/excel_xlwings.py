@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shiftwork.cli.common import StateDirOption, console, handle_errors, resolve_state_dir
+from shiftwork.errors import InvalidSpec
+
+if TYPE_CHECKING:
+    from shiftwork.excel.protocol import Registry
 
 DEFAULT_URL = "https://localhost:8443"  # `shiftwork excel serve`'s default port, over its development certificate
 TOKEN_FILE = "excel-token"  # in the state directory, as `shiftwork excel serve` keeps it
@@ -34,15 +38,14 @@ def xlwings_udfs(
 ) -> None:
     """Write an xlwings UDF module whose functions call MODULE's on `shiftwork excel serve` (Excel on Windows)."""
     from shiftwork.cli.excel import registry_for
-    from shiftwork.excel.xlwings_udfs import home_relative, write_udf_module
+    from shiftwork.excel.xlwings_udfs import checked_module_name, home_relative, write_udf_module
 
     if not url.startswith(("http://", "https://")):
-        from shiftwork.errors import InvalidSpec
-
         raise InvalidSpec("--url", url, "give the server's address, like https://localhost:8443")
     directory = resolve_state_dir(state_dir)
     stem = (Path(module).stem if module.endswith(".py") else module.rsplit(".", 1)[-1]) if module else "shiftwork"
     out = output or Path(f"{stem}_udfs.py")
+    checked_module_name(out)  # before the module is imported: a bad name changes nothing
     registry = registry_for(module, facade=None)  # only the functions' descriptions are read
     written = write_udf_module(
         registry.describe(),
@@ -55,10 +58,10 @@ def xlwings_udfs(
     _announce(written, registry)
 
 
-def _announce(written: Path, registry: object) -> None:
+def _announce(written: Path, registry: Registry) -> None:
     from shiftwork.excel.xlwings_udfs import udf_name
 
-    names = [udf_name(f) for addin in registry.describe().addins for f in addin.functions]  # type: ignore[attr-defined]
+    names = [udf_name(f) for addin in registry.describe().addins for f in addin.functions]
     console.print(f"[bold green]Wrote[/] {written} ({len(names)} functions: {', '.join(names)})", highlight=False)
     console.print(
         f"In Excel on Windows, without the xlwings add-in: `pip install xlwings`, `xlwings quickstart BOOK "

@@ -157,6 +157,15 @@ def home_relative(path: Path) -> str:
         return str(expanded)
 
 
+def checked_module_name(out: Path, module_name: str | None = None) -> str:
+    """The name xlwings imports the module by: out's stem unless given, a Python identifier."""
+    name = module_name or out.stem
+    if not name.isidentifier() or keyword.iskeyword(name) or out.suffix != ".py":
+        fix = "xlwings imports the module by its name: give a .py file like pricer_udfs.py"
+        raise InvalidSpec("output", str(out), fix)
+    return name
+
+
 def write_udf_module(
     functions: Functions,
     url: str,
@@ -168,10 +177,7 @@ def write_udf_module(
     ca_file: str | None = None,
 ) -> Path:
     """Write the module to out; module_name (default: out's stem) is what xlwings' UDF Modules setting names."""
-    name = module_name or out.stem
-    if not name.isidentifier() or keyword.iskeyword(name) or out.suffix != ".py":
-        fix = "xlwings imports the module by its name: give a .py file like pricer_udfs.py"
-        raise InvalidSpec("output", str(out), fix)
+    name = checked_module_name(out, module_name)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = render_udf_module(functions, url, source=source or name, token_file=token_file, ca_file=ca_file)
     out.write_text(text, encoding="utf-8")
