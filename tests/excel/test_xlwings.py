@@ -244,6 +244,39 @@ def test_https_with_the_development_ca(excel_registry: object, tmp_path: Path, p
         server.stop()
 
 
+def _edge_addin() -> object:
+    from shiftwork.excel import Addin
+
+    addin = Addin("Edge cases", "Arguments xlwings and VBA name or pass differently", namespace="EDGE")
+
+    @addin.expose(description="The sum of any number of values")
+    def total(*values: float) -> float:
+        return sum(values)
+
+    @addin.expose(description="Names VBA and xlwings keep for themselves")
+    def pick(first: float | None, second: float, call: bool = True, caller: str = "me") -> str:
+        return f"{first}|{second}|{call}|{caller}"
+
+    return addin
+
+
+def test_repeating_empty_and_renamed_arguments(tmp_path: Path) -> None:
+    from shiftwork.excel.protocol import Registry
+    from shiftwork.local.excel_server import ExcelServer
+
+    server = ExcelServer(Registry([_edge_addin()]), token="edge-token").start()  # type: ignore[list-item]
+    try:
+        edge = _generate(server, tmp_path)
+        assert edge.EDGE_TOTAL(1, 2, 3.5) == 6.5 and edge.EDGE_TOTAL() == 0
+        assert edge.EDGE_TOTAL(1, "two") == "#VALUE! values[2] is the text 'two': give a number"
+        # an empty first cell before a required one: no Python default (it could not precede `second`), still empty
+        assert edge.EDGE_PICK(None, 2) == "None|2.0|True|me"
+        assert edge.EDGE_PICK(1, 2, False, "you") == "1.0|2.0|False|you"
+        assert edge.EDGE_PICK.__code__.co_varnames[:4] == ("first", "second", "call_", "caller_")
+    finally:
+        server.stop()
+
+
 def _cli() -> typer.Typer:
     app = typer.Typer()
     app.command("xlwings")(xlwings_udfs)
