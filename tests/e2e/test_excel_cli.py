@@ -106,3 +106,34 @@ def test_without_a_stack_shiftwork_cells_say_how_to_start_one(cli: Cli):
         assert cell["error"] == {"code": "#N/A", "message": "no Shiftwork stack: run `shiftwork up` in a terminal"}
     finally:
         assert stop(process) == 0
+
+
+def test_addin_run_serves_like_datatailrs(cli: Cli, tmp_path):
+    """`addin.run(port, ws_port)` in the module itself, as a Datatailr add-in is started."""
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import clean_environment
+
+    script = tmp_path / "start.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(PRICER.parent)!r})\nimport pricer\npricer.addin.run(0, 8000, http=True)\n"
+    )
+    output = tmp_path / "run.log"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(script)], env=clean_environment(cli.state_dir), stdout=sink, stderr=subprocess.STDOUT
+        )
+    process.output = output  # type: ignore[attr-defined]
+    try:
+        url, token = served(process)
+        request = urllib.request.Request(
+            f"{url}/excel/call",
+            data=json.dumps({"calls": [{"function": "PRICER.GRID", "args": [[[100]], 95]}]}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            (cell,) = json.loads(response.read())["results"]
+        assert cell["value"] == [[pytest.approx(11.0602, abs=1e-4)]]
+    finally:
+        assert stop(process) == 0

@@ -160,6 +160,14 @@ class Addin:
 
         return register(function) if function is not None else register
 
+    def run(self, port: int = 8443, ws_port: int | None = None, *, http: bool = False) -> None:
+        """Serve this add-in (and SHIFTWORK.*) until Ctrl-C, as `shiftwork excel serve` does: Datatailr's
+        `addin.run(port, ws_port)`. ws_port is accepted and unused: streams share the one port."""
+        from shiftwork.cli.excel import serve_addins  # the serving side, loaded only when serving
+
+        del ws_port
+        serve_addins([self], port=port, http=http)
+
 
 def check_name(what: str, name: str, longest: int) -> None:
     if not NAME_PATTERN.match(name) or len(name) > longest:
