@@ -117,11 +117,11 @@ class Addin:
 
     name: str
     description: str = ""
-    namespace: str | None = None
+    namespace: str = ""  # empty: the defining module's name
     functions: dict[str, ExposedFunction] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.namespace is None:
+        if not self.namespace:
             module = sys._getframe(2).f_globals.get("__name__", "")  # the caller of Addin(...)
             stem = module.rsplit(".", 1)[-1]
             self.namespace = re.sub(r"[^A-Z0-9_]", "_", (stem if stem != "__main__" else self.name).upper())
@@ -144,7 +144,7 @@ class Addin:
 
         def register(fn: F) -> F:
             exposed = describe(
-                self.namespace or "",
+                self.namespace,
                 fn,
                 name=name,
                 description=description,

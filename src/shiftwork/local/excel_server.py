@@ -89,7 +89,6 @@ class ExcelServer:
         self._server = make_server(
             host, port, self, threaded=True, request_handler=_KeepAliveHandler, ssl_context=context
         )
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="excel-server"
         )
@@ -137,7 +136,7 @@ class ExcelServer:
             return self._stream(request)
         from shiftwork.local.http_api import to_event
 
-        result = self.app.resolve(to_event(request), _Context())
+        result = self.app.resolve(to_event(request), _Context())  # type: ignore[arg-type]
         response = Response(result.get("body") or "", status=result.get("statusCode", 200))
         for key, value in (result.get("headers") or {}).items():
             response.headers[key] = value
