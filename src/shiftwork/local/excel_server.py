@@ -51,6 +51,13 @@ def excel_token(state_dir: Path) -> str:
 class _KeepAliveHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"  # one connection for many calls: a cell's round trip is not a TLS handshake
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Quiet: a sheet makes thousands of calls; the terminal is for what needs the user."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            super().log(type, message, *args)
+
 
 class _Context:
     function_name = "shiftwork-excel-local"
