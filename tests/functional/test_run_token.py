@@ -11,7 +11,9 @@ from tests.helpers import write_notebook
 
 def test_a_repeated_run_request_with_one_token_gets_the_job_the_first_made(api, service, tmp_path):
     notebook = write_notebook(tmp_path / "tokened.ipynb", "x = 1", "print(x)")
-    definition = service.definitions.create(CreateJobDefinition(input_uri=str(notebook), name="tokened", max_running_jobs=5))
+    definition = service.definitions.create(
+        CreateJobDefinition(input_uri=str(notebook), name="tokened", max_running_jobs=5)
+    )
     try:
         client = Client(api.url, token=api.token)
         first = client.definitions.run(definition.job_definition_id, {"x": 2}, idempotency_token="monday-close")
