@@ -37,7 +37,9 @@ def xlwings_udfs(
     state_dir: StateDirOption = None,
 ) -> None:
     """Write an xlwings UDF module whose functions call MODULE's on `shiftwork excel serve` (Excel on Windows)."""
-    from shiftwork.cli.excel import registry_for
+    from shiftwork.api.excel import shiftwork_addin
+    from shiftwork.excel.loading import load_addins
+    from shiftwork.excel.protocol import Registry
     from shiftwork.excel.xlwings_udfs import checked_module_name, home_relative, write_udf_module
 
     if not url.startswith(("http://", "https://")):
@@ -46,7 +48,8 @@ def xlwings_udfs(
     stem = (Path(module).stem if module.endswith(".py") else module.rsplit(".", 1)[-1]) if module else "shiftwork"
     out = output or Path(f"{stem}_udfs.py")
     checked_module_name(out)  # before the module is imported: a bad name changes nothing
-    registry = registry_for(module, facade=None)  # only the functions' descriptions are read
+    addins = load_addins(module) if module else []
+    registry = Registry([*addins, shiftwork_addin(None)])  # as `excel serve` has them; only their metadata is read
     written = write_udf_module(
         registry.describe(),
         url.rstrip("/"),
