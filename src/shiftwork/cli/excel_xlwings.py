@@ -28,7 +28,7 @@ def xlwings_udfs(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="The module to write [default: MODULE_udfs.py here]."),
+        typer.Option("--output", "-o", help="The module to write \\[default: MODULE_udfs.py here]."),
     ] = None,
     url: Annotated[
         str,
