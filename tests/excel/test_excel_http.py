@@ -247,3 +247,33 @@ def test_the_module_is_refused_clearly_when_it_defines_no_addin(tmp_path):
     with pytest.raises(InvalidSpec, match="no such file"):
         load_addins(str(tmp_path / "missing.py"))
     assert PRICER.exists()
+
+
+def test_many_streaming_cells_share_one_connection_each_event_naming_its_cell(excel_server):
+    """Browsers keep ~6 connections to a server: every streaming cell of a sheet rides on one request."""
+    cells = [{"id": f"B{row}", "function": "PRICER.TICKER", "args": [100 + row, 0.2, 0.02]} for row in range(1, 9)] + [
+        {"id": "C1", "function": "PRICER.NOPE", "args": []},
+        {"id": "C2", "function": "PRICER.PRICE_OPTION", "args": [1, 1, 1, 1, 1]},
+    ]
+    response = post(excel_server, "/excel/streams", {"streams": cells, "window_seconds": 1.0})
+    assert response.status == 200
+    events = _events(response.data)
+    values: dict[str, list] = {}
+    for event in events:
+        if "value" in event:
+            values.setdefault(event["id"], []).append(event["value"])
+    assert set(values) == {f"B{row}" for row in range(1, 9)}
+    assert all(series[0] == 100 + int(cell[1:]) and len(series) >= 3 for cell, series in values.items())
+    errors = {event["id"]: event["error"] for event in events if "error" in event}
+    assert errors["C1"]["code"] == "#NAME?" and "is not streaming" in errors["C2"]["message"]
+    done = {event["id"]: event["reason"] for event in events if event["event"] == "done"}
+    assert done == {"C1": "error", "C2": "error"}  # the tickers run on: the window ends the response
+    assert events[-1] == {"event": "end", "reason": "window"}
+
+
+def test_a_stream_batch_with_one_id_twice_is_refused_naming_it(excel_server):
+    twice = [{"id": "A1", "function": "PRICER.TICKER", "args": [1]}] * 2
+    response = post(excel_server, "/excel/streams", {"streams": twice})
+    assert response.status == 400
+    assert response.json()["field"] == "streams"
+    assert "id 'A1' is given twice: give each cell its own" in response.json()["message"]

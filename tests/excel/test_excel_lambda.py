@@ -73,3 +73,22 @@ def test_the_sign_in_settings_name_the_stacks_pool(handler):
         "client_id": "1example23456789",
         "api_url": None,
     }
+
+
+def test_the_lambda_answers_many_streaming_cells_up_to_the_first_new_value(handler):
+    from shiftwork.local.lambdas import LocalContext
+
+    event = json.loads((EVENTS / "excel_stream.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/excel/streams"
+    cells = [
+        {"id": "A1", "function": "PRICER.TICKER", "args": [100, 0.2, 0.05], "last": 100.0},  # shown already
+        {"id": "A2", "function": "PRICER.NOPE", "args": []},
+    ]
+    event["body"] = json.dumps({"streams": cells})
+    response = handler.lambda_handler(event, LocalContext("shiftwork-excel"))
+    assert response["statusCode"] == 200
+    body = response["body"]
+    assert '"id":"A2","error":{"code":"#NAME?"' in body
+    (shown,) = [json.loads(line[6:]) for line in body.splitlines() if line.startswith('data: {"id":"A1"')]
+    assert shown["value"] != 100.0  # its first value was the one the cell shows: the next one came instead
+    assert body.rstrip().endswith('data: {"reason": "window"}')

@@ -3,19 +3,17 @@
 - POST /excel/call: many cells in one request (Microsoft's batching pattern for custom functions): a list of
   {function, args}, answered by a list of {value} or {error: {code, message}} in the same order. One cell's error
   never fails the others; a request that is not a batch is a 400 naming the field.
-- POST /excel/stream: one streaming cell, as server-sent events: `data: {"value": ...}` per value, then
-  `event: end` with why it ended (`done`, `error`, `window`). A client reconnects after `window` (the server's
-  longest response) with `last`, the value it shows, so a repeat of that value is not sent again.
+- POST /excel/streams: a client's streaming cells on one connection, as server-sent events (streaming.py):
+  `data: {"id", "value"}` per value, `data: {"id", "error"}`, `event: done` when a cell's function ends, and
+  `event: end` when the response does (`done`: every cell ended; `window`: the server's longest response). A
+  client reconnects after `window` with each cell's `last` value, which is then not sent again.
+- POST /excel/stream: the same for one cell, without ids.
 - GET /excel/functions: the namespaces and their functions' metadata, from which the clients are generated.
 """
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -178,9 +176,14 @@ def _function_info(function: ExposedFunction) -> FunctionInfo:
     )
 
 
-def _error(error: BaseException) -> CellResult:
+def cell_error(error: BaseException) -> dict[str, str]:
+    """What a cell shows for an exception: its Excel error code and message (never a traceback)."""
     excel = as_excel_error(error)
-    return CellResult(error=CellError(code=excel.code, message=clip(excel.message)))
+    return {"code": excel.code, "message": clip(excel.message)}
+
+
+def _error(error: BaseException) -> CellResult:
+    return CellResult(error=CellError(**cell_error(error)))
 
 
 def call_one(registry: Registry, call: Call) -> CellResult:
@@ -196,101 +199,3 @@ def call_one(registry: Registry, call: Call) -> CellResult:
 
 def call_batch(registry: Registry, batch: CallBatch) -> CallResults:
     return CallResults(results=[call_one(registry, call) for call in batch.calls])
-
-
-# -- streaming ------------------------------------------------------------------------------------------------
-class _Done:
-    pass
-
-
-_DONE = _Done()
-
-
-def stream_events(
-    registry: Registry,
-    call: StreamCall,
-    *,
-    longest_window: float = MAX_WINDOW_SECONDS,
-    buffered: bool = False,
-    cancelled: threading.Event | None = None,
-) -> Iterator[dict[str, Any]]:
-    """A streaming cell's events: {"value": v}, {"error": {...}}, {"heartbeat": True} and last {"end": why}.
-
-    The function runs in a thread of its own feeding a queue, so the window holds even while it blocks. buffered
-    (a transport that sends the response only when it is complete, as a Lambda behind API Gateway does) ends the
-    response at the first value the client does not show yet, to be reconnected at once.
-    """
-    try:
-        function = registry.find(call.function)
-        if not function.streaming:
-            raise ExcelError("#VALUE!", f"{function.qualified_name} is not streaming: call it on /excel/call")
-        values = function.stream(call.args)
-    except Exception as error:  # noqa: BLE001
-        yield {"error": _error(error).error.model_dump()}  # type: ignore[union-attr]
-        yield {"end": "error"}
-        return
-    window = min(call.window_seconds, longest_window)
-    stop = cancelled or threading.Event()
-    feed: queue.Queue[Any] = queue.Queue(maxsize=64)
-    producer = threading.Thread(target=_produce, args=(values, feed, stop), daemon=True, name="excel-stream")
-    producer.start()
-    deadline = time.monotonic() + window
-    last = call.last
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                yield {"end": "window"}
-                return
-            try:
-                item = feed.get(timeout=min(remaining, HEARTBEAT_SECONDS))
-            except queue.Empty:
-                if time.monotonic() < deadline and not buffered:
-                    yield {"heartbeat": True}
-                continue
-            if item is _DONE:
-                yield {"end": "done"}
-                return
-            if isinstance(item, BaseException):
-                yield {"error": _error(item).error.model_dump()}  # type: ignore[union-attr]
-                yield {"end": "error"}
-                return
-            if item == last:
-                continue  # the client shows it already (a reconnect's first value, usually)
-            last = item
-            yield {"value": item}
-            if buffered:
-                yield {"end": "window"}
-                return
-    finally:
-        stop.set()
-
-
-def _produce(values: Iterator[Any], feed: queue.Queue[Any], stop: threading.Event) -> None:
-    try:
-        for value in values:
-            while not stop.is_set():
-                try:
-                    feed.put(value, timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
-            if stop.is_set():
-                break
-        else:
-            feed.put(_DONE)
-    except Exception as error:  # noqa: BLE001  the function's failure is the cell's error
-        feed.put(error)
-    finally:
-        close = getattr(values, "close", None)
-        if close is not None:
-            close()
-
-
-def sse(event: dict[str, Any]) -> bytes:
-    """One server-sent event: a value or an error as `data:`, the end as `event: end`, a heartbeat as a comment."""
-    if "heartbeat" in event:
-        return b": heartbeat\n\n"
-    if "end" in event:
-        return f"event: end\ndata: {json.dumps({'reason': event['end']})}\n\n".encode()
-    return f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()

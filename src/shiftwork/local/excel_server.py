@@ -23,7 +23,8 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
 from shiftwork.api.routes.excel import PREFIX, PUBLIC_PATHS, SSE, ExcelConfig, build_excel_app
-from shiftwork.excel.protocol import MAX_WINDOW_SECONDS, Registry, StreamCall, sse, stream_events
+from shiftwork.excel.protocol import MAX_WINDOW_SECONDS, Registry, StreamCall
+from shiftwork.excel.streaming import StreamBatch, sse, stream_events, streams_events
 
 TOKEN_FILE = "excel-token"
 MIME_TYPES = {
@@ -129,7 +130,7 @@ class ExcelServer:
                 "send Authorization: Bearer <token>: the token `shiftwork excel serve` printed (paste it in the "
                 "Shiftwork task pane)",
             )
-        if request.path == f"{PREFIX}/stream" and request.method == "POST":
+        if request.path in (f"{PREFIX}/stream", f"{PREFIX}/streams") and request.method == "POST":
             return self._stream(request)
         from shiftwork.local.http_api import to_event
 
@@ -150,7 +151,9 @@ class ExcelServer:
 
         try:
             admit_body(to_event(request))
-            call = StreamCall.model_validate(json.loads(request.get_data() or b"null"))
+            body = json.loads(request.get_data() or b"null")
+            many = request.path.endswith("/streams")
+            call = StreamBatch.model_validate(body) if many else StreamCall.model_validate(body)
         except BodyRefused as refused:
             return _error(refused.status, str(refused), field="body")
         except ValidationError as invalid:
@@ -162,7 +165,12 @@ class ExcelServer:
         def events() -> Iterator[bytes]:
             workers.grow(1)  # this stream holds a worker: one more answers the calls meanwhile
             try:
-                for event in stream_events(self.registry, call, cancelled=cancelled):
+                events = (
+                    streams_events(self.registry, call, cancelled=cancelled)  # type: ignore[arg-type]
+                    if many
+                    else stream_events(self.registry, call, cancelled=cancelled)  # type: ignore[arg-type]
+                )
+                for event in events:
                     yield sse(event)
             finally:
                 cancelled.set()  # the client went away (a write failed) or the stream ended

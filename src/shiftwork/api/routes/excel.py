@@ -11,16 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shiftwork.excel.protocol import (
-    CallBatch,
-    CallResults,
-    Functions,
-    Registry,
-    StreamCall,
-    call_batch,
-    sse,
-    stream_events,
-)
+from shiftwork.excel.protocol import CallBatch, CallResults, Functions, Registry, StreamCall, call_batch
+from shiftwork.excel.streaming import StreamBatch, sse, stream_events, streams_events
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -62,20 +54,22 @@ def build_excel_app(
         """Many cells in one request: each gets its value or its error, in order; one cell never fails another."""
         return call_batch(registry, batch)
 
-    @app.post(
-        f"{PREFIX}/stream",
-        responses={**RESPONSES, 200: {"description": "Server-sent events.", "content": {SSE: {}}}},
-    )
+    stream_responses = {**RESPONSES, 200: {"description": "Server-sent events.", "content": {SSE: {}}}}
+
+    def _sse_response(body: str) -> Response:
+        return Response(status_code=HTTPStatus.OK, content_type=SSE, body=body, headers={"Cache-Control": "no-store"})
+
+    @app.post(f"{PREFIX}/stream", responses=stream_responses)
     def stream(request: StreamCall) -> Any:  # a Response: annotated Any so that no JSON schema is made for it
-        """A streaming cell's values as server-sent events; reconnect after `event: end` with reason window."""
+        """One streaming cell's values as server-sent events; reconnect after `event: end` with reason window."""
         events = stream_events(registry, request, longest_window=longest_window, buffered=True)
-        body = b"".join(sse(event) for event in events).decode()
-        return Response(
-            status_code=HTTPStatus.OK,
-            content_type=SSE,
-            body=body,
-            headers={"Cache-Control": "no-store"},
-        )
+        return _sse_response(b"".join(sse(event) for event in events).decode())
+
+    @app.post(f"{PREFIX}/streams", responses=stream_responses)
+    def streams(request: StreamBatch) -> Any:  # a Response, as stream's
+        """A client's streaming cells on one connection: each event names its cell's id."""
+        events = streams_events(registry, request, longest_window=longest_window, buffered=True)
+        return _sse_response(b"".join(sse(event) for event in events).decode())
 
     @app.get(f"{PREFIX}/config", responses=RESPONSES)
     def client_config() -> ExcelConfig:
