@@ -158,9 +158,7 @@ class ExcelAddin(Construct):
         rather than ANY: an ANY route would take the browsers' CORS preflights (OPTIONS, never with a token) to the
         authorizer, which refuses them; without an OPTIONS route API Gateway answers them from its CORS settings."""
         integration = integrations.HttpLambdaIntegration("Excel", self.function)
-        authorizer = authorizers.HttpUserPoolAuthorizer(
-            "ExcelUsers", self.user_pool, user_pool_clients=[self.client]
-        )
+        authorizer = authorizers.HttpUserPoolAuthorizer("ExcelUsers", self.user_pool, user_pool_clients=[self.client])
         http_api.add_routes(
             path="/excel/{proxy+}",
             methods=[apigw.HttpMethod.GET, apigw.HttpMethod.POST],
@@ -172,7 +170,10 @@ class ExcelAddin(Construct):
         # runs anything of the module. Every other /excel route takes a Cognito token; the rest of the API, IAM.
         for path in PUBLIC_PATHS:
             [route] = http_api.add_routes(
-                path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=apigw.HttpNoneAuthorizer()
+                path=path,
+                methods=[apigw.HttpMethod.GET],
+                integration=integration,
+                authorizer=apigw.HttpNoneAuthorizer(),
             )
             acknowledge(
                 route,

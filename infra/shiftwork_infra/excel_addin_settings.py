@@ -64,7 +64,7 @@ def _namespaces(value: object, path: Path) -> tuple[str, ...]:
         addins = load_addins(str(path))
     except ShiftworkError as error:
         raise _refused(value, str(error)) from None
-    except Exception as error:  # the user's module raised while importing: say what, not a traceback
+    except Exception as error:  # noqa: BLE001 - the module's own code raised on import: say what, by name
         raise _refused(value, f"importing it raised {type(error).__name__}: {error}") from None
     namespaces = tuple(addin.namespace or "" for addin in addins)
     if "SHIFTWORK" in namespaces:
