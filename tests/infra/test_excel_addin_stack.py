@@ -6,6 +6,8 @@ this module; cdk-nag ran on it (synth raises on an unacknowledged finding), cfn-
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +121,62 @@ def test_the_function_runs_the_excel_handler_from_the_stacks_code_with_the_modul
     assert {k: env[f"SHIFTWORK_{k}"] for k in data} == {k: api_env[f"SHIFTWORK_{k}"] for k in data}
     assert env["POWERTOOLS_SERVICE_NAME"] == "shiftwork-excel"
     assert "LogGroup" in function["LoggingConfig"] and api_id != excel.function("excel")[0]
+
+
+# the handler, as Lambda runs it: the stack's code on the path, the module only through its layer's python/
+INVOKE = """
+import json, sys
+from shiftwork.local.lambdas import invoke
+for path in ("/excel/config", "/excel/functions"):
+    event = json.loads(sys.argv[1])
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET " + path
+    response = invoke("excel", event)
+    print(json.dumps([response["statusCode"], json.loads(response["body"])]))
+"""
+
+
+def test_the_handler_serves_the_module_from_its_layer_with_the_functions_environment(excel, tmp_path):
+    """functions/excel.py run with the function's environment as the template sets it (references given values)
+    and only the layer's folder added to the path: it imports the module by SHIFTWORK_ADDIN_MODULE and says how
+    to sign in from the SHIFTWORK_EXCEL_* settings."""
+    _, function = excel.function("excel")
+    [layer] = function["Layers"]
+    staged = excel.outdir / f"asset.{excel.resources[layer['Ref']]['Properties']['Content']['S3Key'][:-4]}"
+    variables = function["Environment"]["Variables"]
+    resolved = {key: value if isinstance(value, str) else f"resolved-{key.lower()}" for key, value in variables.items()}
+    resolved["SHIFTWORK_REGION"] = "eu-west-2"
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SHIFTWORK_", "AWS_"))},
+        **resolved,
+        "PYTHONPATH": os.pathsep.join([str(staged / "python"), str(ROOT)]),
+    }
+    event = (ROOT / "events" / "api_list_jobs.json").read_text()
+    result = subprocess.run(
+        [sys.executable, "-c", INVOKE, event], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    config, functions = (json.loads(line) for line in result.stdout.splitlines()[-2:])
+    assert config == [
+        200,
+        {
+            "auth": "cognito",
+            "region": "eu-west-2",
+            "user_pool_id": "resolved-shiftwork_excel_user_pool_id",
+            "client_id": "resolved-shiftwork_excel_client_id",
+            "api_url": "resolved-shiftwork_excel_api_url",
+        },
+    ]
+    assert functions[0] == 200
+    assert sorted(addin["namespace"] for addin in functions[1]["addins"]) == ["PRICER", "SHIFTWORK"]
+
+
+def test_the_public_routes_are_the_ones_the_handler_serves_without_a_token():
+    from shiftwork_infra.excel_addin import PUBLIC_PATHS
+
+    from shiftwork.api.routes.excel import PUBLIC_PATHS as served
+
+    assert sorted(PUBLIC_PATHS) == sorted(served)
 
 
 def test_only_config_and_openapi_are_public_the_other_excel_routes_take_a_cognito_token_the_rest_iam(excel):
