@@ -136,7 +136,7 @@ class Registry:
 
 def _addin_info(addin: Addin) -> AddinInfo:
     return AddinInfo(
-        namespace=addin.namespace or "",
+        namespace=addin.namespace,
         name=addin.name,
         description=addin.description,
         functions=[_function_info(f) for f in addin.functions.values()],
