@@ -133,13 +133,17 @@ for path in ("/excel/config", "/excel/functions"):
     event["routeKey"] = event["requestContext"]["routeKey"] = "GET " + path
     response = invoke("excel", event)
     print(json.dumps([response["statusCode"], json.loads(response["body"])]))
+event = json.loads(sys.argv[2])
+event["body"] = json.dumps({"calls": [{"function": "PRICER.PRICE_OPTION", "args": [100, 95, 0.2, 0.01, 1]}]})
+response = invoke("excel", event)
+print(json.dumps([response["statusCode"], json.loads(response["body"])]))
 """
 
 
-def test_the_handler_serves_the_module_from_its_layer_with_the_functions_environment(excel, tmp_path):
+def test_the_handler_serves_the_module_from_its_layer_with_the_functions_environment(excel, tmp_path, monkeypatch):
     """functions/excel.py run with the function's environment as the template sets it (references given values)
-    and only the layer's folder added to the path: it imports the module by SHIFTWORK_ADDIN_MODULE and says how
-    to sign in from the SHIFTWORK_EXCEL_* settings."""
+    and only the layer's folder added to the path: it imports the module by SHIFTWORK_ADDIN_MODULE, says how to
+    sign in from the SHIFTWORK_EXCEL_* settings, and computes a cell as the module does."""
     _, function = excel.function("excel")
     [layer] = function["Layers"]
     staged = excel.outdir / f"asset.{excel.resources[layer['Ref']]['Properties']['Content']['S3Key'][:-4]}"
@@ -151,12 +155,12 @@ def test_the_handler_serves_the_module_from_its_layer_with_the_functions_environ
         **resolved,
         "PYTHONPATH": os.pathsep.join([str(staged / "python"), str(ROOT)]),
     }
-    event = (ROOT / "events" / "api_list_jobs.json").read_text()
+    events = [(ROOT / "events" / name).read_text() for name in ("api_list_jobs.json", "excel_call.json")]
     result = subprocess.run(
-        [sys.executable, "-c", INVOKE, event], cwd=tmp_path, env=environment, capture_output=True, text=True
+        [sys.executable, "-c", INVOKE, *events], cwd=tmp_path, env=environment, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    config, functions = (json.loads(line) for line in result.stdout.splitlines()[-2:])
+    config, functions, called = (json.loads(line) for line in result.stdout.splitlines()[-3:])
     assert config == [
         200,
         {
@@ -169,6 +173,10 @@ def test_the_handler_serves_the_module_from_its_layer_with_the_functions_environ
     ]
     assert functions[0] == 200
     assert sorted(addin["namespace"] for addin in functions[1]["addins"]) == ["PRICER", "SHIFTWORK"]
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    from pricer import price_option  # the module's own function, in this process: what the cell must show
+
+    assert called == [200, {"results": [{"value": price_option(100, 95, 0.2, 0.01, 1), "error": None}]}]
 
 
 def test_the_public_routes_are_the_ones_the_handler_serves_without_a_token():
