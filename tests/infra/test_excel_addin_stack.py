@@ -508,3 +508,63 @@ def test_addin_absent_or_empty_is_off_and_a_relative_path_is_taken_from_infra():
         "pricer",
         ("PRICER",),
     )
+
+
+def test_built_files_naming_the_placeholder_urls_get_the_deployed_ones_and_the_rest_go_as_they_are(
+    tmp_path, monkeypatch
+):
+    """The ExcelAddin construct alone in a small stack (no full synth), with `shiftwork excel build` standing in as
+    a function that writes a manifest naming FILES_URL, a script naming API_URL and an icon: those two go as
+    Source.data, whose markers the deployment replaces with the distribution's domain and the API's URL."""
+    import types
+
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2 as apigw
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_s3 as s3
+    from shiftwork_infra.excel_addin import ExcelAddin
+    from shiftwork_infra.excel_addin_settings import addin_settings
+
+    def build_officejs(module: Path, out: Path, *, files_url: str, api_url: str) -> None:
+        (out / "addins" / "pricer").mkdir(parents=True)
+        (out / "addins" / "pricer" / "manifest.xml").write_text(f"<SourceLocation DefaultValue='{files_url}/a.html'/>")
+        (out / "functions.js").write_text(f"const API = '{api_url}';")
+        (out / "icon.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+
+    monkeypatch.setitem(sys.modules, "shiftwork.excel.officejs", types.SimpleNamespace(build_officejs=build_officejs))
+    outdir = tmp_path / "cdk.out"
+    application = cdk.App(outdir=str(outdir), context=ADDIN)
+    stack = cdk.Stack(application, "Probe")
+    api = apigw.HttpApi(stack, "Api")
+    ExcelAddin(
+        stack,
+        "ExcelAddin",
+        settings=addin_settings(stack),
+        code=lambda_.Code.from_inline("def lambda_handler(event, context): ..."),
+        environment={},
+        http_api=api,
+        logs_bucket=s3.Bucket(stack, "Logs", enforce_ssl=True),
+    )
+    assembly = application.synth()
+    resources = json.loads(Path(assembly.stacks[0].template_full_path).read_text())["Resources"]
+    [deployment] = [r["Properties"] for r in resources.values() if r["Type"] == "Custom::CDKBucketDeployment"]
+    [distribution] = [n for n, r in resources.items() if r["Type"] == "AWS::CloudFront::Distribution"]
+    # each source is a zip and its markers (SourceObjectKeys and SourceMarkers, in one order)
+    sources = zip(deployment["SourceObjectKeys"], deployment["SourceMarkers"], strict=True)
+    staged, markers = {}, {}
+    for key, its_markers in sources:
+        folder = outdir / f"asset.{key.removesuffix('.zip')}"
+        for path in (p for p in folder.rglob("*") if p.is_file()):
+            staged[path.relative_to(folder).as_posix()] = path
+            markers[path.relative_to(folder).as_posix()] = its_markers
+    assert sorted(staged) == ["addins/pricer/manifest.xml", "config.json", "functions.js", "icon.png"]
+    manifest, script = staged["addins/pricer/manifest.xml"].read_text(), staged["functions.js"].read_text()
+    assert manifest == "<SourceLocation DefaultValue='https://<<marker:0xbaba:0>>/a.html'/>"
+    assert markers["addins/pricer/manifest.xml"] == {
+        "<<marker:0xbaba:0>>": {"Fn::GetAtt": [distribution, "DomainName"]}
+    }
+    assert script == "const API = '<<marker:0xbaba:0>>';"
+    api_id = stack.get_logical_id(api.node.default_child)
+    assert markers["functions.js"] == {"<<marker:0xbaba:0>>": {"Fn::GetAtt": [api_id, "ApiEndpoint"]}}
+    assert markers["icon.png"] == {}
+    assert staged["icon.png"].read_bytes() == b"\x89PNG\r\n\x1a\n\xff\xfe"  # binary files go untouched
