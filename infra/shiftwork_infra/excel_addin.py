@@ -32,18 +32,12 @@ PUBLIC_PATHS = ("/excel/config", "/excel/openapi.json")  # read before signing i
 # substitutes CloudFormation values in Source.data only: the distribution's name is not known at synth)
 FILES_URL = "https://shiftwork-addin-files.invalid"
 API_URL = "https://shiftwork-addin-api.invalid"
-# Office frames the task pane and the functions' page (Excel on the web, new Outlook, Teams): framing by anyone else
-# is refused (clickjacking of the sign-in form); no X-Frame-Options, which cannot name several ancestors
-OFFICE_FRAME_ANCESTORS = (
-    "'self'",
-    "https://*.officeapps.live.com",
-    "https://*.office.com",
-    "https://*.office365.com",
-    "https://*.microsoft365.com",
-    "https://*.cloud.microsoft",
-    "https://*.microsoft.com",
-    "https://*.sharepoint.com",
-    "https://*.live.com",
+# Office frames the task pane and the functions' page (Excel on the web, in Microsoft 365 and SharePoint pages, new
+# Outlook, Teams); framing by anyone else is refused (clickjacking of the sign-in form). Not X-Frame-Options: it
+# cannot name several ancestors, and DENY or SAMEORIGIN would keep Office from showing the pages at all
+OFFICE_DOMAINS = "officeapps.live.com office.com office365.com microsoft365.com cloud.microsoft microsoft.com"
+OFFICE_FRAME_ANCESTORS = " ".join(
+    ["'self'", *(f"https://*.{d}" for d in f"{OFFICE_DOMAINS} sharepoint.com live.com".split())]
 )
 
 
@@ -264,7 +258,7 @@ class ExcelAddin(Construct):
                     referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
                 ),
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=f"frame-ancestors {' '.join(OFFICE_FRAME_ANCESTORS)}", override=True
+                    content_security_policy=f"frame-ancestors {OFFICE_FRAME_ANCESTORS}", override=True
                 ),
             ),
         )
@@ -377,9 +371,8 @@ def _text(path: Path) -> str | None:
 def _acknowledge_deployment(deployment: s3_deployment.BucketDeployment, bucket: s3.Bucket) -> None:
     """CDK's BucketDeployment handler: a Lambda it makes at the stack's top level, with its runtime and its role."""
     stack = cdk.Stack.of(deployment)
-    [handler] = [c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment")]
     acknowledge(
-        handler,
+        deployment.handler_role.node.scope,  # type: ignore[arg-type]
         "AwsSolutions-L1",
         "CDK's own BucketDeployment handler, whose runtime aws-cdk-lib pins (it runs the AWS CLI it bundles); it "
         "runs at deploy time only, copying the add-in's files.",

@@ -136,6 +136,13 @@ class ShiftworkStack(cdk.Stack):
             grant(functions.functions[name], granted)
         if excel is not None:
             grant_excel(excel.function, granted)
+            data = self.get_logical_id(storage.bucket.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                excel.function,
+                f"AwsSolutions-IAM5[Resource::<{data}.Arn>/jobs/*]",
+                "CDK grant scoped to this stack's own resource: =SHIFTWORK.RESULT reads a workflow task's JSON "
+                "result, under its run's jobs/ prefix, and nothing else of the bucket",
+            )
         functions.dispatch.grant_invoke(scheduling.role)
         state.jobs.grant_read_write_data(runner.task_definition.task_role)
         # written: a job's terminal status gives its definition's admission slot back in the same transaction
