@@ -295,7 +295,7 @@ class ExcelAddin(Construct):
         """`shiftwork excel build`'s files for the module (shiftwork.excel.officejs.build_officejs), when that is
         installed; a file naming a placeholder URL goes as Source.data, where the deploy puts the real one in."""
         try:
-            from shiftwork.excel.officejs import build_officejs  # type: ignore[import-not-found]
+            from shiftwork.excel.officejs import build_officejs
         except ImportError:
             cdk.Annotations.of(self).add_warning_v2(
                 "shiftwork:excelFilesMissing",
