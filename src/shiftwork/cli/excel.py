@@ -10,11 +10,13 @@ import typer
 
 from shiftwork.cli.common import REMOTE, StateDirOption, console, handle_errors, resolve_state_dir
 from shiftwork.cli.dashboard import checked_port, stop_signals
+from shiftwork.cli.excel_xlwings import xlwings_udfs
 
 if TYPE_CHECKING:
     from shiftwork.excel.protocol import Registry
 
 excel_app = typer.Typer(help="Python functions as Excel worksheet functions.", no_args_is_help=True)
+excel_app.command("xlwings")(xlwings_udfs)
 DEFAULT_PORT = 8443
 ModuleArgument = Annotated[
     str | None,

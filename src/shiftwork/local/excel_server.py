@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from werkzeug.security import safe_join
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from shiftwork.api.routes.excel import PREFIX, PUBLIC_PATHS, SSE, ExcelConfig, build_excel_app
@@ -48,15 +47,8 @@ def excel_token(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-class _KeepAliveHandler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"  # one connection for many calls: a cell's round trip is not a TLS handshake
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Quiet: a sheet makes thousands of calls; the terminal is for what needs the user."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
-            super().log(type, message, *args)
+WORKERS = 16  # threads answering requests; an idle keep-alive connection holds none (cheroot waits on a selector)
+MAX_WORKERS = 512  # each open stream adds one for as long as it runs, so calls never wait behind streams
 
 
 class _Context:
@@ -87,22 +79,24 @@ class ExcelServer:
         self.token = token
         self.static_dir = static_dir
         self.app = build_excel_app(registry, config or ExcelConfig(), longest_window=MAX_WINDOW_SECONDS)
-        context = None
+        from cheroot import wsgi
+
+        # cheroot, not werkzeug's development server: it keeps connections alive (werkzeug closes each one, so
+        # every cell would pay a TLS handshake) and streams a response as it is written
+        self._server = wsgi.Server((host, port), self, numthreads=WORKERS, max=MAX_WORKERS, timeout=60)
         if tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            adapter = BuiltinSSLAdapter(str(tls[0]), str(tls[1]))
+            adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
+            self._server.ssl_adapter = adapter
         self.tls = tls is not None
-        self._server = make_server(
-            host, port, self, threaded=True, request_handler=_KeepAliveHandler, ssl_context=context
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="excel-server"
-        )
+        self._server.prepare()  # binds now: the port is known, and a port in use fails here
+        self._thread = threading.Thread(target=self._server.serve, daemon=True, name="excel-server")
 
     @property
     def port(self) -> int:
-        return int(self._server.server_port)
+        return int(self._server.bind_addr[1])
 
     @property
     def url(self) -> str:
@@ -114,11 +108,7 @@ class ExcelServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.1)
+        self._server.stop()
 
     # -- WSGI ---------------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -167,13 +157,16 @@ class ExcelServer:
             refusal = as_invalid_spec(invalid)
             return _error(HTTPStatus.BAD_REQUEST, str(refusal), field=refusal.field)
         cancelled = threading.Event()
+        workers = self._server.requests
 
         def events() -> Iterator[bytes]:
+            workers.grow(1)  # this stream holds a worker: one more answers the calls meanwhile
             try:
                 for event in stream_events(self.registry, call, cancelled=cancelled):
                     yield sse(event)
             finally:
                 cancelled.set()  # the client went away (a write failed) or the stream ended
+                workers.shrink(1)
 
         response = Response(events(), status=200, mimetype=SSE, direct_passthrough=True)
         response.headers["Cache-Control"] = "no-store"
