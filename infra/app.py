@@ -7,7 +7,9 @@ have no ENTRYPOINT: a workflow task's command override is run as given); taskFun
 1769) for the Lambda executor of light workflow tasks, the most a task marked executor="lambda" may ask for;
 taskFunctionConcurrency to reserve that function's concurrency (default: none reserved). dashboard=true for the
 hosted dashboard, with dashboardDomain, dashboardCertificateArn and, in an existing VPC, dashboardSubnetIds
-(shiftwork_infra/dashboard.py).
+(shiftwork_infra/dashboard.py). addin=path/to/pricer.py (relative to infra/, or absolute) for an Excel add-in: the
+module as a Lambda on the API's /excel routes, signed in with its own Cognito user pool, and its Office.js files
+behind CloudFront (shiftwork_infra/excel_addin.py).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@
   input, and upstream results) and jobs/ written (its result, under its run); its own logs (the basic execution
   role every function has); the default event bus (its destinations). It launches nothing: its invocation's
   outcome goes to complete, which advances the run.
+- excel (the Excel add-in's function, with -c addin; granted by the stack apart, as it exists only then): what its
+  SHIFTWORK.* built-ins call (grant_excel); the user's own module's functions get nothing more.
 
 ecs:RunTask's cpu and memory overrides (per task, on the task and its container) and its command override need no
 permission beyond ecs:RunTask on the task definition; only a taskRoleArn or executionRoleArn override would need
@@ -154,6 +156,17 @@ def grant_task(function: lambda_.IFunction, granted: Granted) -> None:
     granted.bucket.grant_read(function)  # code snapshots live under definitions/ as well as jobs/
     granted.bucket.grant_put(function, "jobs/*")  # jobs/<run>/tasks/<task>/result.*
     granted.runner_logs.grant_write(function)  # each task's output in its own stream, beside the containers'
+
+
+def grant_excel(function: lambda_.IFunction, granted: Granted) -> None:
+    """The Excel add-in's SHIFTWORK.* built-ins, through the Service: RUN records a definition's job under its
+    admission slot (jobs and definitions written) and hands it to the dispatch queue; STATUS and JOBS read jobs;
+    RESULT reads a run's task records and their JSON results under jobs/. It launches and schedules nothing."""
+    granted.jobs.grant_read_write_data(function)
+    granted.definitions.grant_read_write_data(function)  # the definition's active-jobs count, in the job's transaction
+    granted.tasks.grant_read_data(function)
+    granted.bucket.grant_read(function, "jobs/*")
+    granted.dispatch_queue.grant_send_messages(function)
 
 
 GRANTS = {

@@ -13,8 +13,10 @@ from shiftwork_infra.dashboard import Dashboard
 from shiftwork_infra.dashboard_settings import dashboard_settings
 from shiftwork_infra.dispatching import Dispatching
 from shiftwork_infra.events import Events
+from shiftwork_infra.excel_addin import ExcelAddin
+from shiftwork_infra.excel_addin_settings import addin_settings
 from shiftwork_infra.functions import Functions
-from shiftwork_infra.grants import GRANTS, Granted
+from shiftwork_infra.grants import GRANTS, Granted, grant_excel
 from shiftwork_infra.monitoring import Monitoring
 from shiftwork_infra.network import Network
 from shiftwork_infra.notifications import Notifications
@@ -28,6 +30,7 @@ class ShiftworkStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         dashboard = dashboard_settings(self)  # read first: a missing context key is refused before anything is made
+        addin = addin_settings(self)
         state = State(self, "State")
         storage = Storage(self, "Storage")
         network = Network(self, "Network")
@@ -101,6 +104,17 @@ class ShiftworkStack(cdk.Stack):
                 api=api.http_api,
                 logs_bucket=storage.access_logs,
             )
+        excel = None
+        if addin is not None:  # -c addin=MODULE: the Excel add-in, off by default
+            excel = ExcelAddin(
+                self,
+                "ExcelAddin",
+                settings=addin,
+                code=functions.code,
+                environment={**data_environment, "SHIFTWORK_DISPATCH_QUEUE_URL": dispatching.queue.queue_url},
+                http_api=api.http_api,
+                logs_bucket=storage.access_logs,
+            )
 
         # grants: each function only what its handler's code calls, on this stack's resources (grants.py)
         granted = Granted(
@@ -120,6 +134,15 @@ class ShiftworkStack(cdk.Stack):
         )
         for name, grant in GRANTS.items():
             grant(functions.functions[name], granted)
+        if excel is not None:
+            grant_excel(excel.function, granted)
+            data = self.get_logical_id(storage.bucket.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                excel.function,
+                f"AwsSolutions-IAM5[Resource::<{data}.Arn>/jobs/*]",
+                "CDK grant scoped to this stack's own resource: =SHIFTWORK.RESULT reads a workflow task's JSON "
+                "result, under its run's jobs/ prefix, and nothing else of the bucket",
+            )
         functions.dispatch.grant_invoke(scheduling.role)
         state.jobs.grant_read_write_data(runner.task_definition.task_role)
         # written: a job's terminal status gives its definition's admission slot back in the same transaction
