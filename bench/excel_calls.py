@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import logging
 import ssl
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -150,24 +148,6 @@ def serve(registry: Any, state: Path, tls: bool) -> tuple[Any, Callable[[], Conn
     return server, lambda: Connection(server.url, token, context)
 
 
-def serve_cheroot(registry: Any, state: Path) -> tuple[Any, Callable[[], Connection]]:
-    """For comparison: ExcelServer's own WSGI app under cheroot (keep-alive HTTP/1.1, TLS), same certificate."""
-    from cheroot import wsgi
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-    from shiftwork.local.dev_certificate import dev_certificate
-    from shiftwork.local.excel_server import ExcelServer, excel_token
-
-    token = excel_token(state)
-    certificate = dev_certificate(state)
-    server = wsgi.Server(("127.0.0.1", 0), ExcelServer(registry, token=token), numthreads=4)
-    server.ssl_adapter = BuiltinSSLAdapter(str(certificate.certificate), str(certificate.key))
-    server.prepare()
-    threading.Thread(target=server.serve, daemon=True, name="cheroot").start()
-    context = ssl.create_default_context(cafile=str(certificate.ca))
-    return server, lambda: Connection(f"https://localhost:{server.bind_addr[1]}", token, context)
-
-
 def measure(started: tuple[Any, Callable[[], Connection]], calls: int, cold_calls: int, repeats: int) -> dict:
     server, connect = started
     try:
@@ -241,11 +221,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="and where a batch's time goes (cProfile)")
-    parser.add_argument("--cheroot", action="store_true", help="and the same app under cheroot (pip install cheroot)")
     args = parser.parse_args()
     calls, repeats = (100, 5) if args.quick else (args.calls, args.batches)
     cold_calls = max(20, calls // 10)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its line per request would be most of the output
 
     from shiftwork.excel.loading import addins_of, load_module
     from shiftwork.excel.protocol import Registry
@@ -259,8 +237,6 @@ def main() -> None:
             "ExcelServer HTTPS": lambda: serve(registry, state, tls=True),
             "ExcelServer HTTP": lambda: serve(registry, state, tls=False),
         }
-        if args.cheroot:
-            servers["cheroot HTTPS (same app)"] = lambda: serve_cheroot(registry, state)
         figures = {}
         for name, start in servers.items():
             status.update(f"{name}: {calls} calls, {cold_calls} on new connections, {repeats} batches of {BATCH:,}")
