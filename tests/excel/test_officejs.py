@@ -181,6 +181,12 @@ NODE_TESTS = [
     "a wrong token: the cell says to sign in in the task pane",
     "a server that is not there: the cell says it cannot be reached",
     "SHIFTWORK.NEXT_FIRES spills a column of date serials; RUN forwards its repeating arguments",
+    "the local server's config asks for its token, which the functions then send",
+    "Cognito: a user name and password give an IdToken the functions send to api_url",
+    "Cognito: a wrong password is refused with Cognito's message",
+    "Cognito: a user with MFA answers the SOFTWARE_TOKEN_MFA challenge with the 6-digit code",
+    "Cognito: an IdToken about to expire is refreshed (REFRESH_TOKEN_AUTH) before a call",
+    "a streaming cell refused for its token shows the sign-in message and stops",
     "events split at blank lines; a trailing part waits for the next chunk",
     "an end event, CRLF line ends, and a comment carry no data",
 ]

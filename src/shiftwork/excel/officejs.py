@@ -118,7 +118,7 @@ def ensure_node_modules(source: Path) -> None:
 # -- functions.js ---------------------------------------------------------------------------------------------
 def _text(value: str) -> str:
     """Text for one JSDoc line: no comment terminator, no line break, no '@' (mid-line, it still starts a tag:
-    "@volatile" in a description would make the function volatile), shown as the full-width '＠' instead."""
+    "@volatile" in a description would make the function volatile), shown as the full-width at sign (U+FF20) instead."""
     return re.sub(r"\s+", " ", value).replace("*/", "* /").replace("@", "\uff20").strip()
 
 
