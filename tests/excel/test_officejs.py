@@ -339,3 +339,24 @@ def test_manifest_ids_differ_by_where_the_add_in_is_served() -> None:
     local = addin_id("https://localhost:8443", "PRICER")
     assert local == addin_id("https://localhost:8443/", "PRICER")
     assert len({local, addin_id("https://d111.cloudfront.net", "PRICER"), addin_id("https://localhost:8443", "X")}) == 3
+
+
+# -- the command ----------------------------------------------------------------------------------------------
+def test_build_command_writes_a_manifest_per_namespace(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from shiftwork.cli.excel_build import build
+
+    app = typer.Typer()
+    app.command()(build)
+    pricer = str(OFFICEJS.parents[1] / "examples" / "pricer.py")
+    out = tmp_path / "site"
+    done = CliRunner().invoke(app, [pricer, "--url", "https://addin.example.test", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.parent.name for p in out.glob("addins/*/manifest.xml")) == ["pricer", "shiftwork"]
+    assert "https://addin.example.test/addins/pricer/functions.json" in (out / "addins/pricer/manifest.xml").read_text()
+    refused = CliRunner().invoke(app, [pricer, "--url", "ftp://addin.example.test", "--out", str(tmp_path / "no")])
+    assert refused.exit_code == 2
+    assert "url 'ftp://addin.example.test': give where the add-in's files are served" in refused.output
+    assert not (tmp_path / "no").exists()

@@ -271,7 +271,9 @@ def manifest_xml(addin: AddinInfo, base_url: str, template: str, api_url: str | 
 def _check_base_url(base_url: str) -> None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
-        raise InvalidSpec("url", base_url, "give where the add-in's files are served, as https://host[:port][/path]")
+        raise InvalidSpec(
+            "url", base_url, "give where the add-in's files are served, as https://host:port or https://host/path"
+        )
 
 
 def build_officejs(functions: Functions, base_url: str, out: Path, *, api_url: str | None = None) -> list[Path]:
