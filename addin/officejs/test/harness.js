@@ -87,8 +87,9 @@ function invocation() {
     until(count, ms = 5000) {
       if (values.length >= count) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        waiters.push({ count, resolve });
-        setTimeout(() => reject(new Error(`${values.length} values after ${ms} ms, waited for ${count}`)), ms);
+        // cleared once met: a pending timer would keep node's test process alive for its full length
+        const timer = setTimeout(() => reject(new Error(`${values.length} values after ${ms} ms, not ${count}`)), ms);
+        waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
       });
     },
   };
