@@ -187,6 +187,7 @@ NODE_TESTS = [
     "Cognito: a user with MFA answers the SOFTWARE_TOKEN_MFA challenge with the 6-digit code",
     "Cognito: an IdToken about to expire is refreshed (REFRESH_TOKEN_AUTH) before a call",
     "a streaming cell refused for its token shows the sign-in message and stops",
+    "the task pane's test connection lists the namespaces and functions the server answers for",
     "events split at blank lines; a trailing part waits for the next chunk",
     "an end event, CRLF line ends, and a comment carry no data",
 ]

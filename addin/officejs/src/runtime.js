@@ -20,6 +20,7 @@
   }
 
   function officeError(code, message) {
+    if (typeof CustomFunctions === "undefined") return new Error(message); // the page outside Excel
     const codes = CustomFunctions.ErrorCode;
     const name = settings.errorCodes[code] || code;
     const known = Object.prototype.hasOwnProperty.call(codes, name) ? codes[name] : codes.invalidValue;

@@ -111,3 +111,14 @@ test("a streaming cell refused for its token shows the sign-in message and stops
   assert.ok(cell.values[0] instanceof CustomFunctionsError);
   assert.equal(requests.filter((r) => r.url.endsWith("/excel/stream")).length, 1);
 });
+
+test("the task pane's test connection lists the namespaces and functions the server answers for", async () => {
+  const { Shiftwork } = await signedIn("PRICER");
+  const described = await Shiftwork.describe();
+  assert.equal(described.apiUrl, env("SHIFTWORK_URL"));
+  assert.deepEqual(described.addins.map((addin) => addin.namespace), ["PRICER", "SHIFTWORK"]);
+  const pricer = described.addins[0].functions.map((fn) => fn.signature);
+  assert.ok(pricer.includes("=PRICER.PRICE_OPTION(spot, strike, vol, rate, expiry, [call])"), pricer.join("; "));
+  const refused = await signedIn("PRICER", "not-the-token");
+  await assert.rejects(refused.Shiftwork.describe(), /^Error: sign in in the Shiftwork task pane/);
+});

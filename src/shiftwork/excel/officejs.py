@@ -34,7 +34,7 @@ SHARED_FILES = ["runtime.js", "auth.js", "taskpane.js", "taskpane.css"]
 PAGE = "taskpane.html"  # the shared runtime's one page: functions, ribbon button and task pane
 ICON_SIZES = (16, 32, 64, 80)
 MANIFEST_VERSION = "1.0.0.0"
-NPM_CI = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+NPM_CI = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]
 METADATA_SECONDS = 120
 # JavaScript's reserved words a Python parameter may be named (Python's own keywords cannot be)
 JS_RESERVED = frozenset(
@@ -154,6 +154,11 @@ def _description(function: FunctionInfo) -> str:
     return _text(text)
 
 
+def _identifier(name: str) -> str:
+    """The JavaScript function for NAME: upper case (never a reserved word), '.' as '$' (no Python name has one)."""
+    return name.replace(".", "$")
+
+
 def function_js(function: FunctionInfo) -> str:
     """One custom function: its JSDoc, a body that forwards to the shared runtime, and its association."""
     names: list[str] = []
@@ -173,7 +178,7 @@ def function_js(function: FunctionInfo) -> str:
     pairs = zip(function.parameters, names, strict=True)
     args = ", ".join(f"...({n} || [])" if p.repeating else n for p, n in pairs)  # Excel passes an array
     qualified = json.dumps(function.qualified_name)
-    identifier = function.name.replace(".", "$")
+    identifier = _identifier(function.name)
     if function.streaming:
         invocation = js_name("invocation", set(names))
         lines.append(f" * @param {{CustomFunctions.StreamingInvocation<{result}>}} {invocation}")
@@ -184,8 +189,7 @@ def function_js(function: FunctionInfo) -> str:
         body = f"  return Shiftwork.call({qualified}, [{args}]);"
         signature = ", ".join(names)
     lines += [" */", f"function {identifier}({signature}) {{", body, "}", ""]
-    lines.append(f"CustomFunctions.associate({json.dumps(function.name)}, {identifier});")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def functions_js(addin: AddinInfo, api_url: str | None = None) -> str:
@@ -204,12 +208,23 @@ def functions_js(addin: AddinInfo, api_url: str | None = None) -> str:
         f"Shiftwork.configure({json.dumps(settings)});",
         "",
     ]
-    return "\n".join(head) + "\n".join(function_js(f) for f in addin.functions)
+    associations = [
+        f"  CustomFunctions.associate({json.dumps(f.name)}, {_identifier(f.name)});" for f in addin.functions
+    ]
+    tail = [
+        "// Outside Excel (the page opened in a browser to test the connection) there is no CustomFunctions.",
+        'if (typeof CustomFunctions !== "undefined") {',
+        *associations,
+        "}",
+        "",
+    ]
+    return "\n".join(head) + "\n".join(function_js(f) for f in addin.functions) + "\n".join(tail)
 
 
-def run_metadata(source: Path, script: Path, metadata: Path) -> None:
-    """functions.json from functions.js by custom-functions-metadata (addin/officejs/tools/metadata.js)."""
-    command = ["node", str(source / "tools" / "metadata.js"), str(script), str(metadata)]
+def run_metadata(source: Path, scripts: list[Path]) -> None:
+    """functions.json beside each functions.js, by custom-functions-metadata (one node process for them all)."""
+    pairs = [str(path) for script in scripts for path in (script, script.with_suffix(".json"))]
+    command = ["node", str(source / "tools" / "metadata.js"), *pairs]
     try:
         done = subprocess.run(
             command, cwd=source, capture_output=True, text=True, timeout=METADATA_SECONDS, check=False
@@ -217,7 +232,7 @@ def run_metadata(source: Path, script: Path, metadata: Path) -> None:
     except FileNotFoundError:
         raise OfficeJsBuildError("node is needed to make functions.json: install Node 20+") from None
     if done.returncode != 0:
-        raise OfficeJsBuildError(f"custom-functions-metadata refused {script}: {done.stderr.strip()[-1500:]}")
+        raise OfficeJsBuildError(f"custom-functions-metadata refused the generated functions.js: {done.stderr[-1500:]}")
 
 
 # -- manifest.xml ---------------------------------------------------------------------------------------------
@@ -295,15 +310,26 @@ def build_officejs(functions: Functions, base_url: str, out: Path, *, api_url: s
     for size in ICON_SIZES:
         shutil.copyfile(source / "src" / "icons" / f"icon-{size}.png", out / "icons" / f"icon-{size}.png")
     template = (source / "src" / "manifest.xml").read_text()
-    manifests = []
+    _remove_stale(out / "addins", {addin.namespace.lower() for addin in functions.addins})
+    manifests, scripts = [], []
     for addin in functions.addins:
         folder = out / "addins" / addin.namespace.lower()
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "functions.js"
         script.write_text(functions_js(addin, api_url))
-        run_metadata(source, script, folder / "functions.json")
+        scripts.append(script)
         shutil.copyfile(source / "src" / PAGE, folder / PAGE)
         manifest = folder / "manifest.xml"
         manifest.write_text(manifest_xml(addin, base_url, template, api_url))
         manifests.append(manifest)
+    run_metadata(source, scripts)
     return manifests
+
+
+def _remove_stale(addins: Path, namespaces: set[str]) -> None:
+    """A namespace the module no longer has: its folder goes, so the server stops offering its manifest."""
+    if not addins.is_dir():
+        return
+    for folder in addins.iterdir():
+        if folder.name not in namespaces and (folder / "manifest.xml").is_file():
+            shutil.rmtree(folder)
