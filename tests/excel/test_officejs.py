@@ -289,6 +289,10 @@ def test_unusual_signatures_survive_the_metadata_tool(tmp_path: Path) -> None:
     def words(text: str, flag: bool | None = None) -> list[list[str]]:
         return [[text]]
 
+    @addin.expose(name="JSON", description="Named like a browser global")
+    def as_json(value: Any) -> str:
+        return str(value)
+
     described = Registry([addin]).describe()
     build_officejs(described, "https://example.test/addin", tmp_path)
     _assert_metadata_matches(tmp_path / "addins" / "odd", described.addins[0])
@@ -296,6 +300,8 @@ def test_unusual_signatures_survive_the_metadata_tool(tmp_path: Path) -> None:
     assert [p["name"] for p in moment_json["parameters"]] == ["default_", "ranges"]
     assert moment_json["description"] == "Now, as a serial * / with \uff20tags in it"  # not a @tags tag
     assert moment_json["options"] == {"volatile": True}
+    script = (tmp_path / "addins" / "odd" / "functions.js").read_text()
+    assert "function ODD$JSON(value)" in script and "function JSON(" not in script  # the page's JSON stays
 
 
 # -- the manifest ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
@@ -122,7 +123,7 @@ def _text(value: str) -> str:
     return re.sub(r"\s+", " ", value).replace("*/", "* /").replace("@", "\uff20").strip()
 
 
-def js_name(name: str, taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+def js_name(name: str, taken: Collection[str] = ()) -> str:
     """A parameter's JavaScript name: the Python name (Excel shows it), '_' added to a reserved word or a clash."""
     while name in JS_RESERVED or name in taken:
         name += "_"
@@ -154,9 +155,10 @@ def _description(function: FunctionInfo) -> str:
     return _text(text)
 
 
-def _identifier(name: str) -> str:
-    """The JavaScript function for NAME: upper case (never a reserved word), '.' as '$' (no Python name has one)."""
-    return name.replace(".", "$")
+def _identifier(qualified_name: str) -> str:
+    """The page-global JavaScript function for NAMESPACE.NAME, as PRICER$PRICE_OPTION: with a '$', which no
+    browser global (JSON, URL, CSS) and no Python name has, so it shadows nothing and two names never meet."""
+    return qualified_name.replace(".", "$")
 
 
 def function_js(function: FunctionInfo) -> str:
@@ -178,7 +180,7 @@ def function_js(function: FunctionInfo) -> str:
     pairs = zip(function.parameters, names, strict=True)
     args = ", ".join(f"...({n} || [])" if p.repeating else n for p, n in pairs)  # Excel passes an array
     qualified = json.dumps(function.qualified_name)
-    identifier = _identifier(function.name)
+    identifier = _identifier(function.qualified_name)
     if function.streaming:
         invocation = js_name("invocation", set(names))
         lines.append(f" * @param {{CustomFunctions.StreamingInvocation<{result}>}} {invocation}")
@@ -209,7 +211,7 @@ def functions_js(addin: AddinInfo, api_url: str | None = None) -> str:
         "",
     ]
     associations = [
-        f"  CustomFunctions.associate({json.dumps(f.name)}, {_identifier(f.name)});" for f in addin.functions
+        f"  CustomFunctions.associate({json.dumps(f.name)}, {_identifier(f.qualified_name)});" for f in addin.functions
     ]
     tail = [
         "// Outside Excel (the page opened in a browser to test the connection) there is no CustomFunctions.",
