@@ -23,6 +23,7 @@ def app() -> APIGatewayHttpResolver:
     from shiftwork.api.excel import shiftwork_addin
     from shiftwork.api.routes.excel import ExcelConfig, build_excel_app
     from shiftwork.api.service import Service
+    from shiftwork.config import get_settings
     from shiftwork.excel.loading import load_addins
     from shiftwork.excel.protocol import Registry
 
@@ -30,7 +31,7 @@ def app() -> APIGatewayHttpResolver:
     addins = load_addins(module) if module else []
     config = ExcelConfig(
         auth="cognito",
-        region=os.environ.get("SHIFTWORK_REGION"),
+        region=get_settings().region,
         user_pool_id=os.environ.get("SHIFTWORK_EXCEL_USER_POOL_ID"),
         client_id=os.environ.get("SHIFTWORK_EXCEL_CLIENT_ID"),
         api_url=os.environ.get("SHIFTWORK_EXCEL_API_URL"),

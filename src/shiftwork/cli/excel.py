@@ -10,11 +10,13 @@ import typer
 
 from shiftwork.cli.common import REMOTE, StateDirOption, console, handle_errors, resolve_state_dir
 from shiftwork.cli.dashboard import checked_port, stop_signals
+from shiftwork.cli.excel_xlwings import xlwings_udfs
 
 if TYPE_CHECKING:
     from shiftwork.excel.protocol import Registry
 
 excel_app = typer.Typer(help="Python functions as Excel worksheet functions.", no_args_is_help=True)
+excel_app.command("xlwings")(xlwings_udfs)
 DEFAULT_PORT = 8443
 ModuleArgument = Annotated[
     str | None,
@@ -57,16 +59,6 @@ class StackFacade:
         return getattr(self.client(), name)
 
 
-def registry_for(module: str | None, facade: Any) -> Registry:
-    """The module's add-ins (none without one), and SHIFTWORK.* over facade."""
-    from shiftwork.api.excel import shiftwork_addin
-    from shiftwork.excel.loading import load_addins
-    from shiftwork.excel.protocol import Registry
-
-    addins = load_addins(module) if module else []
-    return Registry([*addins, shiftwork_addin(facade)])
-
-
 @excel_app.command("serve")
 @handle_errors
 def serve(
@@ -78,12 +70,21 @@ def serve(
     state_dir: StateDirOption = None,
 ) -> None:
     """Serve MODULE's functions and the Office.js add-in over HTTPS on localhost, beside `shiftwork up`."""
+    from shiftwork.excel.loading import load_addins
+
+    serve_addins(load_addins(module) if module else [], port=port, http=http, state_dir=state_dir)
+
+
+def serve_addins(addins: list[Any], *, port: int, http: bool = False, state_dir: Path | None = None) -> None:
+    """Serve these add-ins and SHIFTWORK.* until Ctrl-C (what `excel serve` and Addin.run do)."""
+    from shiftwork.api.excel import shiftwork_addin
+    from shiftwork.excel.protocol import Registry
     from shiftwork.local.dev_certificate import dev_certificate
     from shiftwork.local.excel_server import ExcelServer, excel_token
 
     directory = resolve_state_dir(state_dir).expanduser()
     facade = StackFacade(directory)
-    registry = registry_for(module, facade)
+    registry = Registry([*addins, shiftwork_addin(facade)])
     if port:
         checked_port("127.0.0.1", port)
     certificate = None if http else dev_certificate(directory)

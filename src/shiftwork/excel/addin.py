@@ -117,11 +117,11 @@ class Addin:
 
     name: str
     description: str = ""
-    namespace: str | None = None
+    namespace: str = ""  # empty: the defining module's name
     functions: dict[str, ExposedFunction] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.namespace is None:
+        if not self.namespace:
             module = sys._getframe(2).f_globals.get("__name__", "")  # the caller of Addin(...)
             stem = module.rsplit(".", 1)[-1]
             self.namespace = re.sub(r"[^A-Z0-9_]", "_", (stem if stem != "__main__" else self.name).upper())
@@ -144,7 +144,7 @@ class Addin:
 
         def register(fn: F) -> F:
             exposed = describe(
-                self.namespace or "",
+                self.namespace,
                 fn,
                 name=name,
                 description=description,
@@ -159,6 +159,14 @@ class Addin:
             return fn
 
         return register(function) if function is not None else register
+
+    def run(self, port: int = 8443, ws_port: int | None = None, *, http: bool = False) -> None:
+        """Serve this add-in (and SHIFTWORK.*) until Ctrl-C, as `shiftwork excel serve` does: Datatailr's
+        `addin.run(port, ws_port)`. ws_port is accepted and unused: streams share the one port."""
+        from shiftwork.cli.excel import serve_addins  # the serving side, loaded only when serving
+
+        del ws_port
+        serve_addins([self], port=port, http=http)
 
 
 def check_name(what: str, name: str, longest: int) -> None:

@@ -229,17 +229,21 @@ def _cell_in(value: Any, spec: ValueType, where: str) -> Any:
 def convert_argument(value: Any, spec: ValueType, name: str) -> Any:
     """One argument as the function's annotation asks; ExcelError names the argument (and the cell of a range)."""
     if spec.dimensionality == "scalar":
+        if spec.kind == "any":
+            return value  # as sent: a value, or rows of a range
         if isinstance(value, list):
             rows = _rows(value, name)
             if len(rows) == 1 and len(rows[0]) == 1:
                 value = rows[0][0]  # a one-cell range is its value
             else:
                 raise ExcelError("#VALUE!", f"{name} takes one value, not a {len(rows)}x{len(rows[0])} range")
-        if _is_empty(value) and spec.kind != "any" and spec.kind != "string":
+        if _is_empty(value):
             if spec.nullable:
                 return None
+            if spec.kind == "string":
+                return ""  # an empty cell is empty text
             raise ExcelError("#VALUE!", f"{name} is empty: give {spec.describe()}")
-        return _scalar_in(value, spec.kind, name) if value is not None or spec.kind != "any" else None
+        return _scalar_in(value, spec.kind, name)
     rows = _rows(value, name)
     cell = ValueType(spec.kind, "scalar", spec.nullable)
     if spec.dimensionality == "vector":

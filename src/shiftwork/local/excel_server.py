@@ -51,6 +51,13 @@ def excel_token(state_dir: Path) -> str:
 class _KeepAliveHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"  # one connection for many calls: a cell's round trip is not a TLS handshake
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Quiet: a sheet makes thousands of calls; the terminal is for what needs the user."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            super().log(type, message, *args)
+
 
 class _Context:
     function_name = "shiftwork-excel-local"
@@ -89,7 +96,6 @@ class ExcelServer:
         self._server = make_server(
             host, port, self, threaded=True, request_handler=_KeepAliveHandler, ssl_context=context
         )
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="excel-server"
         )
@@ -137,7 +143,7 @@ class ExcelServer:
             return self._stream(request)
         from shiftwork.local.http_api import to_event
 
-        result = self.app.resolve(to_event(request), _Context())
+        result = self.app.resolve(to_event(request), _Context())  # type: ignore[arg-type]
         response = Response(result.get("body") or "", status=result.get("statusCode", 200))
         for key, value in (result.get("headers") or {}).items():
             response.headers[key] = value
