@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shiftwork.cli.common import StateDirOption, console, handle_errors, resolve_state_dir
+from shiftwork.cli.common import console, handle_errors
 
 
 @handle_errors
@@ -22,17 +22,18 @@ def build(
         str | None,
         typer.Option("--api-url", help="Where the functions call, when not the same origin as --url (AWS)."),
     ] = None,
-    state_dir: StateDirOption = None,
 ) -> None:
     """Write the Office.js add-in (a manifest, functions.js and functions.json per namespace) into DIR."""
-    from shiftwork.cli.excel import StackFacade, registry_for
+    from shiftwork.api.excel import shiftwork_addin
     from shiftwork.errors import InvalidSpec
+    from shiftwork.excel.loading import load_addins
     from shiftwork.excel.officejs import build_officejs
+    from shiftwork.excel.protocol import Registry
 
     if not url:
         raise InvalidSpec("--url", url, "give where the files will be served, e.g. --url https://localhost:8443")
-    # SHIFTWORK.*'s metadata needs no stack: the facade connects only when a function is called, never here
-    registry = registry_for(module, StackFacade(resolve_state_dir(state_dir).expanduser()))
+    addins = load_addins(module) if module else []
+    registry = Registry([*addins, shiftwork_addin(None)])  # as `excel serve` has them; only their metadata is read
     manifests = build_officejs(registry.describe(), url, out, api_url=api_url)
     console.print(f"[bold green]Office.js add-in[/] written to {out}", highlight=False)
     for manifest in manifests:
