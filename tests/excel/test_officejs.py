@@ -178,6 +178,7 @@ NODE_TESTS = [
     "one bad cell fails alone: the rest of its batch gets values",
     "a streaming cell (PRICER.TICKER) gets values until cancelled, and cancelling aborts the request",
     "a stream's window ends and the cell reconnects with the value it shows, which is not sent again",
+    "without a readable body (a buffering proxy) a stream's events are read from text(), window after window",
     "a wrong token: the cell says to sign in in the task pane",
     "a server that is not there: the cell says it cannot be reached",
     "SHIFTWORK.NEXT_FIRES spills a column of date serials; RUN forwards its repeating arguments",
@@ -190,6 +191,8 @@ NODE_TESTS = [
     "the task pane's test connection lists the namespaces and functions the server answers for",
     "events split at blank lines; a trailing part waits for the next chunk",
     "an end event, CRLF line ends, and a comment carry no data",
+    "more than 10,000 cells in one tick go in requests of at most 10,000, each cell answered from its slot",
+    "cells whose arguments add up past 5 MB go in more than one request",
 ]
 
 

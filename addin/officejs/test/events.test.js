@@ -26,3 +26,39 @@ test("an end event, CRLF line ends, and a comment carry no data", () => {
   assert.deepEqual({ ...parseEvent(blocks[0]) }, { type: "end", data: '{"reason": "window"}' });
   assert.equal(parseEvent(": heartbeat"), null);
 });
+
+// the batch splitting, with a fetch that answers every cell with its position: no server sends 10,001 cells in a
+// test's time, and what is checked here is only how the runtime cuts its queue
+function batching() {
+  const bodies = [];
+  const context = {
+    setTimeout,
+    CustomFunctions: { Error, ErrorCode: {} },
+    fetch: async (url, init) => {
+      const body = JSON.parse(init.body);
+      bodies.push(body);
+      return { ok: true, status: 200, json: async () => ({ results: body.calls.map((_, i) => ({ value: i })) }) };
+    },
+  };
+  vm.createContext(context);
+  for (const name of ["auth.js", "runtime.js"]) {
+    vm.runInContext(fs.readFileSync(path.join(__dirname, "..", "src", name), "utf-8"), context);
+  }
+  context.Shiftwork.configure({ endpoint: "http://127.0.0.1:1" });
+  return { Shiftwork: context.Shiftwork, bodies };
+}
+
+test("more than 10,000 cells in one tick go in requests of at most 10,000, each cell answered from its slot", async () => {
+  const { Shiftwork, bodies } = batching();
+  const values = await Promise.all(Array.from({ length: 10001 }, (_, i) => Shiftwork.call("PRICER.GRID", [i])));
+  assert.deepEqual(bodies.map((body) => body.calls.length), [10000, 1]);
+  assert.equal(values[9999], 9999);
+  assert.equal(values[10000], 0); // the first slot of the second request
+});
+
+test("cells whose arguments add up past 5 MB go in more than one request", async () => {
+  const { Shiftwork, bodies } = batching();
+  const text = "x".repeat(2000000);
+  await Promise.all([1, 2, 3].map(() => Shiftwork.call("PRICER.WORDS", [text])));
+  assert.deepEqual(bodies.map((body) => body.calls.length), [2, 1]);
+});

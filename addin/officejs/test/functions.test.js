@@ -95,6 +95,23 @@ test("a stream's window ends and the cell reconnects with the value it shows, wh
   for (let i = 1; i < cell.values.length; i += 1) assert.notEqual(cell.values[i], cell.values[i - 1]);
 });
 
+test("without a readable body (a buffering proxy) a stream's events are read from text(), window after window", async () => {
+  const addin = await signedIn("PRICER");
+  const fetchWithBody = addin.context.fetch;
+  addin.context.fetch = async (url, init) => {
+    const response = await fetchWithBody(url, init);
+    if (!String(url).endsWith("/excel/stream")) return response;
+    return { ok: response.ok, status: response.status, body: null, text: () => response.text() };
+  };
+  addin.Shiftwork.configure({ windowSeconds: 0.12 });
+  const cell = invocation();
+  addin.functions.TICKER(100, 0.2, 0.05, cell);
+  await cell.until(4);
+  cell.onCanceled();
+  assert.deepEqual(cell.values.slice(0, 2), expected().ticker.slice(0, 2));
+  assert.ok(streams(addin.requests).length >= 2);
+});
+
 test("a wrong token: the cell says to sign in in the task pane", async () => {
   const { functions } = await signedIn("PRICER", "not-the-token");
   await assert.rejects(functions.PRICE_OPTION(100, 95, 0.2, 0.01, 1), (error) => {
