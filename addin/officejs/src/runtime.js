@@ -27,13 +27,18 @@
     return new CustomFunctions.Error(known, String(message || "").slice(0, 255));
   }
 
-  // where the functions call and with which token; the page's own origin when nobody signed in yet
+  // where the functions call and with which token: the signed-in server's, else the one the build was given
+  // (--api-url), else the page's own origin (locally the files and the functions share one server)
   async function connection() {
     const session = await ShiftworkAuth.credentials();
-    const apiUrl = (settings.endpoint || (session && session.apiUrl) || ShiftworkAuth.pageOrigin()).replace(/\/+$/, "");
+    const apiUrl = ((session && session.apiUrl) || defaultEndpoint()).replace(/\/+$/, "");
     const headers = { "Content-Type": "application/json", Accept: "application/json" };
     if (session && session.token) headers.Authorization = `Bearer ${session.token}`;
     return { apiUrl, headers, signedIn: Boolean(session) };
+  }
+
+  function defaultEndpoint() {
+    return settings.endpoint || ShiftworkAuth.pageOrigin();
   }
 
   async function failure(response, apiUrl) {
@@ -242,7 +247,7 @@
     return Object.assign({ apiUrl: target.apiUrl }, await response.json());
   }
 
-  const api = { configure, call, stream, flush, describe, settings, parseEvent, splitEvents, SIGN_IN };
+  const api = { configure, call, stream, flush, describe, defaultEndpoint, settings, parseEvent, splitEvents, SIGN_IN };
   root.Shiftwork = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof globalThis !== "undefined" ? globalThis : this);

@@ -118,7 +118,7 @@
   async function start() {
     $("title").textContent = Shiftwork.settings.name || "Shiftwork";
     const session = await ShiftworkAuth.session();
-    $("endpoint").value = (session && session.endpoint) || ShiftworkAuth.pageOrigin();
+    $("endpoint").value = (session && session.endpoint) || Shiftwork.defaultEndpoint();
     $("connect").onclick = connect;
     $("save-token").onclick = saveToken;
     $("sign-in").onclick = signIn;

@@ -36,7 +36,7 @@ function batching() {
     CustomFunctions: { Error, ErrorCode: {} },
     fetch: async (url, init) => {
       const body = JSON.parse(init.body);
-      bodies.push(body);
+      bodies.push(Object.assign({ url }, body));
       return { ok: true, status: 200, json: async () => ({ results: body.calls.map((_, i) => ({ value: i })) }) };
     },
   };
@@ -52,6 +52,7 @@ test("more than 10,000 cells in one tick go in requests of at most 10,000, each 
   const { Shiftwork, bodies } = batching();
   const values = await Promise.all(Array.from({ length: 10001 }, (_, i) => Shiftwork.call("PRICER.GRID", [i])));
   assert.deepEqual(bodies.map((body) => body.calls.length), [10000, 1]);
+  assert.equal(bodies[0].url, "http://127.0.0.1:1/excel/call"); // the build's --api-url, nobody signed in
   assert.equal(values[9999], 9999);
   assert.equal(values[10000], 0); // the first slot of the second request
 });
