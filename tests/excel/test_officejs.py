@@ -373,13 +373,14 @@ def test_build_command_writes_a_manifest_per_namespace(tmp_path: Path) -> None:
 
 
 def test_an_api_elsewhere_is_the_functions_default_and_an_app_domain(tmp_path: Path, excel_registry) -> None:
-    from shiftwork.excel.officejs import build_officejs
+    from shiftwork.excel.officejs import addin_id, build_officejs
 
     api = "https://abc123.execute-api.eu-west-1.amazonaws.com"
-    build_officejs(excel_registry.describe(), "https://d111.cloudfront.net", tmp_path, api_url=api)
+    build_officejs(excel_registry.describe(), "https://d111.cloudfront.net", tmp_path, api_url=api, id_seed="stack-a")
     script = (tmp_path / "addins" / "pricer" / "functions.js").read_text()
     assert f'"endpoint": "{api}"' in script
     root = _manifest(tmp_path, "PRICER")
     assert [d.text for d in root.iter(f"{OFFICE}AppDomain")] == [api]
+    assert root.findtext(f"{OFFICE}Id") == addin_id("stack-a", "PRICER")  # one per stack, whatever its URL
     page = "https://d111.cloudfront.net/addins/pricer/taskpane.html"
     assert page in (tmp_path / "addins" / "pricer" / "manifest.xml").read_text()

@@ -253,8 +253,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def manifest_xml(addin: AddinInfo, base_url: str, template: str, api_url: str | None = None) -> str:
-    """The add-in-only XML manifest for one namespace, every URL under base_url."""
+def manifest_xml(
+    addin: AddinInfo, base_url: str, template: str, api_url: str | None = None, id_seed: str | None = None
+) -> str:
+    """The add-in-only XML manifest for one namespace, every URL under base_url; its Id from id_seed (default
+    base_url), for a build whose base_url is a placeholder the deployment replaces."""
     base = base_url.rstrip("/")
     domains = sorted({_origin(api_url)} - {_origin(base)}) if api_url else []
     app_domains = (
@@ -267,7 +270,7 @@ def manifest_xml(addin: AddinInfo, base_url: str, template: str, api_url: str | 
         return quoteattr(text)[1:-1]  # the template supplies the quotes
 
     fields = {
-        "id": addin_id(base, addin.namespace),
+        "id": addin_id(id_seed or base, addin.namespace),
         "version": MANIFEST_VERSION,
         "display_name": attribute(_clip(addin.name, MAX_SHORT)),
         "description": attribute(_clip(addin.description or f"{addin.namespace}.* worksheet functions", MAX_LONG)),
@@ -293,11 +296,14 @@ def _check_base_url(base_url: str) -> None:
         )
 
 
-def build_officejs(functions: Functions, base_url: str, out: Path, *, api_url: str | None = None) -> list[Path]:
+def build_officejs(
+    functions: Functions, base_url: str, out: Path, *, api_url: str | None = None, id_seed: str | None = None
+) -> list[Path]:
     """Write the add-in for every namespace in functions under out; returns the manifests' paths.
 
     base_url is where out/ is served (the manifests' URLs); api_url, where the functions call (default: the same
-    origin as the page, as `shiftwork excel serve` serves both)."""
+    origin as the page, as `shiftwork excel serve` serves both); id_seed, what the manifests' Ids derive from
+    (default base_url: a local and a deployed add-in are two add-ins in Excel)."""
     _check_base_url(base_url)
     if api_url is not None:
         _check_base_url(api_url)
@@ -322,7 +328,7 @@ def build_officejs(functions: Functions, base_url: str, out: Path, *, api_url: s
         scripts.append(script)
         shutil.copyfile(source / "src" / PAGE, folder / PAGE)
         manifest = folder / "manifest.xml"
-        manifest.write_text(manifest_xml(addin, base_url, template, api_url))
+        manifest.write_text(manifest_xml(addin, base_url, template, api_url, id_seed))
         manifests.append(manifest)
     run_metadata(source, scripts)
     return manifests
