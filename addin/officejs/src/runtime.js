@@ -1,0 +1,253 @@
+// The client every generated functions.js forwards to: cells batched into one POST /excel/call per short timer
+// (Microsoft's batching pattern for custom functions), streaming cells over POST /excel/stream (server-sent
+// events, reconnected after each window), and failures as CustomFunctions.Error with the server's message.
+// Plain ES2017 for Office's shared runtime (a browser page); node's tests run it in a vm context.
+/* global CustomFunctions, ShiftworkAuth */
+(function (root) {
+  "use strict";
+
+  const MAX_CALLS = 10000; // the server's cells per request (protocol.MAX_CALLS)
+  const MAX_BODY = 5000000; // under the 6 MB a Lambda takes, with room for the envelope
+  const SIGN_IN = "sign in in the Shiftwork task pane (Home tab, Shiftwork button)";
+  const RETRY_MS = [1000, 2000, 5000, 10000, 30000]; // a dropped stream reconnects after these, then every 30 s
+
+  const settings = { namespace: "", name: "", endpoint: null, errorCodes: {}, flushMs: 10, windowSeconds: 25 };
+  let queue = [];
+  let timer = null;
+
+  function configure(values) {
+    Object.assign(settings, values || {});
+  }
+
+  function officeError(code, message) {
+    if (typeof CustomFunctions === "undefined") return new Error(message); // the page outside Excel
+    const codes = CustomFunctions.ErrorCode;
+    const name = settings.errorCodes[code] || code;
+    const known = Object.prototype.hasOwnProperty.call(codes, name) ? codes[name] : codes.invalidValue;
+    return new CustomFunctions.Error(known, String(message || "").slice(0, 255));
+  }
+
+  // where the functions call and with which token: the signed-in server's, else the one the build was given
+  // (--api-url), else the page's own origin (locally the files and the functions share one server)
+  async function connection() {
+    const session = await ShiftworkAuth.credentials();
+    const apiUrl = ((session && session.apiUrl) || defaultEndpoint()).replace(/\/+$/, "");
+    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    if (session && session.token) headers.Authorization = `Bearer ${session.token}`;
+    return { apiUrl, headers, signedIn: Boolean(session) };
+  }
+
+  function defaultEndpoint() {
+    return settings.endpoint || ShiftworkAuth.pageOrigin();
+  }
+
+  async function failure(response, apiUrl) {
+    let message = "";
+    try {
+      const body = JSON.parse(await response.text());
+      message = body.message || body.error || "";
+    } catch (error) {
+      message = response.statusText || "";
+    }
+    if (response.status === 401 || response.status === 403) {
+      return officeError("#N/A", `${SIGN_IN}: ${apiUrl} refused the token (${response.status})`);
+    }
+    const code = response.status === 429 || response.status >= 500 ? "#N/A" : "#VALUE!";
+    return officeError(code, `${apiUrl} answered ${response.status}: ${message}`);
+  }
+
+  function unreachable(apiUrl, error) {
+    return officeError("#N/A", `cannot reach ${apiUrl || "the Shiftwork server"}: ${error && error.message}`);
+  }
+
+  // -- batched calls ------------------------------------------------------------------------------------------
+  function call(name, args) {
+    return new Promise((resolve, reject) => {
+      queue.push({ function: name, args: args.map(argument), resolve, reject });
+      if (timer === null) timer = setTimeout(flush, settings.flushMs);
+    });
+  }
+
+  // JSON has no undefined: a missing optional argument is null, as the protocol says
+  function argument(value) {
+    return value === undefined ? null : value;
+  }
+
+  function batches(entries) {
+    const out = [];
+    let current = [];
+    let size = 0;
+    for (const entry of entries) {
+      const bytes = JSON.stringify({ function: entry.function, args: entry.args }).length + 1;
+      if (current.length && (current.length >= MAX_CALLS || size + bytes > MAX_BODY)) {
+        out.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(entry);
+      size += bytes;
+    }
+    if (current.length) out.push(current);
+    return out;
+  }
+
+  async function flush() {
+    timer = null;
+    const entries = queue;
+    queue = [];
+    if (!entries.length) return;
+    await Promise.all(batches(entries).map(send));
+  }
+
+  async function send(entries) {
+    let apiUrl = "";
+    try {
+      const target = await connection();
+      apiUrl = target.apiUrl;
+      const calls = entries.map((entry) => ({ function: entry.function, args: entry.args }));
+      const response = await fetch(`${apiUrl}/excel/call`, {
+        method: "POST",
+        headers: target.headers,
+        body: JSON.stringify({ calls }),
+      });
+      if (!response.ok) {
+        const error = await failure(response, apiUrl);
+        entries.forEach((entry) => entry.reject(error));
+        return;
+      }
+      const body = await response.json();
+      entries.forEach((entry, index) => settle(entry, body.results && body.results[index]));
+    } catch (error) {
+      const refusal = unreachable(apiUrl, error);
+      entries.forEach((entry) => entry.reject(refusal));
+    }
+  }
+
+  function settle(entry, result) {
+    if (!result) entry.reject(officeError("#N/A", "the server sent fewer results than cells: recalculate"));
+    else if (result.error) entry.reject(officeError(result.error.code, result.error.message));
+    else entry.resolve(result.value);
+  }
+
+  // -- streaming ----------------------------------------------------------------------------------------------
+  function stream(name, args, invocation) {
+    const controller = new AbortController();
+    const state = { cancelled: false, last: null };
+    invocation.onCanceled = () => {
+      state.cancelled = true;
+      controller.abort();
+    };
+    const show = (value) => {
+      if (!state.cancelled) invocation.setResult(value);
+    };
+    follow(name, args.map(argument), state, controller.signal, show).catch((error) => show(unreachable("", error)));
+  }
+
+  async function follow(name, args, state, signal, show) {
+    let failures = 0;
+    while (!state.cancelled) {
+      let apiUrl = "";
+      let reason;
+      try {
+        const target = await connection();
+        apiUrl = target.apiUrl;
+        const response = await fetch(`${apiUrl}/excel/stream`, {
+          method: "POST",
+          headers: Object.assign({}, target.headers, { Accept: "text/event-stream" }),
+          body: JSON.stringify({ function: name, args, last: state.last, window_seconds: settings.windowSeconds }),
+          signal,
+        });
+        if (!response.ok) {
+          show(await failure(response, apiUrl));
+          return; // a refusal (no token, bad arguments) stays until the cell is entered again
+        }
+        reason = await readEvents(response, (event) => {
+          if ("value" in event) {
+            state.last = event.value;
+            failures = 0;
+            show(event.value);
+          } else if (event.error) show(officeError(event.error.code, event.error.message));
+        });
+      } catch (error) {
+        if (state.cancelled) return;
+        show(unreachable(apiUrl, error));
+      }
+      if (reason === "done" || reason === "error") return;
+      if (reason !== "window") await pause(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)], state);
+    }
+  }
+
+  function pause(ms, state) {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const tick = () => (state.cancelled || Date.now() - started >= ms ? resolve() : setTimeout(tick, 100));
+      tick();
+    });
+  }
+
+  // calls onData per `data:` event; returns the `event: end` reason, or undefined when the connection dropped
+  async function readEvents(response, onData) {
+    let reason;
+    const handle = (block) => {
+      const event = parseEvent(block);
+      if (!event || event.data === "") return;
+      const data = JSON.parse(event.data);
+      if (event.type === "end") reason = data.reason;
+      else onData(data);
+    };
+    if (!response.body || typeof response.body.getReader !== "function") {
+      splitEvents(await response.text(), true).blocks.forEach(handle);
+      return reason;
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+      const split = splitEvents(buffer, done);
+      buffer = split.rest;
+      split.blocks.forEach(handle);
+      if (done || reason !== undefined) {
+        if (!done) reader.cancel().catch(() => {});
+        return reason;
+      }
+    }
+  }
+
+  function splitEvents(text, final) {
+    const parts = text.replace(/\r\n?/g, "\n").split("\n\n");
+    const rest = final ? "" : parts.pop();
+    return { blocks: parts.filter((part) => part.trim() !== ""), rest };
+  }
+
+  function parseEvent(block) {
+    const event = { type: "message", data: [] };
+    for (const line of block.split("\n")) {
+      if (line === "" || line.startsWith(":")) continue; // a heartbeat comment
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event.type = value;
+      else if (field === "data") event.data.push(value);
+    }
+    return event.data.length ? { type: event.type, data: event.data.join("\n") } : null;
+  }
+
+  // the task pane's "test connection": what this server serves, with the token the functions would send
+  async function describe() {
+    const target = await connection();
+    let response;
+    try {
+      response = await fetch(`${target.apiUrl}/excel/functions`, { headers: target.headers });
+    } catch (error) {
+      throw unreachable(target.apiUrl, error);
+    }
+    if (!response.ok) throw await failure(response, target.apiUrl);
+    return Object.assign({ apiUrl: target.apiUrl }, await response.json());
+  }
+
+  const api = { configure, call, stream, flush, describe, defaultEndpoint, settings, parseEvent, splitEvents, SIGN_IN };
+  root.Shiftwork = api;
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+})(typeof globalThis !== "undefined" ? globalThis : this);
