@@ -1,5 +1,5 @@
 // The client every generated functions.js forwards to: cells batched into one POST /excel/call per short timer
-// (Microsoft's batching pattern for custom functions), streaming cells over POST /excel/stream (server-sent
+// (Microsoft's batching pattern for custom functions), every streaming cell on one POST /excel/streams (server-sent
 // events, reconnected after each window), and failures as CustomFunctions.Error with the server's message.
 // Plain ES2017 for Office's shared runtime (a browser page); node's tests run it in a vm context.
 /* global CustomFunctions, ShiftworkAuth */
@@ -130,59 +130,81 @@
   }
 
   // -- streaming ----------------------------------------------------------------------------------------------
+  // Every streaming cell rides on ONE POST /excel/streams: a browser keeps about six connections to a server, and
+  // a request per streaming cell would hold them all while every other call waited. When a cell is added or
+  // cleared the connection is opened again (on the same short timer as calls), with each cell's `last` value,
+  // which the server then does not send again.
+  const live = new Map(); // id -> {function, args, last, show}
+  let nextId = 1;
+  let link = null; // {controller} of the open connection
+  let reopenTimer = null;
+  let failures = 0;
+
   function stream(name, args, invocation) {
-    const controller = new AbortController();
-    const state = { cancelled: false, last: null };
+    const id = `c${nextId++}`;
+    const cell = { function: name, args: args.map(argument), last: null, show: null };
+    cell.show = (value) => {
+      if (live.get(id) === cell) invocation.setResult(value);
+    };
     invocation.onCanceled = () => {
-      state.cancelled = true;
-      controller.abort();
+      live.delete(id);
+      reopen();
     };
-    const show = (value) => {
-      if (!state.cancelled) invocation.setResult(value);
-    };
-    follow(name, args.map(argument), state, controller.signal, show).catch((error) => show(unreachable("", error)));
+    live.set(id, cell);
+    reopen();
   }
 
-  async function follow(name, args, state, signal, show) {
-    let failures = 0;
-    while (!state.cancelled) {
-      let apiUrl = "";
-      let reason;
-      try {
-        const target = await connection();
-        apiUrl = target.apiUrl;
-        const response = await fetch(`${apiUrl}/excel/stream`, {
-          method: "POST",
-          headers: Object.assign({}, target.headers, { Accept: "text/event-stream" }),
-          body: JSON.stringify({ function: name, args, last: state.last, window_seconds: settings.windowSeconds }),
-          signal,
-        });
-        if (!response.ok) {
-          show(await failure(response, apiUrl));
-          return; // a refusal (no token, bad arguments) stays until the cell is entered again
-        }
-        reason = await readEvents(response, (event) => {
-          if ("value" in event) {
-            state.last = event.value;
-            failures = 0;
-            show(event.value);
-          } else if (event.error) show(officeError(event.error.code, event.error.message));
-        });
-      } catch (error) {
-        if (state.cancelled) return;
-        show(unreachable(apiUrl, error));
+  function reopen(delayMs = settings.flushMs) {
+    if (reopenTimer !== null) return;
+    reopenTimer = setTimeout(() => {
+      reopenTimer = null;
+      if (link) link.controller.abort(); // the old set of cells: its functions are closed by the server
+      link = null;
+      if (live.size) follow().catch(() => {});
+    }, delayMs);
+  }
+
+  async function follow() {
+    const mine = { controller: new AbortController() };
+    link = mine;
+    const cells = new Map(live);
+    let apiUrl = "";
+    let reason;
+    try {
+      const target = await connection();
+      apiUrl = target.apiUrl;
+      const streams = [...cells].map(([id, cell]) => ({ id, function: cell.function, args: cell.args, last: cell.last }));
+      const response = await fetch(`${apiUrl}/excel/streams`, {
+        method: "POST",
+        headers: Object.assign({}, target.headers, { Accept: "text/event-stream" }),
+        body: JSON.stringify({ streams, window_seconds: settings.windowSeconds }),
+        signal: mine.controller.signal,
+      });
+      if (!response.ok) {
+        // a refusal (no token, a bad request) stays on its cells until they are entered again
+        const error = await failure(response, apiUrl);
+        cells.forEach((cell, id) => (cell.show(error), live.delete(id)));
+        return;
       }
-      if (reason === "done" || reason === "error") return;
-      if (reason !== "window") await pause(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)], state);
+      reason = await readEvents(response, (event) => {
+        const cell = cells.get(event.id);
+        if (!cell) return;
+        if (event.done !== undefined) live.delete(event.id); // its function ended: it keeps what it shows
+        else if ("value" in event) {
+          cell.last = event.value;
+          failures = 0;
+          cell.show(event.value);
+        } else if (event.error) cell.show(officeError(event.error.code, event.error.message));
+      });
+    } catch (error) {
+      if (link !== mine) return; // aborted to open a new connection: nothing went wrong
+      cells.forEach((cell) => cell.show(unreachable(apiUrl, error)));
     }
-  }
-
-  function pause(ms, state) {
-    return new Promise((resolve) => {
-      const started = Date.now();
-      const tick = () => (state.cancelled || Date.now() - started >= ms ? resolve() : setTimeout(tick, 100));
-      tick();
-    });
+    if (link !== mine) return;
+    link = null;
+    if (!live.size) return;
+    if (reason === "window" || reason === "done") reopen(0); // "done": the cells that ended are gone from live
+    else reopen(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]); // the connection dropped
   }
 
   // calls onData per `data:` event; returns the `event: end` reason, or undefined when the connection dropped
@@ -193,6 +215,7 @@
       if (!event || event.data === "") return;
       const data = JSON.parse(event.data);
       if (event.type === "end") reason = data.reason;
+      else if (event.type === "done") onData({ id: data.id, done: data.reason });
       else onData(data);
     };
     if (!response.body || typeof response.body.getReader !== "function") {
@@ -247,7 +270,19 @@
     return Object.assign({ apiUrl: target.apiUrl }, await response.json());
   }
 
-  const api = { configure, call, stream, flush, describe, defaultEndpoint, settings, parseEvent, splitEvents, SIGN_IN };
+  const api = {
+    configure,
+    call,
+    stream,
+    flush,
+    describe,
+    defaultEndpoint,
+    settings,
+    parseEvent,
+    splitEvents,
+    SIGN_IN,
+    liveCells: () => live.size,
+  };
   root.Shiftwork = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof globalThis !== "undefined" ? globalThis : this);

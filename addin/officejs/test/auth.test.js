@@ -109,7 +109,7 @@ test("a streaming cell refused for its token shows the sign-in message and stops
   functions.TICKER(100, 0.2, 0.05, cell);
   await cell.until(1);
   assert.ok(cell.values[0] instanceof CustomFunctionsError);
-  assert.equal(requests.filter((r) => r.url.endsWith("/excel/stream")).length, 1);
+  assert.equal(requests.filter((r) => r.url.endsWith("/excel/streams")).length, 1);
 });
 
 test("the task pane's test connection lists the namespaces and functions the server answers for", async () => {

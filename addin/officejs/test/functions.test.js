@@ -7,7 +7,7 @@ const { signedIn, invocation, expected, sleep, CustomFunctionsError } = require(
 
 const near = (actual, wanted) => assert.ok(Math.abs(actual - wanted) < 1e-9, `${actual} is not ${wanted}`);
 const calls = (requests) => requests.filter((r) => r.url.endsWith("/excel/call"));
-const streams = (requests) => requests.filter((r) => r.url.endsWith("/excel/stream"));
+const streams = (requests) => requests.filter((r) => r.url.endsWith("/excel/streams"));
 
 test("PRICER.PRICE_OPTION gives the Python function's price", async () => {
   const { functions } = await signedIn("PRICER");
@@ -74,11 +74,37 @@ test("a streaming cell (PRICER.TICKER) gets values until cancelled, and cancelli
   const request = streams(requests)[0];
   assert.equal(request.init.signal.aborted, false);
   cell.onCanceled();
+  await sleep(50); // the connection is closed on the calls' short timer
   assert.equal(request.init.signal.aborted, true);
   const shown = cell.values.length;
   await sleep(300); // six more ticks' time
   assert.equal(cell.values.length, shown);
   assert.equal(streams(requests).length, 1);
+});
+
+test("eight streaming cells share one connection; clearing one reopens it with the other seven", async () => {
+  const { functions, requests, Shiftwork } = await signedIn("PRICER");
+  const cells = Array.from({ length: 8 }, () => invocation());
+  cells.forEach((cell, row) => functions.TICKER(100 + row, 0.2, 0.05, cell));
+  await Promise.all(cells.map((cell) => cell.until(2)));
+  assert.equal(streams(requests).length, 1);
+  assert.equal(streams(requests)[0].body.streams.length, 8);
+  cells.forEach((cell, row) => assert.equal(cell.values[0], 100 + row));
+  cells[3].onCanceled();
+  await sleep(50);
+  assert.equal(streams(requests)[0].init.signal.aborted, true);
+  assert.equal(streams(requests).length, 2);
+  const reopened = streams(requests)[1].body.streams;
+  assert.equal(reopened.length, 7);
+  assert.ok(reopened.every((sent) => sent.last !== null), "each cell reconnects with the value it shows");
+  const before = cells.map((cell) => cell.values.length);
+  await Promise.all(cells.filter((_, row) => row !== 3).map((cell, i) => cell.until(before[i < 3 ? i : i + 1] + 2)));
+  const cleared = cells[3].values.length;
+  await sleep(200);
+  assert.equal(cells[3].values.length, cleared);
+  cells.forEach((cell) => cell.onCanceled && cell.onCanceled());
+  await sleep(50);
+  assert.equal(Shiftwork.liveCells(), 0);
 });
 
 test("a stream's window ends and the cell reconnects with the value it shows, which is not sent again", async () => {
@@ -90,8 +116,9 @@ test("a stream's window ends and the cell reconnects with the value it shows, wh
   cell.onCanceled();
   const sent = streams(requests);
   assert.ok(sent.length >= 2, `${sent.length} stream requests`);
-  assert.equal(sent[0].body.last, null);
-  assert.ok(cell.values.includes(sent[1].body.last), `reconnected with last=${sent[1].body.last}`);
+  assert.equal(sent[0].body.streams[0].last, null);
+  const last = sent[1].body.streams[0].last;
+  assert.ok(cell.values.includes(last), `reconnected with last=${last}`);
   for (let i = 1; i < cell.values.length; i += 1) assert.notEqual(cell.values[i], cell.values[i - 1]);
 });
 
@@ -100,7 +127,7 @@ test("without a readable body (a buffering proxy) a stream's events are read fro
   const fetchWithBody = addin.context.fetch;
   addin.context.fetch = async (url, init) => {
     const response = await fetchWithBody(url, init);
-    if (!String(url).endsWith("/excel/stream")) return response;
+    if (!String(url).endsWith("/excel/streams")) return response;
     return { ok: response.ok, status: response.status, body: null, text: () => response.text() };
   };
   addin.Shiftwork.configure({ windowSeconds: 0.12 });

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from shiftwork.cli.common import REMOTE, StateDirOption, console, handle_errors, resolve_state_dir
 from shiftwork.cli.dashboard import checked_port, stop_signals
+from shiftwork.cli.excel_build import build
 from shiftwork.cli.excel_xlwings import xlwings_udfs
 
 if TYPE_CHECKING:
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 excel_app = typer.Typer(help="Python functions as Excel worksheet functions.", no_args_is_help=True)
 excel_app.command("xlwings")(xlwings_udfs)
+excel_app.command("build")(build)
 DEFAULT_PORT = 8443
 ModuleArgument = Annotated[
     str | None,
@@ -108,13 +111,16 @@ def serve_addins(addins: list[Any], *, port: int, http: bool = False, state_dir:
 
 
 def build_static(registry: Registry, url: str, directory: Path) -> Path | None:
-    """The Office.js add-in's files for this server's URL, or None (with why) when they cannot be made here."""
-    try:
-        from shiftwork.excel.officejs import build_officejs
-    except ImportError:
-        return None
+    """The Office.js add-in's files for this server's URL, or None (saying why) when they cannot be made here."""
+    from shiftwork.excel.officejs import OfficeJsBuildError, build_officejs
+
     out = directory / "excel-addin"
-    build_officejs(registry.describe(), url, out)
+    try:
+        with console.status("building the Office.js add-in (custom-functions-metadata)"):
+            build_officejs(registry.describe(), url, out)
+    except OfficeJsBuildError as error:
+        console.print(f"[yellow]no Office.js add-in[/]: {escape(str(error))} (xlwings and the API still work)")
+        return None
     return out
 
 
@@ -127,7 +133,11 @@ def _announce(
     console.print(f"  token      {token}  (paste it in the Shiftwork task pane; kept in {directory / 'excel-token'})")
     if static is not None:
         for namespace in namespaces:
-            console.print(f"  manifest   {server.url}/addins/{namespace.lower()}/manifest.xml", highlight=False)
+            manifest = static / "addins" / namespace.lower() / "manifest.xml"
+            console.print(
+                f"  manifest   {manifest}  (upload it in Excel: Home > Add-ins > More Settings > Upload My Add-in)",
+                highlight=False,
+            )
     if certificate is not None:
         console.print(f"  trust the development certificate once: {certificate.trust_command()}", highlight=False)
     console.print(f"  SHIFTWORK.* functions {facade.describe()}", highlight=False)

@@ -192,7 +192,8 @@ class ExcelServer:
             return _error(HTTPStatus.NOT_FOUND, f"no file {request.path!r}")
         file = Path(path)
         response = Response(file.read_bytes(), mimetype=MIME_TYPES.get(file.suffix, "application/octet-stream"))
-        response.headers["Cache-Control"] = "no-cache"  # a rebuilt add-in is picked up on reload
+        # a rebuilt add-in is picked up on reload; images must be cacheable (Office requires it of add-in icons)
+        response.headers["Cache-Control"] = "max-age=86400" if file.suffix == ".png" else "no-cache"
         return response
 
 
