@@ -292,18 +292,20 @@ class ExcelAddin(Construct):
         return deployment
 
     def _built_files(self, replacements: dict[str, str]) -> list[s3_deployment.ISource]:
-        """`shiftwork excel build`'s files for the module (shiftwork.excel.officejs.build_officejs), when that is
-        installed; a file naming a placeholder URL goes as Source.data, where the deploy puts the real one in."""
-        try:
-            from shiftwork.excel.officejs import build_officejs
-        except ImportError:
-            cdk.Annotations.of(self).add_warning_v2(
-                "shiftwork:excelFilesMissing",
-                "shiftwork.excel.officejs is not installed: only config.json is deployed, no manifest or task pane",
-            )
-            return []
+        """`shiftwork excel build`'s files for the module (shiftwork.excel.officejs.build_officejs); a file naming a
+        placeholder URL goes as Source.data, where the deploy puts the real one in."""
+        from shiftwork.api.excel import shiftwork_addin
+        from shiftwork.excel.loading import load_addins
+        from shiftwork.excel.officejs import OfficeJsBuildError, build_officejs
+        from shiftwork.excel.protocol import Registry
+
+        functions = Registry([*load_addins(str(self.settings.path)), shiftwork_addin(None)]).describe()
         folder = Path(tempfile.mkdtemp(prefix="shiftwork-excel-files-"))
-        build_officejs(self.settings.path, folder, files_url=FILES_URL, api_url=API_URL)
+        try:
+            # the deployed manifests' Ids differ from a local `excel serve`'s: both can be sideloaded at once
+            build_officejs(functions, FILES_URL, folder, api_url=API_URL, id_seed=cdk.Stack.of(self).stack_name)
+        except OfficeJsBuildError as error:
+            raise ValueError(f"context addin: the Office.js add-in cannot be built: {error}") from None
         templated: list[s3_deployment.ISource] = []
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             text = _text(path)

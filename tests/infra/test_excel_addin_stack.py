@@ -310,7 +310,6 @@ def test_the_api_answers_browsers_from_the_distribution_only(excel):
 
 
 def test_the_files_are_deployed_with_config_json_naming_the_api_and_the_pool_then_invalidated(excel):
-    import importlib.util
 
     distribution, _ = excel.one("AWS::CloudFront::Distribution")
     _, deployment = excel.one("Custom::CDKBucketDeployment")
@@ -331,12 +330,27 @@ def test_the_files_are_deployed_with_config_json_naming_the_api_and_the_pool_the
     assert "config.json" in staged
     metadata = json.loads((excel.outdir / "Shiftwork.metadata.json").read_text())
     warnings = [e["data"] for e in metadata.get("/Shiftwork/ExcelAddin", []) if e["type"] == "aws:cdk:warning"]
-    missing = "shiftwork.excel.officejs is not installed: only config.json is deployed, no manifest or task pane"
-    # the Office.js build is used when it exists; until then the synth says that only config.json goes up
-    if importlib.util.find_spec("shiftwork.excel.officejs") is None:
-        assert [w.split(" [ack:")[0] for w in warnings] == [missing] and staged == {"config.json"}
-    else:
-        assert warnings == [] and "addins" in staged
+    assert warnings == [] and "addins" in staged
+    # the Office.js add-in as `shiftwork excel build` makes it, its placeholder URLs the deployed ones
+    built = {
+        p.relative_to(folder).as_posix(): p
+        for key in keys
+        for folder in [excel.outdir / f"asset.{key}"]
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+    for namespace in ("pricer", "shiftwork"):
+        manifest = built[f"addins/{namespace}/manifest.xml"].read_text()
+        assert "<<marker:" in manifest and "shiftwork-addin-files.invalid" not in manifest
+        assert f"addins/{namespace}/functions.json" in built
+    from shiftwork_infra.excel_addin import API_URL, FILES_URL
+
+    placeholders = [
+        name
+        for name, p in built.items()
+        if p.suffix != ".png" and any(url in p.read_text(errors="ignore") for url in (API_URL, FILES_URL))
+    ]
+    assert placeholders == []
 
 
 def test_the_outputs_name_both_manifests_the_endpoint_and_the_user_pool(excel):
@@ -527,13 +541,14 @@ def test_built_files_naming_the_placeholder_urls_get_the_deployed_ones_and_the_r
     from shiftwork_infra.excel_addin import ExcelAddin
     from shiftwork_infra.excel_addin_settings import addin_settings
 
-    def build_officejs(module: Path, out: Path, *, files_url: str, api_url: str) -> None:
+    def build_officejs(functions: object, files_url: str, out: Path, *, api_url: str, id_seed: str) -> None:
         (out / "addins" / "pricer").mkdir(parents=True)
         (out / "addins" / "pricer" / "manifest.xml").write_text(f"<SourceLocation DefaultValue='{files_url}/a.html'/>")
         (out / "functions.js").write_text(f"const API = '{api_url}';")
         (out / "icon.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
 
-    monkeypatch.setitem(sys.modules, "shiftwork.excel.officejs", types.SimpleNamespace(build_officejs=build_officejs))
+    stand_in = types.SimpleNamespace(build_officejs=build_officejs, OfficeJsBuildError=RuntimeError)
+    monkeypatch.setitem(sys.modules, "shiftwork.excel.officejs", stand_in)
     outdir = tmp_path / "cdk.out"
     application = cdk.App(outdir=str(outdir), context=ADDIN)
     stack = cdk.Stack(application, "Probe")
