@@ -133,11 +133,8 @@ def _announce(
     console.print(f"  token      {token}  (paste it in the Shiftwork task pane; kept in {directory / 'excel-token'})")
     if static is not None:
         for namespace in namespaces:
-            manifest = static / "addins" / namespace.lower() / "manifest.xml"
-            console.print(
-                f"  manifest   {manifest}  (upload it in Excel: Home > Add-ins > More Settings > Upload My Add-in)",
-                highlight=False,
-            )
+            console.print(f"  manifest   {static / 'addins' / namespace.lower() / 'manifest.xml'}", highlight=False)
+        console.print("             (in Excel: Home > Add-ins > More Settings > Upload My Add-in, one per namespace)")
     if certificate is not None:
         console.print(f"  trust the development certificate once: {certificate.trust_command()}", highlight=False)
     console.print(f"  SHIFTWORK.* functions {facade.describe()}", highlight=False)
