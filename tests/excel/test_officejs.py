@@ -108,17 +108,42 @@ def cognito(stack) -> dict[str, Any]:
     client.set_user_mfa_preference(
         AccessToken=signed_in["AccessToken"], SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )
+    # as the stack's pool: MFA required, users invited by an admin with a temporary password
+    strict = client.create_user_pool(PoolName="excel-first-sign-in", MfaConfiguration="OFF")["UserPool"]["Id"]
+    client.set_user_pool_mfa_config(
+        UserPoolId=strict, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    strict_app = client.create_user_pool_client(
+        UserPoolId=strict,
+        ClientName="excel",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    client.admin_create_user(
+        UserPoolId=strict, Username="newcomer", TemporaryPassword="Temporary-pass-1", MessageAction="SUPPRESS"
+    )
+    endpoint = stack.info.endpoint_url
     return {
         "config": {
             "auth": "cognito",
             "region": "us-east-1",
             "user_pool_id": pool,
             "client_id": app,
-            "cognito_endpoint": stack.info.endpoint_url,
+            "cognito_endpoint": endpoint,
         },
         "users": users,
         "password": password,
         "totp_secret": secret,
+        "first_sign_in": {
+            "config": {
+                "auth": "cognito",
+                "region": "us-east-1",
+                "user_pool_id": strict,
+                "client_id": strict_app,
+                "cognito_endpoint": endpoint,
+            },
+            "username": "newcomer",
+            "temporary": "Temporary-pass-1",
+        },
     }
 
 

@@ -141,28 +141,72 @@
     return finish(Object.assign({}, config, { username }), answer);
   }
 
+  // a sign-in's next step: signed in, or the challenge the task pane asks the user about. A user the admin made
+  // starts with NEW_PASSWORD_REQUIRED, then (the pool requires an authenticator) MFA_SETUP; later, SOFTWARE_TOKEN_MFA
   async function finish(config, answer) {
     if (answer.AuthenticationResult) {
       return { signedIn: true, session: await save(sessionFrom(config, answer.AuthenticationResult)) };
     }
-    if (answer.ChallengeName === "SOFTWARE_TOKEN_MFA") {
-      return { challenge: answer.ChallengeName, pending: { config, session: answer.Session } };
+    const pending = { config, session: answer.Session };
+    if (answer.ChallengeName === "SOFTWARE_TOKEN_MFA" || answer.ChallengeName === "NEW_PASSWORD_REQUIRED") {
+      return { challenge: answer.ChallengeName, pending };
+    }
+    if (answer.ChallengeName === "MFA_SETUP") {
+      const associated = await cognito(config, "AssociateSoftwareToken", { Session: answer.Session });
+      pending.session = associated.Session || answer.Session;
+      pending.secret = associated.SecretCode;
+      const label = encodeURIComponent(`Shiftwork:${config.username}`);
+      pending.otpauth = `otpauth://totp/${label}?secret=${associated.SecretCode}&issuer=Shiftwork`;
+      return { challenge: "MFA_SETUP", pending };
     }
     throw new AuthError(
-      `Cognito asks for ${answer.ChallengeName || "an unknown step"}, which this task pane cannot do: finish it ` +
-        "in the stack's hosted sign-in page (a first password change, MFA setup), then sign in here",
+      `Cognito asks for ${answer.ChallengeName || "an unknown step"}, which this task pane cannot do: ask the ` +
+        "stack's admin to reset the user (aws cognito-idp admin-reset-user-password)",
       "UnsupportedChallenge",
     );
   }
 
-  async function answerMfa(pending, code) {
+  function sixDigits(code) {
     const digits = String(code || "").trim();
     if (!/^[0-9]{6}$/.test(digits)) throw new AuthError("give the 6-digit code from your authenticator app", "BadCode");
+    return digits;
+  }
+
+  async function answerMfa(pending, code) {
     const answer = await cognito(pending.config, "RespondToAuthChallenge", {
       ChallengeName: "SOFTWARE_TOKEN_MFA",
       ClientId: pending.config.client_id,
       Session: pending.session,
-      ChallengeResponses: { USERNAME: pending.config.username, SOFTWARE_TOKEN_MFA_CODE: digits },
+      ChallengeResponses: { USERNAME: pending.config.username, SOFTWARE_TOKEN_MFA_CODE: sixDigits(code) },
+    });
+    return finish(pending.config, answer);
+  }
+
+  // the first sign-in: the temporary password the invitation gave is replaced
+  async function answerNewPassword(pending, password) {
+    if (!password) throw new AuthError("choose a new password (12 characters or more)", "MissingPassword");
+    const answer = await cognito(pending.config, "RespondToAuthChallenge", {
+      ChallengeName: "NEW_PASSWORD_REQUIRED",
+      ClientId: pending.config.client_id,
+      Session: pending.session,
+      ChallengeResponses: { USERNAME: pending.config.username, NEW_PASSWORD: password },
+    });
+    return finish(pending.config, answer);
+  }
+
+  // the first sign-in: the authenticator app that now holds pending.secret proves it with a code
+  async function answerMfaSetup(pending, code) {
+    const verified = await cognito(pending.config, "VerifySoftwareToken", {
+      Session: pending.session,
+      UserCode: sixDigits(code),
+      FriendlyDeviceName: "Shiftwork Excel add-in",
+    });
+    if (verified.Status !== "SUCCESS") throw new AuthError("the code was not accepted: try the next one", "BadCode");
+    const answer = await cognito(pending.config, "RespondToAuthChallenge", {
+      ChallengeName: "MFA_SETUP",
+      ClientId: pending.config.client_id,
+      Session: verified.Session || pending.session,
+      ChallengeResponses: { USERNAME: pending.config.username },
     });
     return finish(pending.config, answer);
   }
@@ -215,6 +259,8 @@
     signInWithToken,
     signInWithPassword,
     answerMfa,
+    answerNewPassword,
+    answerMfaSetup,
     refresh,
     credentials,
     session: load,

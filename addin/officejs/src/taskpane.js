@@ -16,7 +16,9 @@
   }
 
   function show(form) {
-    for (const id of ["token-form", "password-form", "mfa-form"]) $(id).hidden = id !== form;
+    for (const id of ["token-form", "password-form", "mfa-form", "new-password-form", "mfa-setup-form"]) {
+      $(id).hidden = id !== form;
+    }
   }
 
   async function connect() {
@@ -52,32 +54,42 @@
     }
   }
 
-  async function signIn() {
-    try {
-      const outcome = await ShiftworkAuth.signInWithPassword(config, $("username").value, $("password").value);
-      $("password").value = "";
-      if (outcome.challenge) {
-        pending = outcome.pending;
-        show("mfa-form");
-        status("Enter the 6-digit code from your authenticator app.");
-      } else {
-        await signedIn(`Signed in as ${$("username").value}.`);
-      }
-    } catch (error) {
-      status(error.message, "error");
+  // each step of a sign-in: signed in, or the form for the challenge Cognito sent
+  async function step(outcome) {
+    pending = outcome.pending || null;
+    if (!outcome.challenge) return signedIn(`Signed in as ${$("username").value}.`);
+    if (outcome.challenge === "NEW_PASSWORD_REQUIRED") {
+      show("new-password-form");
+      return status("First sign-in: choose a new password.");
     }
+    if (outcome.challenge === "MFA_SETUP") {
+      $("mfa-secret").textContent = pending.secret;
+      $("mfa-link").href = pending.otpauth;
+      show("mfa-setup-form");
+      return status("Add Shiftwork to your authenticator app with this key, then enter the code it shows.");
+    }
+    show("mfa-form");
+    return status("Enter the 6-digit code from your authenticator app.");
   }
 
-  async function sendCode() {
-    try {
-      await ShiftworkAuth.answerMfa(pending, $("code").value);
-      pending = null;
-      $("code").value = "";
-      await signedIn("Signed in.");
-    } catch (error) {
-      status(error.message, "error");
-    }
+  function guarded(action) {
+    return async () => {
+      try {
+        await step(await action());
+      } catch (error) {
+        status(error.message, "error");
+      }
+    };
   }
+
+  const signIn = guarded(async () => {
+    const outcome = await ShiftworkAuth.signInWithPassword(config, $("username").value, $("password").value);
+    $("password").value = "";
+    return outcome;
+  });
+  const sendCode = guarded(() => ShiftworkAuth.answerMfa(pending, $("code").value));
+  const sendNewPassword = guarded(() => ShiftworkAuth.answerNewPassword(pending, $("new-password").value));
+  const sendSetupCode = guarded(() => ShiftworkAuth.answerMfaSetup(pending, $("setup-code").value));
 
   function listFunctions(described) {
     const list = $("functions");
@@ -123,6 +135,8 @@
     $("save-token").onclick = saveToken;
     $("sign-in").onclick = signIn;
     $("send-code").onclick = sendCode;
+    $("send-new-password").onclick = sendNewPassword;
+    $("send-setup-code").onclick = sendSetupCode;
     $("test").onclick = test;
     $("sign-out").onclick = signOut;
     if (session) await test();

@@ -103,6 +103,29 @@ test("Cognito: an IdToken about to expire is refreshed (REFRESH_TOKEN_AUTH) befo
   assert.equal(fresh.refreshToken, session.refreshToken); // Cognito sends no new refresh token: the old one stays
 });
 
+test("Cognito, first sign-in of an invited user: a new password, then an authenticator set up, then codes", async () => {
+  const { config, username, temporary } = cognito().first_sign_in;
+  const { auth } = load("PRICER");
+  const pool = Object.assign({}, config, { endpoint: env("SHIFTWORK_URL"), api_url: env("SHIFTWORK_URL") });
+  const first = await auth.signInWithPassword(pool, username, temporary);
+  assert.equal(first.challenge, "NEW_PASSWORD_REQUIRED");
+  await assert.rejects(auth.answerNewPassword(first.pending, ""), /choose a new password/);
+  const setup = await auth.answerNewPassword(first.pending, "Chosen-password-42");
+  assert.equal(setup.challenge, "MFA_SETUP");
+  assert.ok(setup.pending.secret.length >= 8, setup.pending.secret); // the key the user types into the app
+  assert.ok(setup.pending.otpauth.startsWith("otpauth://totp/Shiftwork%3Anewcomer?secret="));
+  await assert.rejects(auth.answerMfaSetup(setup.pending, "12ab"), /6-digit code/);
+  const done = await auth.answerMfaSetup(setup.pending, totp(setup.pending.secret));
+  assert.equal(done.signedIn, true);
+  assert.equal(claims(done.session.token)["cognito:username"], username);
+  // from now on: the chosen password, then the authenticator's code
+  await auth.signOut();
+  const again = await auth.signInWithPassword(pool, username, "Chosen-password-42");
+  assert.equal(again.challenge, "SOFTWARE_TOKEN_MFA");
+  const signedInAgain = await auth.answerMfa(again.pending, totp(setup.pending.secret));
+  assert.equal(signedInAgain.signedIn, true);
+});
+
 test("a streaming cell refused for its token shows the sign-in message and stops", async () => {
   const { functions, requests } = await signedIn("PRICER", "not-the-token");
   const cell = invocation();
