@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from shiftwork.cli.common import REMOTE, StateDirOption, console, handle_errors, resolve_state_dir
+from shiftwork.cli.common import REMOTE, StateDirOption, console, fail, handle_errors, resolve_state_dir
 from shiftwork.cli.dashboard import checked_port, stop_signals
 from shiftwork.cli.excel_build import build
 from shiftwork.cli.excel_xlwings import xlwings_udfs
@@ -82,8 +83,13 @@ def serve_addins(addins: list[Any], *, port: int, http: bool = False, state_dir:
     """Serve these add-ins and SHIFTWORK.* until Ctrl-C (what `excel serve` and Addin.run do)."""
     from shiftwork.api.excel import shiftwork_addin
     from shiftwork.excel.protocol import Registry
+
     from shiftwork.local.dev_certificate import dev_certificate
     from shiftwork.local.excel_server import ExcelServer, excel_token
+
+    missing = [name for name in ("cheroot", "cryptography") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise fail(f"{', '.join(missing)} not installed: pip install -e '.[excel]' (the add-in server's extra)", 2)
 
     directory = resolve_state_dir(state_dir).expanduser()
     facade = StackFacade(directory)
