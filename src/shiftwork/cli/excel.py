@@ -83,7 +83,6 @@ def serve_addins(addins: list[Any], *, port: int, http: bool = False, state_dir:
     """Serve these add-ins and SHIFTWORK.* until Ctrl-C (what `excel serve` and Addin.run do)."""
     from shiftwork.api.excel import shiftwork_addin
     from shiftwork.excel.protocol import Registry
-
     from shiftwork.local.dev_certificate import dev_certificate
     from shiftwork.local.excel_server import ExcelServer, excel_token
 
