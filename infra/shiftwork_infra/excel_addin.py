@@ -27,7 +27,6 @@ from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.excel_addin_settings import AddinSettings
 
 HANDLER = "functions.excel.lambda_handler"
-PUBLIC_PATHS = ("/excel/config", "/excel/openapi.json")  # read before signing in: settings, no data
 # placeholders `shiftwork excel build` writes where the deployed URLs go, replaced at deploy time (BucketDeployment
 # substitutes CloudFormation values in Source.data only: the distribution's name is not known at synth)
 FILES_URL = "https://shiftwork-addin-files.invalid"
@@ -148,9 +147,10 @@ class ExcelAddin(Construct):
         return function
 
     def _routes(self, http_api: apigw.HttpApi) -> None:
-        """/excel/* to the function with a Cognito user's token; config and openapi.json without one. GET and POST
-        rather than ANY: an ANY route would take the browsers' CORS preflights (OPTIONS, never with a token) to the
-        authorizer, which refuses them; without an OPTIONS route API Gateway answers them from its CORS settings."""
+        """/excel/* to the function, every route with a Cognito user's token: no anonymous route (the task pane
+        reads how to sign in from config.json beside its own files, not from the API). GET and POST rather than ANY:
+        an ANY route would take the browsers' CORS preflights (OPTIONS, never with a token) to the authorizer, which
+        refuses them; without an OPTIONS route API Gateway answers them from its CORS settings."""
         integration = integrations.HttpLambdaIntegration("Excel", self.function)
         authorizer = authorizers.HttpUserPoolAuthorizer("ExcelUsers", self.user_pool, user_pool_clients=[self.client])
         http_api.add_routes(
@@ -159,23 +159,6 @@ class ExcelAddin(Construct):
             integration=integration,
             authorizer=authorizer,
         )
-        # Public, for the task pane to read before anyone has signed in: /excel/config says which user pool and
-        # client to sign in with, /excel/openapi.json describes the protocol. Settings only: no data, and neither
-        # runs anything of the module. Every other /excel route takes a Cognito token; the rest of the API, IAM.
-        for path in PUBLIC_PATHS:
-            [route] = http_api.add_routes(
-                path=path,
-                methods=[apigw.HttpMethod.GET],
-                integration=integration,
-                authorizer=apigw.HttpNoneAuthorizer(),
-            )
-            acknowledge(
-                route,
-                "AwsSolutions-APIG4",
-                f"GET {path} is read by the task pane before anyone can sign in (which user pool and client to sign "
-                "in with; the protocol's description): settings only, no data, nothing of the module run. Every "
-                "other /excel route takes a Cognito user's token, the rest of the API IAM.",
-            )
 
     def _bucket(self, logs_bucket: s3.IBucket) -> s3.Bucket:
         """The add-in's files: private (CloudFront reads them through its origin access control), SSL only."""

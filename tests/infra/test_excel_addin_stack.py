@@ -21,7 +21,6 @@ pytest.importorskip("aws_cdk", reason="the infra extra is not installed")
 sys.path.insert(0, str(ROOT / "infra"))  # the CDK app's modules: app, shiftwork_infra
 
 ADDIN = {"addin": "../examples/pricer.py"}  # relative to infra/, where `cdk deploy` runs
-PUBLIC = {"GET /excel/config", "GET /excel/openapi.json"}
 LAYER = "The Excel add-in module pricer (python/pricer.py)"
 
 
@@ -179,15 +178,7 @@ def test_the_handler_serves_the_module_from_its_layer_with_the_functions_environ
     assert called == [200, {"results": [{"value": price_option(100, 95, 0.2, 0.01, 1), "error": None}]}]
 
 
-def test_the_public_routes_are_the_ones_the_handler_serves_without_a_token():
-    from shiftwork_infra.excel_addin import PUBLIC_PATHS
-
-    from shiftwork.api.routes.excel import PUBLIC_PATHS as served
-
-    assert sorted(PUBLIC_PATHS) == sorted(served)
-
-
-def test_only_config_and_openapi_are_public_the_other_excel_routes_take_a_cognito_token_the_rest_iam(excel):
+def test_no_route_is_anonymous_the_excel_routes_take_a_cognito_token_the_rest_iam(excel):
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]
         for r in excel.resources.values()
@@ -198,10 +189,7 @@ def test_only_config_and_openapi_are_public_the_other_excel_routes_take_a_cognit
         "$default": "AWS_IAM",
         "GET /excel/{proxy+}": "JWT",
         "POST /excel/{proxy+}": "JWT",
-        "GET /excel/config": "NONE",
-        "GET /excel/openapi.json": "NONE",
     }
-    assert {key for key, kind in auth.items() if kind == "NONE"} == PUBLIC
     assert all(kind == "AWS_IAM" for key, kind in auth.items() if "/excel" not in key)
     authorizer, properties = excel.one("AWS::ApiGatewayV2::Authorizer")
     pool, _ = excel.one("AWS::Cognito::UserPool")
@@ -438,12 +426,8 @@ def test_cdk_nag_passes_with_every_excel_finding_acknowledged_where_it_is_for_a_
         f"AwsSolutions-IAM5[Resource::<{data}.Arn>/jobs/*]",  # =SHIFTWORK.RESULT's reads, and only those
         "AwsSolutions-L1",
     ]
-    # the public routes' APIG4, each on its route: nowhere else is a route without authorization acknowledged
-    assert sorted(
-        s["violatingConstructs"][0]["constructPath"]
-        for s in report["suppressedViolations"]
-        if s["ruleName"] == "AwsSolutions-APIG4"
-    ) == ["Shiftwork/Api/Http/GET--excel--config/Resource", "Shiftwork/Api/Http/GET--excel--openapi.json/Resource"]
+    # no route without authorization, so nothing to acknowledge for it
+    assert [s for s in report["suppressedViolations"] if s["ruleName"] == "AwsSolutions-APIG4"] == []
     assert all(len(reason) > 40 for reason in ours.values())
 
 

@@ -68,9 +68,17 @@
     }
   }
 
-  // GET {endpoint}/excel/config: how this server wants its clients to sign in (public: no token)
+  // how to sign in: the add-in's own config.json when its files are served apart from the API (on AWS, where
+  // CloudFront serves them and the API has no anonymous route), else GET {endpoint}/excel/config (the local server)
   async function loadConfig(endpoint) {
     const base = trimmed(endpoint || pageOrigin());
+    const origin = pageOrigin();
+    if (origin && origin !== base) {
+      const shipped = await shippedConfig(origin);
+      if (shipped && (!endpoint || trimmed(shipped.api_url) === base)) {
+        return Object.assign({}, shipped, { endpoint: trimmed(shipped.api_url) });
+      }
+    }
     let response;
     try {
       response = await fetch(`${base}/excel/config`, { headers: { Accept: "application/json" } });
@@ -82,6 +90,16 @@
       throw new AuthError(`${base}/excel/config answered ${response.status}: ${body.message || ""}`, "BadEndpoint");
     }
     return Object.assign({ endpoint: base }, body);
+  }
+
+  async function shippedConfig(origin) {
+    try {
+      const response = await fetch(`${origin}/config.json`, { headers: { Accept: "application/json" } });
+      const body = response.ok ? await readJson(response) : {};
+      return body.auth && body.api_url ? body : null;
+    } catch (error) {
+      return null; // no config.json beside the files: the server's /excel/config says
+    }
   }
 
   async function signInWithToken(endpoint, token) {

@@ -126,6 +126,30 @@ test("Cognito, first sign-in of an invited user: a new password, then an authent
   assert.equal(signedInAgain.signedIn, true);
 });
 
+test("served apart from the API (CloudFront on AWS), the sign-in settings come from config.json beside the files", async () => {
+  const { config } = cognito();
+  const addin = load("PRICER");
+  const files = "https://d111111abcdef8.cloudfront.net";
+  const shipped = Object.assign({}, config, { api_url: env("SHIFTWORK_URL") });
+  addin.context.location = { origin: files };
+  const real = addin.context.fetch;
+  addin.context.fetch = async (url, init) => {
+    if (String(url) === `${files}/config.json`) {
+      addin.requests.push({ url: String(url), init, body: null });
+      return new Response(JSON.stringify(shipped), { status: 200, headers: { "Content-Type": "application/json" } });
+    }
+    return real(url, init);
+  };
+  const loaded = await addin.auth.loadConfig(env("SHIFTWORK_URL"));
+  assert.equal(loaded.auth, "cognito");
+  assert.equal(loaded.endpoint, env("SHIFTWORK_URL"));
+  assert.equal(loaded.client_id, config.client_id);
+  assert.deepEqual(addin.requests.map((r) => r.url), [`${files}/config.json`]); // the API was not asked
+  // another server typed in the task pane: its own /excel/config says how to sign in there
+  await assert.rejects(addin.auth.loadConfig("http://127.0.0.1:9"), /^AuthError: cannot reach http:\/\/127\.0\.0\.1:9/);
+  assert.ok(addin.requests.some((r) => r.url === "http://127.0.0.1:9/excel/config"));
+});
+
 test("a streaming cell refused for its token shows the sign-in message and stops", async () => {
   const { functions, requests } = await signedIn("PRICER", "not-the-token");
   const cell = invocation();
