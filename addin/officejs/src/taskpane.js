@@ -47,6 +47,12 @@
   async function saveToken() {
     try {
       await ShiftworkAuth.signInWithToken(config ? config.endpoint : $("endpoint").value, $("token").value);
+      try {
+        await Shiftwork.describe(); // a token the server refuses is not kept: the form stays to paste another
+      } catch (error) {
+        await ShiftworkAuth.signOut();
+        throw error;
+      }
       $("token").value = "";
       await signedIn("Signed in with the token.");
     } catch (error) {
