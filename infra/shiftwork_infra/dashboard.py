@@ -23,6 +23,7 @@ from constructs import Construct
 
 from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.dashboard_settings import DashboardSettings
+from shiftwork_infra.user_pools import invited_users_pool
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOCKERFILE = "infra/dashboard.Dockerfile"
@@ -176,31 +177,11 @@ class Dashboard(Construct):
     def _user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient, cognito.UserPoolDomain]:
         """The team's users: added by an administrator (no sign-up), strong passwords, TOTP MFA required."""
         url = f"https://{self.settings.domain}"
-        user_pool = cognito.UserPool(
+        user_pool = invited_users_pool(
             self,
             "Users",
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=cdk.Duration.days(3),
-            ),
-            mfa=cognito.Mfa.REQUIRED,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),  # an authenticator app: no SMS role
-            # Plus: compromised-credential checks and adaptive authentication act on risky sign-ins (cdk-nag COG8)
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            user_invitation=cognito.UserInvitationConfig(
-                email_subject="Your Shiftwork dashboard account",
-                email_body=f"Sign in at {url} as {{username}} with the temporary password {{####}}.",
-            ),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            subject="Your Shiftwork dashboard account",
+            body=f"Sign in at {url} as {{username}} with the temporary password {{####}}.",
         )
         client = user_pool.add_client(
             "LoadBalancer",

@@ -25,6 +25,7 @@ from constructs import Construct
 
 from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.excel_addin_settings import AddinSettings
+from shiftwork_infra.user_pools import invited_users_pool
 
 HANDLER = "functions.excel.lambda_handler"
 # placeholders `shiftwork excel build` writes where the deployed URLs go, replaced at deploy time (BucketDeployment
@@ -67,32 +68,12 @@ class ExcelAddin(Construct):
     def _user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
         """The add-in's users: added by an administrator (no sign-up), strong passwords, TOTP MFA required; the task
         pane signs in from the browser (a public client: no secret) with a password, then the TOTP code."""
-        user_pool = cognito.UserPool(
+        user_pool = invited_users_pool(
             self,
             "Users",
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=cdk.Duration.days(3),
-            ),
-            mfa=cognito.Mfa.REQUIRED,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),  # an authenticator app: no SMS role
-            # Plus: compromised-credential checks and adaptive authentication act on risky sign-ins (cdk-nag COG8)
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            user_invitation=cognito.UserInvitationConfig(
-                email_subject="Your Shiftwork Excel add-in account",
-                email_body="Sign in to the Shiftwork add-in's task pane as {username} with the temporary password "
-                "{####}; you will choose a password and set up an authenticator app.",
-            ),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            subject="Your Shiftwork Excel add-in account",
+            body="Sign in to the Shiftwork add-in's task pane as {username} with the temporary password "
+            "{####}; you will choose a password and set up an authenticator app.",
         )
         client = user_pool.add_client(
             "TaskPane",

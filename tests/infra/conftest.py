@@ -25,3 +25,24 @@ def synthesized():
     stack = infra_app.build(application)
     assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
     return Template.from_stack(stack), Path(assembly.stacks[0].template_full_path).read_text()
+
+
+def build_app(context: dict, outdir: str | None = None):
+    """(the CDK app, its stack) built with context, assets not built: what each optional part's tests synthesise."""
+    import app as infra_app
+    import aws_cdk as cdk
+
+    application = cdk.App(outdir=outdir, context={"aws:cdk:bundling-stacks": [], **context})
+    return application, infra_app.build(application)
+
+
+def synthesize(context: dict, outdir: Path):
+    """(Template, resources, outputs) of the stack synthesised with context into outdir; cdk-nag ran on it."""
+    import json
+
+    from aws_cdk.assertions import Template
+
+    application, stack = build_app(context, str(outdir))
+    assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
+    template = json.loads(Path(assembly.stacks[0].template_full_path).read_text())
+    return Template.from_stack(stack), template["Resources"], template["Outputs"]

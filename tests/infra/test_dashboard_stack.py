@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.infra.conftest import build_app, synthesize
 from tests.infra.test_stack import CDK_GENERATED, ROOT
 
 pytest.importorskip("aws_cdk", reason="the infra extra is not installed")
@@ -36,23 +37,10 @@ class Synthesized:
     outdir: Path
 
 
-def _app(context: dict, outdir: str | None = None):
-    import app as infra_app
-    import aws_cdk as cdk
-
-    application = cdk.App(outdir=outdir, context={"aws:cdk:bundling-stacks": [], **context})
-    return application, infra_app.build(application)
-
-
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory) -> Synthesized:
-    from aws_cdk.assertions import Template
-
     outdir = tmp_path_factory.mktemp("cdk.out")
-    application, stack = _app(DASHBOARD, str(outdir))
-    assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
-    template = json.loads(Path(assembly.stacks[0].template_full_path).read_text())
-    return Synthesized(Template.from_stack(stack), template["Resources"], template["Outputs"], outdir)
+    return Synthesized(*synthesize(DASHBOARD, outdir), outdir)
 
 
 def _one(resources: dict, kind: str, **properties) -> tuple[str, dict]:
@@ -75,7 +63,7 @@ def test_the_default_stack_has_no_load_balancer_no_user_pool_and_no_dashboard():
     its resources are the template's, and none is the dashboard's."""
     import aws_cdk as cdk
 
-    _, stack = _app({})
+    _, stack = build_app({})
     kinds = [c.cfn_resource_type for c in stack.node.find_all() if isinstance(c, cdk.CfnResource)]
     assert "AWS::ECS::Cluster" in kinds and kinds.count("AWS::ECS::TaskDefinition") == 1  # the runner's only
     dashboard_kinds = ("AWS::ElasticLoadBalancingV2::", "AWS::Cognito::", "AWS::ECS::Service")
@@ -446,7 +434,7 @@ def test_the_image_is_built_for_arm64_from_the_dashboard_and_the_package_only(da
 def test_dashboard_without_its_certificate_or_domain_is_refused_by_name(missing, says):
     context = {key: value for key, value in DASHBOARD.items() if key != missing}
     with pytest.raises(ValueError, match=rf"^context {missing} is missing: -c dashboard=true needs it\.") as error:
-        _app(context)  # refused first thing: nothing of the stack is made
+        build_app(context)  # refused first thing: nothing of the stack is made
     for words in says:
         assert words in str(error.value)
 

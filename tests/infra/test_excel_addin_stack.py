@@ -1,5 +1,5 @@
 """The Excel add-in (-c addin=MODULE): off by default; on, the module as a layer of a Lambda on /excel routes of the
-stack's API that take a Cognito user's token (config and openapi.json public), the Office.js files in a private
+stack's API that all take a Cognito user's token (no anonymous route), the Office.js files in a private
 bucket behind CloudFront, the API's CORS for that distribution only. One synth with examples/pricer.py, shared by
 this module; cdk-nag ran on it (synth raises on an unacknowledged finding), cfn-lint too."""
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.infra.conftest import build_app, synthesize
 from tests.infra.test_grants import DDB_READ, DDB_WRITE, S3_READ, SQS_SEND, XRAY, _allowed_to, merged, on
 from tests.infra.test_stack import CDK_GENERATED, ROOT
 
@@ -45,23 +46,10 @@ class Synthesized:
         return self.one("AWS::Lambda::Function", Handler=f"functions.{handler}.lambda_handler")
 
 
-def _app(context: dict, outdir: str | None = None):
-    import app as infra_app
-    import aws_cdk as cdk
-
-    application = cdk.App(outdir=outdir, context={"aws:cdk:bundling-stacks": [], **context})
-    return application, infra_app.build(application)
-
-
 @pytest.fixture(scope="module")
 def excel(tmp_path_factory) -> Synthesized:
-    from aws_cdk.assertions import Template
-
     outdir = tmp_path_factory.mktemp("cdk.out")
-    application, stack = _app(ADDIN, str(outdir))
-    assembly = application.synth()  # raises if cdk-nag's AwsSolutions checks find anything unacknowledged
-    template = json.loads(Path(assembly.stacks[0].template_full_path).read_text())
-    return Synthesized(Template.from_stack(stack), template["Resources"], template["Outputs"], outdir)
+    return Synthesized(*synthesize(ADDIN, outdir), outdir)
 
 
 def test_the_default_stack_has_no_excel_addin_and_its_api_no_cors():
@@ -69,7 +57,7 @@ def test_the_default_stack_has_no_excel_addin_and_its_api_no_cors():
     import aws_cdk as cdk
     from aws_cdk import aws_apigatewayv2 as apigw
 
-    _, stack = _app({})
+    _, stack = build_app({})
     kinds = [c.cfn_resource_type for c in stack.node.find_all() if isinstance(c, cdk.CfnResource)]
     addin_kinds = ("AWS::Cognito::", "AWS::CloudFront::", "AWS::Lambda::LayerVersion", "Custom::CDKBucketDeployment")
     assert [kind for kind in kinds if kind.startswith(addin_kinds)] == []
@@ -493,7 +481,7 @@ def test_a_bad_addin_is_refused_by_name_with_the_fix(bad_modules, tmp_path, name
 
 def test_a_bad_addin_stops_the_synth_before_anything_is_made(tmp_path):
     with pytest.raises(ValueError, match=r"^context addin='nowhere/pricer\.py': there is no file "):
-        _app({"addin": "nowhere/pricer.py"})
+        build_app({"addin": "nowhere/pricer.py"})
 
 
 def test_addin_absent_or_empty_is_off_and_a_relative_path_is_taken_from_infra():
