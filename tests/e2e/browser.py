@@ -44,6 +44,17 @@ def chromium_missing() -> str | None:
     return None
 
 
+def require_chromium() -> None:
+    """At a browser test module's top: skip it, saying why, where Chromium is missing; with $CI set, fail it."""
+    import pytest
+
+    missing = chromium_missing()
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI runs the browser tests: {missing}", pytrace=False)
+    if missing:
+        pytest.skip(f"no headless Chromium: {missing}", allow_module_level=True)
+
+
 def artifacts_dir(name: str) -> Path:
     """$SHIFTWORK_TEST_ARTIFACTS/name, default ./test-artifacts/name (gitignored), made empty."""
     folder = Path(os.environ.get(ENV_ARTIFACTS) or "test-artifacts") / name

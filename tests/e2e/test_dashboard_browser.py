@@ -16,10 +16,10 @@ from tests.e2e.browser import (
     artifacts_dir,
     browser_page,
     choose_option,
-    chromium_missing,
     click_button,
     fill_text_input,
     open_page,
+    require_chromium,
     running_dashboard,
     wait_for_script,
 )
@@ -35,11 +35,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-MISSING = chromium_missing()
-if MISSING and os.environ.get("CI"):
-    pytest.fail(f"CI runs the browser tests: {MISSING}", pytrace=False)
-if MISSING:
-    pytest.skip(f"no headless Chromium: {MISSING}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402  (after the skip: a machine without playwright skips)
 

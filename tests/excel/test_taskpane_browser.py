@@ -7,24 +7,19 @@ without it (outside Excel there is no CustomFunctions), so what runs here is eve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.browser import Screenshots, artifacts_dir, browser_page, chromium_missing
+from tests.e2e.browser import Screenshots, artifacts_dir, browser_page, require_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.e2e
 
-MISSING = chromium_missing()
-if MISSING and os.environ.get("CI"):
-    pytest.fail(f"CI runs the browser tests: {MISSING}", pytrace=False)
-if MISSING:
-    pytest.skip(f"no headless Chromium: {MISSING}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402  (after the skip: a machine without playwright skips)
 
