@@ -7,7 +7,6 @@ stays well under three minutes on two cores.
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from typing import Any
@@ -17,7 +16,8 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
-from tests.helpers import write_notebook
+from tests.helpers import settle, write_notebook
+from tests.helpers import stack_state as state
 
 pytestmark = pytest.mark.fuzz
 
@@ -90,62 +90,7 @@ STARTED_MS = int(time.time() * 1000)  # reset when the module's fixtures start
 
 
 def _settle(timeout: float = 60) -> None:
-    """Stop what the last call started and wait until no job is active and each one that ran has its log archive
-    (the launcher writes it last), so that state holds still."""
-    from shiftwork.api.service import STOPPABLE, Service
-    from shiftwork.errors import Conflict
-    from shiftwork.models import Status
-    from shiftwork.store import files
-
-    service = Service()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        active = [
-            job
-            for status in (*STOPPABLE, Status.STOPPING)
-            for job in service.iter_jobs(status=status)
-            if job.create_time >= STARTED_MS  # what this module started: earlier tests' jobs are theirs to settle
-        ]
-        ran = [job for job in service.iter_jobs() if job.create_time >= STARTED_MS and job.log_stream]
-        archived = set(files.iter_keys("jobs/")) if ran else set()
-        if not active and all(files.logs_key(job.job_id) in archived for job in ran):
-            return
-        for job in active:
-            if job.status in STOPPABLE:
-                with contextlib.suppress(Conflict):  # it moved on meanwhile
-                    service.stop_job(job.job_id)
-        time.sleep(0.2)
-    raise AssertionError(f"jobs still active after {timeout} s: {[j.job_id for j in active]}")
-
-
-def state() -> dict[str, Any]:
-    """What a refused request must not change: the three tables, the bucket's keys, the schedules."""
-    from shiftwork import aws
-    from shiftwork.config import get_settings
-
-    settings = get_settings()
-    dynamodb = aws.client("dynamodb", settings)
-    tables = {
-        table: sorted(
-            repr(sorted(item.items()))
-            for page in dynamodb.get_paginator("scan").paginate(TableName=table)
-            for item in page["Items"]
-        )
-        for table in (settings.jobs_table, settings.definitions_table, settings.tasks_table)
-    }
-    s3 = aws.client("s3", settings)
-    keys = sorted(
-        (item["Key"], item["ETag"])
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket)
-        for item in page.get("Contents", [])
-    )
-    scheduler = aws.client("scheduler", settings)
-    schedules = sorted(
-        s["Name"]
-        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=settings.schedule_group)
-        for s in page.get("Schedules", [])
-    )
-    return {"tables": tables, "keys": keys, "schedules": schedules}
+    settle(STARTED_MS, timeout)
 
 
 def _schema() -> Any:
