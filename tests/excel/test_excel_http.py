@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+import sys
 import threading
 import time
 from urllib.parse import urlsplit
@@ -277,3 +278,12 @@ def test_a_stream_batch_with_one_id_twice_is_refused_naming_it(excel_server):
     assert response.status == 400
     assert response.json()["field"] == "streams"
     assert "id 'A1' is given twice: give each cell its own" in response.json()["message"]
+
+
+def test_a_module_that_fails_to_import_is_not_left_half_imported(tmp_path):
+    from shiftwork.excel.loading import load_addins
+
+    (tmp_path / "half_made.py").write_text("import not_installed_anywhere\n")
+    with pytest.raises(ModuleNotFoundError):
+        load_addins(str(tmp_path / "half_made.py"))
+    assert "half_made" not in sys.modules

@@ -29,7 +29,11 @@ def load_module(target: str) -> ModuleType:
             raise InvalidSpec("module", target, "cannot be imported: give a .py file")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)  # as a failed import does: no half-made module left for the next import
+            raise
         return module
     try:
         return importlib.import_module(target)
