@@ -18,16 +18,15 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from shiftwork_infra.acknowledge import acknowledge
 from shiftwork_infra.excel_addin_settings import AddinSettings
+from shiftwork_infra.functions import handler_function
 from shiftwork_infra.user_pools import invited_users_pool
 
-HANDLER = "functions.excel.lambda_handler"
 # placeholders `shiftwork excel build` writes where the deployed URLs go, replaced at deploy time (BucketDeployment
 # substitutes CloudFormation values in Source.data only: the distribution's name is not known at synth)
 FILES_URL = "https://shiftwork-addin-files.invalid"
@@ -98,34 +97,24 @@ class ExcelAddin(Construct):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description=f"The Excel add-in module {self.settings.module} (python/{self.settings.path.name})",
         )
-        function = lambda_.Function(
+        return handler_function(
             self,
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.ARM_64,
-            handler=HANDLER,
+            "excel",
             code=code,
-            layers=[module],
-            memory_size=1769,  # one full vCPU: the module's functions compute, most of them
-            timeout=cdk.Duration.seconds(30),  # API Gateway's own limit; a stream's window is 25 s
             environment={
                 **environment,
-                "POWERTOOLS_SERVICE_NAME": "shiftwork-excel",
                 "SHIFTWORK_ADDIN_MODULE": self.settings.module,
                 "SHIFTWORK_EXCEL_AUTH": "cognito",
                 "SHIFTWORK_EXCEL_USER_POOL_ID": self.user_pool.user_pool_id,
                 "SHIFTWORK_EXCEL_CLIENT_ID": self.client.user_pool_client_id,
                 "SHIFTWORK_EXCEL_API_URL": http_api.api_endpoint,
             },
-            log_group=logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS),
-            tracing=lambda_.Tracing.ACTIVE,
+            memory_mb=1769,  # one full vCPU: the module's functions compute, most of them
+            timeout_seconds=30,  # API Gateway's own limit; a stream's window is 25 s
+            log_group_id="Logs",
+            layers=[module],
         )
-        acknowledge(
-            function,
-            "AwsSolutions-L1",
-            "Pinned to Python 3.12, the runtime the library and the runner image are tested on.",
-        )
-        return function
 
     def _routes(self, http_api: apigw.HttpApi) -> None:
         """/excel/* to the function, every route with a Cognito user's token: no anonymous route (the task pane

@@ -115,26 +115,53 @@ class Functions(Construct):
 
     def _function(self, name: str, *, memory_mb: int, timeout_seconds: int, **options: object) -> lambda_.Function:
         """The function whose handler is functions/<name>.py, from the one asset, with the stack's settings."""
-        function = lambda_.Function(
+        return handler_function(
             self,
             name.title().replace("_", ""),
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.ARM_64,
-            handler=f"functions.{name}.lambda_handler",
+            name,
             code=self.code,
-            memory_size=memory_mb,
-            timeout=cdk.Duration.seconds(timeout_seconds),
-            environment={**self.environment, "POWERTOOLS_SERVICE_NAME": f"shiftwork-{name}"},
-            log_group=logs.LogGroup(self, f"{name}Logs", retention=logs.RetentionDays.THREE_MONTHS),
-            tracing=lambda_.Tracing.ACTIVE,
-            **options,  # type: ignore[arg-type]
+            environment=self.environment,
+            memory_mb=memory_mb,
+            timeout_seconds=timeout_seconds,
+            log_group_id=f"{name}Logs",
+            **options,
         )
-        acknowledge(
-            function,
-            "AwsSolutions-L1",
-            "Pinned to Python 3.12, the runtime the library and the runner image are tested on.",
-        )
-        return function
+
+
+def handler_function(
+    scope: Construct,
+    construct_id: str,
+    name: str,
+    *,
+    code: lambda_.Code,
+    environment: dict[str, str],
+    memory_mb: int,
+    timeout_seconds: int,
+    log_group_id: str,
+    **options: object,
+) -> lambda_.Function:
+    """One rule for every Shiftwork function: functions/<name>.py on Python 3.12, ARM64, its own log group kept
+    three months, traced."""
+    function = lambda_.Function(
+        scope,
+        construct_id,
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=f"functions.{name}.lambda_handler",
+        code=code,
+        memory_size=memory_mb,
+        timeout=cdk.Duration.seconds(timeout_seconds),
+        environment={**environment, "POWERTOOLS_SERVICE_NAME": f"shiftwork-{name}"},
+        log_group=logs.LogGroup(scope, log_group_id, retention=logs.RetentionDays.THREE_MONTHS),
+        tracing=lambda_.Tracing.ACTIVE,
+        **options,  # type: ignore[arg-type]
+    )
+    acknowledge(
+        function,
+        "AwsSolutions-L1",
+        "Pinned to Python 3.12, the runtime the library and the runner image are tested on.",
+    )
+    return function
 
 
 def _context_int(scope: Construct, key: str, default: int | None, low: int, high: int) -> int | None:
