@@ -193,15 +193,16 @@ class Client:
         page = self.request("GET", f"/jobs/{job_id}/logs", next_token=next_token)
         return page["events"], page["next_token"]
 
-    def download_urls(self, job_id: str) -> list[dict[str, str]]:
-        return list(self.request("GET", f"/jobs/{job_id}/download_urls")["urls"])
+    def download_urls(self, job_id: str, include_input: bool = False) -> list[dict[str, str]]:
+        query = {"include_input": "true"} if include_input else {}
+        return list(self.request("GET", f"/jobs/{job_id}/download_urls", **query)["urls"])
 
-    def download_job_files(self, job_id: str, destination: Path) -> list[Path]:
-        """Each of the job's files through its presigned URL, keeping relative paths."""
+    def download_job_files(self, job_id: str, destination: Path, include_input: bool = False) -> list[Path]:
+        """Each of the job's files through its presigned URL, keeping relative paths (the input under input/)."""
         from shiftwork.store.files import safe_relative
 
         written = []
-        for item in self.download_urls(job_id):
+        for item in self.download_urls(job_id, include_input):
             target = destination.joinpath(*safe_relative(item["path"]).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             response = self._http.request("GET", item["url"], preload_content=False)

@@ -62,6 +62,13 @@ def test_a_notebook_with_its_folder_runs_and_its_files_come_back(client, tmp_pat
     assert "report.ipynb" in names and "files/total.txt" in names
     assert (tmp_path / "out" / "files" / "total.txt").read_text() == "70"
     assert "total 70\n" in cell_outputs(tmp_path / "out" / "report.ipynb")
+    assert not (tmp_path / "out" / "input").exists()  # the input only when asked for
+    with_input = client.download_job_files(job.job_id, tmp_path / "all", include_input=True)
+    inputs = sorted(p.relative_to(tmp_path / "all").as_posix() for p in with_input if "input/" in p.as_posix())
+    assert inputs == ["input/data/prices.csv", "input/report.ipynb"]  # the folder it ran from, as submitted
+    assert cell_outputs(tmp_path / "all" / "input" / "report.ipynb") == []  # not executed
+    formats = {u["path"]: u["file_format"] for u in client.download_urls(job.job_id, include_input=True)}
+    assert formats["input/report.ipynb"] == "input" and formats["report.ipynb"] == "ipynb"
 
     def printed() -> bool:  # the runner's output reaches CloudWatch Logs a moment after the job ends
         events, token = client.job_logs(job.job_id)
@@ -96,6 +103,11 @@ def test_definitions_through_the_api(client, tmp_path):
     assert done.status.value == "COMPLETED", done.status_message
     client.download_job_files(job.job_id, tmp_path / "out")
     assert "hello again api\n" in cell_outputs(tmp_path / "out" / "v2.ipynb")  # the new snapshot ran
+    from shiftwork.api.service import Service
+
+    Service().download_job_files(job.job_id, tmp_path / "in", include_input=True)  # the definition's snapshot
+    snapshot = json.loads((tmp_path / "in" / "input" / "v2.ipynb").read_text())
+    assert snapshot == json.loads((tmp_path / "v2.ipynb").read_text())  # the notebook as sent (reformatted)
 
     client.definitions.delete(created.job_definition_id)
     from shiftwork.errors import NotFound

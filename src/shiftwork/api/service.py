@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 _TOKEN_NAMESPACE = uuid.UUID("6b1f3f0e-2d52-4a55-9a0a-5e7a8f0c1d21")
 ARCHIVE_TOKEN = "archive"  # next_token once the logs came from the archive: there is nothing after them
+INPUT_FOLDER = "input"  # a download's input snapshot, beside the outputs (include_input)
 STOPPABLE = (Status.CREATED, Status.QUEUED, Status.IN_PROGRESS)
 
 
@@ -189,10 +190,14 @@ class Service:
                 CreateJob(input_uri=str(notebook), name=job.name, kernel_name=job.kernel_name, **settings)
             )
 
-    def download_job_files(self, job_id: str, destination: Path) -> list[Path]:
-        """Download the job's output and side-effect files into destination."""
+    def download_job_files(self, job_id: str, destination: Path, include_input: bool = False) -> list[Path]:
+        """Download the job's output and side-effect files into destination; with include_input, the notebook (and
+        folder) it ran from too, under destination/input/ (INPUT_FOLDER)."""
         job = jobs.get(job_id)
-        return files.download_tree(job.output_prefix, destination, self.settings)
+        written = files.download_tree(job.output_prefix, destination, self.settings)
+        if include_input:
+            written += files.download_tree(_input_prefix(job), destination / INPUT_FOLDER, self.settings)
+        return written
 
     def subscribe(self, email: str) -> str:
         """Subscribe an email address to the notifications topic; returns the subscription ARN."""
@@ -247,20 +252,27 @@ class Service:
         """A presigned GET URL of an inbox notebook, for a front end that fetches it itself."""
         return stack.inbox_url(self.settings, key)
 
-    def download_urls(self, job_id: str, expires_seconds: int = 3600) -> list[dict[str, str]]:
-        """A presigned GET URL for each of the job's files (outputs and side effects), with its relative path."""
+    def download_urls(
+        self, job_id: str, expires_seconds: int = 3600, include_input: bool = False
+    ) -> list[dict[str, str]]:
+        """A presigned GET URL for each of the job's files (outputs and side effects), with its relative path; with
+        include_input, the input snapshot's files too (file_format "input", under input/)."""
         job = jobs.get(job_id)
         described = {f.file_path: f for f in job.job_files}
         s3 = aws.client("s3", self.settings)
+        listed = [(key, key[len(job.output_prefix) :]) for key in files.iter_keys(job.output_prefix, self.settings)]
+        if include_input:
+            prefix = _input_prefix(job)
+            listed += [(key, f"{INPUT_FOLDER}/{key[len(prefix) :]}") for key in files.iter_keys(prefix, self.settings)]
         urls = []
-        for key in files.iter_keys(job.output_prefix, self.settings):
+        for key, relative in listed:
             known = described.get(key)
-            relative = key[len(job.output_prefix) :]
+            is_input = relative.startswith(f"{INPUT_FOLDER}/") and include_input
             urls.append(
                 {
                     "path": relative,
                     "display_name": known.display_name if known else relative,
-                    "file_format": known.file_format if known else "file",
+                    "file_format": "input" if is_input else (known.file_format if known else "file"),
                     "url": s3.generate_presigned_url(
                         "get_object", Params={"Bucket": self.settings.bucket, "Key": key}, ExpiresIn=expires_seconds
                     ),
@@ -329,6 +341,11 @@ class Service:
         except s3.exceptions.NoSuchKey:
             return []
         return [json.loads(line) for line in body.splitlines() if line.strip()]
+
+
+def _input_prefix(job: DescribeJob) -> str:
+    """Where the job's input snapshot is: its own, or its definition version's."""
+    return job.input_prefix or files.input_prefix(job.job_id)
 
 
 def parse_status(value: str | None, field: str = "status") -> Status | None:

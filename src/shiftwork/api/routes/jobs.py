@@ -172,9 +172,15 @@ class DownloadUrls(BaseModel):
 
 
 @router.get("/<job_id>/download_urls", responses=RESPONSES)
-def download_urls(job_id: JobId) -> DownloadUrls:
+def download_urls(
+    job_id: JobId,
+    include_input: Annotated[
+        bool, Query(description="Also the notebook (and folder) the job ran from, under input/ (file_format input).")
+    ] = False,
+) -> DownloadUrls:
     """Presigned GET URLs for each of the job's files (valid one hour)."""
-    return DownloadUrls(job_id=job_id, urls=[DownloadUrl(**url) for url in _service().download_urls(job_id)])
+    urls = _service().download_urls(job_id, include_input=include_input)
+    return DownloadUrls(job_id=job_id, urls=[DownloadUrl(**url) for url in urls])
 
 
 class LogEvent(BaseModel):
