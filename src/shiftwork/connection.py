@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL, ENV_STATE_DIR, default_state_dir
@@ -54,3 +55,28 @@ def connect(
 
     with open_stack(state_dir_or_default(state_dir), run_jobs=True):
         yield Service()
+
+
+class RunningStack:
+    """Shiftwork through the REST API of the `shiftwork up` running over state_dir, looked up on each use until one
+    runs (so `up` may start after the front end that uses it); `missing()` is raised while none does."""
+
+    def __init__(self, state_dir: Path, missing: Callable[[], Exception]) -> None:
+        self.state_dir = state_dir
+        self.missing = missing
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> Client:
+        from shiftwork.local.stack import running_stack
+
+        with self._lock:
+            if self._client is None:
+                info = running_stack(self.state_dir)
+                if info is None or not info.api_url:
+                    raise self.missing()
+                self._client = client_for(info.api_url, None, self.state_dir)
+            return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client(), name)

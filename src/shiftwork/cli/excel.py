@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +13,7 @@ from shiftwork.cli.common import REMOTE, StateDirOption, console, fail, handle_e
 from shiftwork.cli.dashboard import checked_port, stop_signals
 from shiftwork.cli.excel_build import build
 from shiftwork.cli.excel_xlwings import xlwings_udfs
+from shiftwork.connection import RunningStack, client_for
 
 if TYPE_CHECKING:
     from shiftwork.excel.protocol import Registry
@@ -28,39 +28,22 @@ ModuleArgument = Annotated[
 ]
 
 
-class StackFacade:
+class StackFacade(RunningStack):
     """The SHIFTWORK.* functions' Shiftwork: --endpoint's API, else the running `shiftwork up`'s, looked up on each
     use until one is found (so `up` may start after `serve`)."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.state_dir = state_dir
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def client(self) -> Any:
-        from shiftwork.connection import client_for
         from shiftwork.excel import ExcelError
-        from shiftwork.local.stack import running_stack
 
-        with self._lock:
-            if self._client is None:
-                if REMOTE.endpoint is not None:
-                    self._client = client_for(REMOTE.endpoint, REMOTE.token, self.state_dir)
-                else:
-                    info = running_stack(self.state_dir)
-                    if info is None or not info.api_url:
-                        raise ExcelError("#N/A", "no Shiftwork stack: run `shiftwork up` in a terminal")
-                    self._client = client_for(info.api_url, None, self.state_dir)
-            return self._client
+        super().__init__(state_dir, lambda: ExcelError("#N/A", "no Shiftwork stack: run `shiftwork up` in a terminal"))
+        if REMOTE.endpoint is not None:
+            self._client = client_for(REMOTE.endpoint, REMOTE.token, state_dir)
 
     def describe(self) -> str:
         try:
             return f"on the API at {self.client().endpoint}"
         except Exception:  # noqa: BLE001  shown, not raised: serve starts without a stack
             return "not available until `shiftwork up` runs (SHIFTWORK.* cells show #N/A until then)"
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client(), name)
 
 
 @excel_app.command("serve")
