@@ -7,6 +7,7 @@ occurrence, and each instant fires once.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -70,7 +71,6 @@ CRONS = [
     "0 12 L * *",
     "0 8 * * 1#2",
     "0 8 * * 5L",
-    "0 9 15W * *",
     "5 4 * jan,jul sun",
     "0 */6 * * *",
 ]
@@ -89,6 +89,30 @@ def test_unix_cron_matches_croniter(expression, timezone):
             break
         walls.append(wall)
     assert ours(expression, timezone) == apply_rule(walls, tz)
+
+
+def _nearest_weekday(year: int, month: int, day: int) -> date:
+    """Cron's `W`: the weekday nearest the day, in the same month (croniter 1.4, which jupyter-scheduler pins,
+    cannot read W)."""
+    wanted = date(year, month, day)
+    if wanted.weekday() < 5:
+        return wanted
+    saturday = wanted.weekday() == 5
+    friday, monday = wanted - timedelta(days=1 if saturday else 2), wanted + timedelta(days=2 if saturday else 1)
+    nearer, other = (friday, monday) if saturday else (monday, friday)
+    return nearer if nearer.month == month else other
+
+
+@pytest.mark.parametrize("timezone", ZONES)
+@pytest.mark.parametrize("day", [1, 15, 31])
+def test_nearest_weekday_cron(day, timezone):
+    tz = ZoneInfo(timezone)
+    walls = [
+        datetime.combine(_nearest_weekday(year, month, day), time(9))
+        for year, month in itertools.product((2025, 2026, 2027, 2028), range(1, 13))
+        if calendar.monthrange(year, month)[1] >= day  # a month without that day has no fire
+    ]
+    assert ours(f"0 9 {day}W * *", timezone) == apply_rule(walls, tz)
 
 
 def test_six_field_cron_with_seconds_first():
