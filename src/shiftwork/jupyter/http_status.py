@@ -1,0 +1,78 @@
+"""The HTTP status of the scheduler's errors: jupyter-scheduler's handlers answer every error with 500 (an
+IdempotencyTokenError excepted), so a client's mistake would look like a server fault. ShiftworkScheduler gives
+those handlers the status each error means, keeping the message they write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_scheduler.exceptions import SchedulerError
+from tornado.web import HTTPError
+
+from shiftwork.errors import Conflict, InvalidSpec, NotFound, StackUnavailable
+
+BAD_STATUS_MESSAGE = "Invalid value for field 'status'"  # jupyter-scheduler's own refusal of a PATCH
+
+
+class ShiftworkSchedulerError(SchedulerError):
+    """A Shiftwork error as jupyter-scheduler's handlers pass on its message (a SchedulerError), with its status."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.status = _status(error)
+
+
+def status_of(error: BaseException | None) -> int | None:
+    """The status an error reaching a handler means (following what it was raised from); None: leave it."""
+    if isinstance(error, HTTPError) and (error.log_message or "").startswith(BAD_STATUS_MESSAGE):
+        return 400
+    for _ in range(4):
+        if error is None:
+            return None
+        status = getattr(error, "status", None) if isinstance(error, ShiftworkSchedulerError) else _status(error)
+        if status is not None:
+            return status
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _status(error: BaseException) -> int | None:
+    """400 for bad input, 404 for what is not there, 409 for a conflict, 503 for no stack, 502 for the API's own
+    failure."""
+    from jupyter_scheduler.exceptions import InputUriError
+    from jupyter_scheduler.pydantic_v1 import ValidationError as JupyterValidationError
+    from pydantic import ValidationError
+
+    from shiftwork.client import ApiError
+
+    for kinds, status in (
+        ((NotFound,), 404),
+        ((Conflict,), 409),
+        ((InvalidSpec, InputUriError, JupyterValidationError, ValidationError, ValueError), 400),
+        ((StackUnavailable,), 503),
+        ((ApiError,), 502),  # the deployed API's own failure, passed on
+    ):
+        if isinstance(error, kinds):
+            return status
+    return None
+
+
+def install() -> None:
+    """Give jupyter-scheduler's handlers the statuses above (once per process)."""
+    from jupyter_scheduler import handlers
+
+    for handler in vars(handlers).values():
+        ours = isinstance(handler, type) and handler.__module__ == handlers.__name__
+        if ours and issubclass(handler, handlers.APIHandler) and "write_error" not in vars(handler):
+            handler.write_error = _write_error
+
+
+def _write_error(self: Any, status_code: int, **kwargs: Any) -> None:
+    exc_info = kwargs.get("exc_info")
+    status = status_of(exc_info[1]) if exc_info else None
+    if status is not None and status != status_code:
+        self.set_status(status)
+        status_code = status
+    from jupyter_server.base.handlers import APIHandler
+
+    APIHandler.write_error(self, status_code, **kwargs)
