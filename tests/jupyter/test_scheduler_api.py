@@ -349,3 +349,23 @@ def test_over_a_deployed_stacks_rest_api(stack, tmp_path_factory):
             assert markdown.endswith(".md") and "x is 21" in (lab.root / markdown).read_text()
     finally:
         api.stop()
+
+
+def test_deleting_a_running_job_stops_it_first(lab, service):
+    write_notebook(lab.root / "long.ipynb", "pause = 120", "import time\ntime.sleep(pause)")
+    job_id = create_job(lab, "long.ipynb", name="long")
+    wait_job(lab, job_id, {"IN_PROGRESS"})
+    assert lab.call("DELETE", f"/scheduler/jobs/{job_id}")[0] == 204  # as Jupyter Scheduler's own delete does
+    assert lab.call("GET", f"/scheduler/jobs/{job_id}")[0] == 404
+
+
+def test_without_a_stack_or_an_api_it_says_how_to_get_one(tmp_path):
+    """No api_url, no stack environment and no `shiftwork up`: every call is a 503 saying what to start."""
+    from shiftwork.errors import StackUnavailable
+    from shiftwork.jupyter.backend import choose_backend
+    from shiftwork.jupyter.http_status import ShiftworkSchedulerError, status_of
+
+    backend = choose_backend("", "", False, tmp_path / "state")
+    with pytest.raises(StackUnavailable, match=r"no `shiftwork up` is running over it.*SHIFTWORK_API_URL") as raised:
+        backend.get_job("00000000-0000-4000-8000-000000000000")
+    assert status_of(ShiftworkSchedulerError(raised.value)) == 503

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jupyter_scheduler.environments import EnvironmentManager, EnvironmentRetrievalError
+from jupyter_scheduler.environments import EnvironmentManager
 from jupyter_scheduler.executors import ExecutionManager
 from jupyter_scheduler.models import JobFeature, RuntimeEnvironment
 
@@ -36,10 +36,12 @@ class ShiftworkEnvironmentManager(EnvironmentManager):
     backend: Any = None  # set by ShiftworkScheduler: its Service or Client
 
     def list_environments(self) -> list[RuntimeEnvironment]:
+        from shiftwork.jupyter.http_status import ShiftworkEnvironmentError
+
         try:
             kernels = self.backend.runtime_environments()
         except Exception as error:  # shown in the form: no stack yet, or the API is unreachable
-            raise EnvironmentRetrievalError(f"Shiftwork's kernels are unavailable: {error}") from error
+            raise ShiftworkEnvironmentError(error) from error
         return [
             RuntimeEnvironment(
                 name=kernel.name,

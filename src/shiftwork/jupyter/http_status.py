@@ -1,11 +1,18 @@
 """The HTTP status of the scheduler's errors: jupyter-scheduler's handlers answer every error with 500 (an
 IdempotencyTokenError excepted), so a client's mistake would look like a server fault. ShiftworkScheduler gives
-those handlers the status each error means, keeping the message they write."""
+those handlers the status each error means, keeping the message they write.
+
+The rule: an error from Shiftwork carries its status (400 bad input, 404, 409, 502, 503; anything unexpected 500);
+an error the handler raised itself before calling the scheduler (reading the request's JSON, query or status) is
+the request's: 400.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from jupyter_scheduler.environments import EnvironmentRetrievalError
 from jupyter_scheduler.exceptions import SchedulerError
 from tornado.web import HTTPError
 
@@ -19,21 +26,35 @@ class ShiftworkSchedulerError(SchedulerError):
 
     def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
-        self.status = _status(error)
+        self.shiftwork_status = _status(error) or 500
+
+
+class ShiftworkEnvironmentError(EnvironmentRetrievalError):
+    """Shiftwork's kernels could not be listed (the one error the environments handler passes on), with why."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"Shiftwork's kernels are unavailable: {error}")
+        self.shiftwork_status = _status(error) or 500
 
 
 def status_of(error: BaseException | None) -> int | None:
-    """The status an error reaching a handler means (following what it was raised from); None: leave it."""
+    """The status an error reaching a handler means; None: leave the handler's."""
     if isinstance(error, HTTPError) and (error.log_message or "").startswith(BAD_STATUS_MESSAGE):
         return 400
-    for _ in range(4):
-        if error is None:
-            return None
-        status = getattr(error, "status", None) if isinstance(error, ShiftworkSchedulerError) else _status(error)
+    chain = list(_chain(error))
+    for link in chain:
+        status = getattr(link, "shiftwork_status", None) or _status(link)
         if status is not None:
-            return status
+            return int(status)
+    return 400 if any(not isinstance(link, HTTPError) for link in chain) else None
+
+
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    for _ in range(6):
+        if error is None:
+            return
+        yield error
         error = error.__cause__ or error.__context__
-    return None
 
 
 def _status(error: BaseException) -> int | None:
@@ -48,7 +69,7 @@ def _status(error: BaseException) -> int | None:
     for kinds, status in (
         ((NotFound,), 404),
         ((Conflict,), 409),
-        ((InvalidSpec, InputUriError, JupyterValidationError, ValidationError, ValueError), 400),
+        ((InvalidSpec, InputUriError, JupyterValidationError, ValidationError), 400),
         ((StackUnavailable,), 503),
         ((ApiError,), 502),  # the deployed API's own failure, passed on
     ):

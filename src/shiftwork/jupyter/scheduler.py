@@ -21,7 +21,7 @@ from jupyter_scheduler.utils import create_output_filename
 from traitlets import Bool, Float, Unicode, default
 
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
-from shiftwork.errors import Conflict, ShiftworkError, WaitTimeout
+from shiftwork.errors import Conflict, WaitTimeout
 from shiftwork.jupyter import http_status, staging, translate
 from shiftwork.jupyter.backend import choose_backend, describe, in_stack_environment
 from shiftwork.jupyter.environments import ShiftworkExecutionManager, adopt
@@ -257,5 +257,5 @@ def _checked(work: Callable[..., T], *args: Any) -> T:
         return work(*args)
     except ValidationError as error:
         raise ShiftworkSchedulerError(as_invalid_spec(error)) from error
-    except ShiftworkError as error:
+    except Exception as error:  # Shiftwork's status, or 500: never mistaken for the request's own
         raise ShiftworkSchedulerError(error) from error
