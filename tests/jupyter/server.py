@@ -100,7 +100,7 @@ def jupyter_lab(
 
 def _serves(server: JupyterServer) -> bool:
     try:
-        status, _ = server.call("GET", "/scheduler/jobs/count")
+        status, _ = server.call("GET", "/scheduler/config")  # the extension is loaded (it needs no stack)
     except OSError:
         return False
     return status == 200
