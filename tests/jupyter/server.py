@@ -51,9 +51,14 @@ class JupyterServer:
 
 @contextmanager
 def jupyter_lab(
-    folder: Path, *options: str, env: dict[str, str] | None = None, timeout: float = 90
+    folder: Path,
+    *options: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+    scheduler_class: str = SCHEDULER_CLASS,
 ) -> Iterator[JupyterServer]:
-    """`jupyter lab` over folder/root with ShiftworkScheduler, its Jupyter config and data kept in `folder`."""
+    """`jupyter lab` over folder/root with ShiftworkScheduler (or scheduler_class), its Jupyter config and data kept
+    in `folder`."""
     root = folder / "root"
     root.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), "shiftwork-jupyter-test"
@@ -75,7 +80,7 @@ def jupyter_lab(
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        f"--SchedulerApp.scheduler_class={SCHEDULER_CLASS}",
+        f"--SchedulerApp.scheduler_class={scheduler_class}",
         *options,
     ]
     log = folder / "jupyter.log"
