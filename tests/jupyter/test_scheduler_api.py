@@ -61,13 +61,18 @@ def test_runtime_environments_are_shiftworks_kernels_and_config_says_what_it_sup
 
 
 def test_a_job_runs_to_completed_and_its_files_download_into_the_root(lab, service):
+    (lab.root / "data").mkdir()
+    (lab.root / "data" / "factor.txt").write_text("2")
     write_notebook(
         lab.root / "hello.ipynb",
         "n = 1\nlabel = 'x'\nword = 'y'",
-        "print('n is', n, label, word)\nopen('total.txt', 'w').write(str(n * 2))",
+        "factor = int(open('data/factor.txt').read())  # beside it: the job runs with its input folder\n"
+        "print('n is', n, label, word)\nopen('total.txt', 'w').write(str(n * factor))",
     )
     parameters = {"n": "21", "label": "'EU'", "word": "plain"}  # Python literals as text, and a bare word
-    job_id = create_job(lab, parameters=parameters, output_formats=["ipynb", "html"], tags=["lab"])
+    job_id = create_job(
+        lab, parameters=parameters, output_formats=["ipynb", "html"], tags=["lab"], package_input_folder=True
+    )
     job = wait_job(lab, job_id)
     assert job["status"] == "COMPLETED", job["status_message"]
     assert service.get_job(job_id).parameters == {"n": 21, "label": "EU", "word": "plain"}  # typed as papermill's
@@ -91,6 +96,8 @@ def test_a_job_runs_to_completed_and_its_files_download_into_the_root(lab, servi
     assert cell_outputs(lab.root / shown["input"]) == []  # the input as it was submitted
     assert "n is 21 EU plain" in (lab.root / shown["html"]).read_text()
     assert (lab.root / folder / "total.txt").read_text() == "42"  # a side-effect file
+    assert (lab.root / folder / "data" / "factor.txt").read_text() == "2"  # the input folder it ran with
+    assert job["package_input_folder"] is True
 
 
 def test_stop_rename_and_delete(lab, service):
