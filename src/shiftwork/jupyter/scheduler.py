@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,16 +103,23 @@ class ShiftworkScheduler(BaseScheduler):
     def _list_jobs(self, query: jupyter.ListJobsQuery) -> jupyter.ListJobsResponse:
         size = translate.page_size(query.max_items)
         shiftwork_query = translate.jobs_query_in(query, size)
-        total = sum(1 for _ in self.backend.iter_jobs(query=shiftwork_query))
-        if size == 0:
-            return jupyter.ListJobsResponse(jobs=[], total_count=total)
         page = self.backend.list_jobs(shiftwork_query)
+        total = self._total(shiftwork_query, page, len(page.jobs), lambda q: self.backend.iter_jobs(query=q))
         described = []
-        for job in page.jobs:
+        for job in page.jobs[:size]:
             model = translate.job_out(job)
             self.add_job_files(model)
             described.append(model)
-        return jupyter.ListJobsResponse(jobs=described, total_count=total, next_token=page.next_token)
+        next_token = page.next_token if size else None
+        return jupyter.ListJobsResponse(jobs=described, total_count=total, next_token=next_token)
+
+    @staticmethod
+    def _total(query: Any, page: Any, shown: int, everything: Callable[[Any], Any]) -> int:
+        """total_count, which JupyterLab's list pages by: this page's, when it is the first and the last; else a
+        count of every match (large pages, from the start)."""
+        if not query.next_token and not page.next_token:
+            return shown
+        return sum(1 for _ in everything(query))
 
     async def count_jobs(self, query: jupyter.CountJobsQuery) -> int:
         def count() -> int:
@@ -173,20 +180,20 @@ class ShiftworkScheduler(BaseScheduler):
         return await self._run(self._list_job_definitions, query)
 
     def _list_job_definitions(self, query: jupyter.ListJobDefinitionsQuery) -> jupyter.ListJobDefinitionsResponse:
-        from shiftwork.models.paging import pages, whole_query
-
         size = translate.page_size(query.max_items)
         shiftwork_query = translate.definitions_query_in(query, size)
-        everything = whole_query(shiftwork_query, type(shiftwork_query))
-        notebooks = (d for page in pages(self._definitions_page, everything) for d in page.job_definitions)
-        total = sum(1 for d in notebooks if d.kind == "notebook")
-        if size == 0:
-            return jupyter.ListJobDefinitionsResponse(job_definitions=[], total_count=total)
         page = self._definitions_page(shiftwork_query)
-        described = [translate.definition_out(d, listing=True) for d in page.job_definitions if d.kind == "notebook"]
-        return jupyter.ListJobDefinitionsResponse(
-            job_definitions=described, total_count=total, next_token=page.next_token
-        )
+        notebooks = [d for d in page.job_definitions if d.kind == "notebook"]  # workflows are not JupyterLab's
+        total = self._total(shiftwork_query, page, len(notebooks), self._notebook_definitions)
+        described = [translate.definition_out(d, listing=True) for d in notebooks[:size]]
+        next_token = page.next_token if size else None
+        return jupyter.ListJobDefinitionsResponse(job_definitions=described, total_count=total, next_token=next_token)
+
+    def _notebook_definitions(self, query: Any) -> Iterator[Any]:
+        from shiftwork.models.paging import pages, whole_query
+
+        for page in pages(self._definitions_page, whole_query(query, type(query))):
+            yield from (d for d in page.job_definitions if d.kind == "notebook")
 
     def _definitions_page(self, query: Any) -> Any:
         return self.backend.definitions.list(query=query)
