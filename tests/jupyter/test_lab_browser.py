@@ -137,6 +137,19 @@ def test_jobs_panel_shows_the_completed_job_and_downloads_its_files(
     screenshot(page, shots / "jobs-list.png")
 
 
+def test_job_detail_shows_its_status_and_parameters(page: Page) -> None:
+    open_jobs_panel(page)
+    listed(page, JOB_NAME).get_by_title(f'Open detail view for "{JOB_NAME}"', exact=True).click()
+    detail = page.locator(".jp-notebook-jobs-panel")
+    expect(detail.get_by_role("heading", name="Job Detail", exact=True)).to_be_visible()
+    expect(field(detail, "Job name")).to_have_text(JOB_NAME)
+    expect(field(detail, "Status")).to_have_text("Completed")
+    expect(field(detail, "Environment")).to_have_text("python3")
+    expect(field(detail, "Parameter name")).to_have_text("n")
+    expect(field(detail, "Parameter value")).to_have_text("21")
+    expect(detail.locator(".MuiAlert-root")).to_have_count(0)  # a status message shows as an error alert
+
+
 def wait_for_files(folder: Path, patterns: list[str], timeout: float = 30) -> dict[str, Path]:
     """Each pattern's one file under folder, once all are there and no longer growing (a process unpacks them)."""
     deadline, sizes = time.monotonic() + timeout, None
@@ -172,3 +185,24 @@ def field(detail: Locator, label: str) -> Locator:
     """A detail view's value, found by its label."""
     labelled = detail.locator(".jp-jobs-LabeledValue-label").get_by_text(label, exact=True)
     return labelled.locator("xpath=..").locator(".jp-jobs-LabeledValue-value")
+
+
+def test_editing_the_rate_definition_says_how_to_change_it(page: Page, lab: JupyterServer, shots: Path) -> None:
+    open_jobs_panel(page, "Job Definitions")
+    listed(page, RATE_NAME).get_by_title(f'Open detail view for "{RATE_NAME}"', exact=True).click()
+    page.get_by_role("button", name="Edit Job Definition", exact=True).click()
+    cron = page.get_by_label("cron expression")
+    expect(cron).to_have_value("rate(15 minutes)")
+    save = page.get_by_role("button", name="Save Changes", exact=True)
+    expect(save).to_be_disabled()  # JupyterLab's own form reads only cron
+    cron.fill("0 9 * * *")
+    save.click()
+    refusal = page.locator(".jp-notebook-jobs-panel .MuiAlert-message")
+    expect(refusal).to_contain_text("schedule 'rate(15 minutes)': is a Shiftwork schedule that plain cron cannot")
+    expect(refusal).to_contain_text("shiftwork definition update")
+    screenshot(page, shots / "rate-definition-edit.png")
+    status, definitions = lab.call("GET", "/scheduler/job_definitions")
+    assert status == 200, definitions
+    (unchanged,) = [d for d in definitions["job_definitions"] if d["name"] == RATE_NAME]
+    _, detail = lab.call("GET", f"/scheduler/job_definitions/{unchanged['job_definition_id']}")
+    assert detail["schedule"] == "rate(15 minutes)", detail
