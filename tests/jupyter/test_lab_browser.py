@@ -34,9 +34,10 @@ NOTIFICATION_SETTINGS = "/lab/api/settings/@jupyterlab/apputils-extension:notifi
 
 
 @pytest.fixture(scope="module")
-def submitted(lab: JupyterServer) -> dict[str, Any]:
-    """A notebook job run to COMPLETED through the REST API (returned), and two definitions: a cron one from
-    JupyterLab's side, a rate() one from Shiftwork's own Service (JupyterLab cannot make one)."""
+def submitted(lab: JupyterServer) -> Iterator[dict[str, Any]]:
+    """A notebook job run to COMPLETED through the REST API (given), and two definitions: a cron one from
+    JupyterLab's side, a rate() one from Shiftwork's own Service (JupyterLab cannot make one); all deleted after,
+    so their schedules never fire on the session's stack."""
     from shiftwork.api.service import Service
     from shiftwork.models import CreateJobDefinition
 
@@ -67,10 +68,16 @@ def submitted(lab: JupyterServer) -> dict[str, Any]:
         },
     )
     assert status == 200, (cron, lab.output())
-    Service().definitions.create(
+    rate = Service().definitions.create(
         CreateJobDefinition(input_uri=str(notebook), schedule="rate(15 minutes)", name=RATE_NAME)
     )
-    return job
+    yield job
+    for path in (
+        f"/scheduler/job_definitions/{cron['job_definition_id']}",
+        f"/scheduler/job_definitions/{rate.job_definition_id}",
+        f"/scheduler/jobs/{job['job_id']}",
+    ):
+        assert lab.call("DELETE", path)[0] == 204, lab.output()
 
 
 def wait_completed(lab: JupyterServer, job_id: str, timeout: float = 120) -> dict[str, Any]:
