@@ -1,11 +1,13 @@
 """JupyterLab's own Notebook Jobs panel in a real browser, over ShiftworkScheduler: headless Chromium (Playwright)
-opens JupyterLab, shows a job that ran on the embedded stack as Completed, downloads its files into the Jupyter root,
-and lists job definitions, a cron one's schedule described and a rate() one's shown as written in its detail view."""
+opens JupyterLab, shows a job that ran on the embedded stack as Completed and downloads its files into the Jupyter
+root, shows a SKIPPED fire as Stopped saying why, lists job definitions (a cron one's schedule described), and shows
+a rate() one's schedule as written, which JupyterLab's edit form cannot change."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ from tests.helpers import write_notebook
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
+    from shiftwork.models import DescribeJob, DescribeJobDefinition
     from tests.jupyter.server import JupyterServer
 
 pytestmark = pytest.mark.e2e
@@ -69,15 +72,36 @@ def submitted(lab: JupyterServer) -> Iterator[dict[str, Any]]:
     )
     assert status == 200, (cron, lab.output())
     rate = Service().definitions.create(
-        CreateJobDefinition(input_uri=str(notebook), schedule="rate(15 minutes)", name=RATE_NAME)
+        CreateJobDefinition(input_uri=str(notebook), schedule="rate(15 minutes)", name=RATE_NAME, misfire_grace_time=60)
     )
+    skipped = handled_late(rate)
     yield job
     for path in (
         f"/scheduler/job_definitions/{cron['job_definition_id']}",
         f"/scheduler/job_definitions/{rate.job_definition_id}",
         f"/scheduler/jobs/{job['job_id']}",
+        f"/scheduler/jobs/{skipped.job_id}",
     ):
         assert lab.call("DELETE", path)[0] == 204, lab.output()
+
+
+def handled_late(definition: DescribeJobDefinition) -> DescribeJob:
+    """The definition's next fire as the dispatcher handles it an hour late: SKIPPED by its misfire_grace_time."""
+    from shiftwork.dispatch.fire import handle_schedule_fired
+    from shiftwork.launchers import default_launcher
+    from shiftwork.schedules import trigger_from_dict
+
+    assert definition.trigger is not None, definition
+    scheduled = trigger_from_dict(definition.trigger, definition.timezone).next_fire(datetime.now(UTC))
+    assert scheduled is not None, definition
+    fired = {
+        "job_definition_id": definition.job_definition_id,
+        "scheduled_time": scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "execution_id": "lab-browser",
+    }
+    job = handle_schedule_fired(fired, default_launcher(), now=scheduled + timedelta(hours=1))
+    assert job is not None and job.status == "SKIPPED", job
+    return job
 
 
 def wait_completed(lab: JupyterServer, job_id: str, timeout: float = 120) -> dict[str, Any]:
@@ -155,6 +179,19 @@ def test_job_detail_shows_its_status_and_parameters(page: Page) -> None:
     expect(field(detail, "Parameter name")).to_have_text("n")
     expect(field(detail, "Parameter value")).to_have_text("21")
     expect(detail.locator(".MuiAlert-root")).to_have_count(0)  # a status message shows as an error alert
+
+
+def test_a_skipped_fire_shows_as_stopped_saying_why(page: Page, shots: Path) -> None:
+    open_jobs_panel(page)
+    row = listed(page, RATE_NAME)  # the definition's job, named after it
+    expect(row.locator("td").nth(4)).to_have_text("Stopped")  # Jupyter Scheduler has no SKIPPED
+    row.get_by_title(f'Open detail view for "{RATE_NAME}"', exact=True).click()
+    detail = page.locator(".jp-notebook-jobs-panel")
+    expect(field(detail, "Status")).to_have_text("Stopped")
+    expect(detail.locator(".MuiAlert-message")).to_have_text(
+        "skipped: missed start deadline: 3600 s late, misfire_grace_time is 60 s"
+    )
+    screenshot(page, shots / "skipped-job.png")
 
 
 def wait_for_files(folder: Path, patterns: list[str], timeout: float = 30) -> dict[str, Path]:
