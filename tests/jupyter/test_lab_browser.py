@@ -244,7 +244,7 @@ def test_editing_the_rate_definition_says_how_to_change_it(page: Page, lab: Jupy
     save.click()
     refusal = page.locator(".jp-notebook-jobs-panel .MuiAlert-message")
     expect(refusal).to_contain_text("schedule 'rate(15 minutes)': is a Shiftwork schedule that plain cron cannot")
-    expect(refusal).to_contain_text("shiftwork definition update")
+    expect(refusal).to_contain_text("shiftwork definitions update")
     screenshot(page, shots / "rate-definition-edit.png")
     status, definitions = lab.call("GET", "/scheduler/job_definitions")
     assert status == 200, definitions

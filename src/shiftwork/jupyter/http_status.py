@@ -86,6 +86,7 @@ def install() -> None:
         ours = isinstance(handler, type) and handler.__module__ == handlers.__name__
         if ours and issubclass(handler, handlers.APIHandler) and "write_error" not in vars(handler):
             handler.write_error = _write_error
+            handler.log_exception = _log_exception
 
 
 def _write_error(self: Any, status_code: int, **kwargs: Any) -> None:
@@ -97,3 +98,16 @@ def _write_error(self: Any, status_code: int, **kwargs: Any) -> None:
     from jupyter_server.base.handlers import APIHandler
 
     APIHandler.write_error(self, status_code, **kwargs)
+
+
+def _log_exception(self: Any, typ: Any, value: BaseException | None, tb: Any) -> None:
+    """A client's mistake is logged with its own status, in one line (tornado would log the handler's 500)."""
+    from jupyter_server.base.handlers import APIHandler
+
+    status = status_of(value)
+    if status is not None and status < 500:
+        self.log.info(
+            "%d %s: %s", status, self._request_summary(), value.log_message if isinstance(value, HTTPError) else value
+        )
+        return
+    APIHandler.log_exception(self, typ, value, tb)

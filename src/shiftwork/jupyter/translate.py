@@ -44,7 +44,7 @@ CHANGEABLE_SETTINGS = tuple(name for name in DEFINITION_SETTINGS if name in Defi
 SKIPPED_PREFIX = "skipped: "
 SHIFTWORK_ONLY_SCHEDULE = (
     "is a Shiftwork schedule that plain cron cannot express, so JupyterLab cannot edit it (nor its time zone): "
-    "change it with `shiftwork definition update {id} --schedule ...`, or through the SDK or REST API"
+    "change it with `shiftwork definitions update {id} --schedule ...`, or through the SDK or REST API"
 )
 
 
