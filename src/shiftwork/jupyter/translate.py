@@ -129,34 +129,32 @@ def input_path(root: Path, input_uri: str) -> Path:
     return resolved
 
 
-def create_job_in(model: jupyter.CreateJob, root: Path) -> CreateJob:
+def _submission(
+    model: jupyter.CreateJob | jupyter.CreateJobDefinition, root: Path, settings: tuple[str, ...]
+) -> dict[str, Any]:
+    """The fields a job and a definition made in JupyterLab share: the notebook, how to run it, Shiftwork's settings."""
     check_unsupported(model)
-    return CreateJob(
-        input_uri=str(input_path(root, model.input_uri)),
-        name=model.name,
-        parameters=parameters_in(model.parameters),
-        output_formats=model.output_formats or ["ipynb"],
-        kernel_name=model.runtime_environment_name or None,
-        idempotency_token=model.idempotency_token or None,
-        tags=model.tags or [],
-        package_input_folder=bool(model.package_input_folder),
-        **settings_in(model.runtime_environment_parameters, JOB_SETTINGS, "runtime_environment_parameters"),
-    )
+    return {
+        "input_uri": str(input_path(root, model.input_uri)),
+        "name": model.name,
+        "parameters": parameters_in(model.parameters),
+        "output_formats": model.output_formats or ["ipynb"],
+        "kernel_name": model.runtime_environment_name or None,
+        "tags": model.tags or [],
+        "package_input_folder": bool(model.package_input_folder),
+        **settings_in(model.runtime_environment_parameters, settings, "runtime_environment_parameters"),
+    }
+
+
+def create_job_in(model: jupyter.CreateJob, root: Path) -> CreateJob:
+    return CreateJob(**_submission(model, root, JOB_SETTINGS), idempotency_token=model.idempotency_token or None)
 
 
 def create_definition_in(model: jupyter.CreateJobDefinition, root: Path) -> CreateJobDefinition:
-    check_unsupported(model)
     return CreateJobDefinition(
-        input_uri=str(input_path(root, model.input_uri)),
-        name=model.name,
-        parameters=parameters_in(model.parameters),
-        output_formats=model.output_formats or ["ipynb"],
-        kernel_name=model.runtime_environment_name or None,
-        tags=model.tags or [],
-        package_input_folder=bool(model.package_input_folder),
+        **_submission(model, root, DEFINITION_SETTINGS),
         schedule=model.schedule or None,
         timezone=model.timezone or "UTC",
-        **settings_in(model.runtime_environment_parameters, DEFINITION_SETTINGS, "runtime_environment_parameters"),
     )
 
 
