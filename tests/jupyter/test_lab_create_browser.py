@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import nbformat
 import pytest
@@ -23,7 +23,7 @@ from tests.jupyter.server import jupyter_lab
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
-    from shiftwork.models import DescribeJob
+    from shiftwork.models import DescribeJob, DescribeJobDefinition
     from tests.jupyter.server import JupyterServer
 
 pytestmark = pytest.mark.e2e
@@ -61,6 +61,22 @@ def page(lab: JupyterServer) -> Iterator[Page]:
         opened.set_default_timeout(UI_TIMEOUT_MS)
         opened.goto(f"{lab.url}/lab?token={lab.token}")
         yield opened
+
+
+@pytest.fixture(scope="module")
+def made() -> Iterator[list[str]]:
+    """The names this module's forms create; their definitions and jobs deleted after, so that no schedule of theirs
+    fires later in the session, even when a test failed half-way."""
+    from shiftwork.api.service import Service
+
+    names: list[str] = []
+    yield names
+    service = Service()
+    for name in names:
+        for definition in shiftwork_definitions(name):
+            service.definitions.delete(definition.job_definition_id)
+        for job in shiftwork_jobs(name):
+            service.delete_job(job.job_id)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +120,13 @@ def shiftwork_jobs(name: str) -> list[DescribeJob]:
     return list(Service().iter_jobs(query=ListJobsQuery(name=name, kind="notebook")))
 
 
+def shiftwork_definitions(name: str) -> list[DescribeJobDefinition]:
+    from shiftwork.api.service import Service
+    from shiftwork.models import ListJobDefinitionsQuery
+
+    return list(Service().definitions.list(query=ListJobDefinitionsQuery(name=name)).job_definitions)
+
+
 def reload_until(page: Page, row: Locator, status: str, timeout: float = 90) -> None:
     """The jobs list's Reload, as a user clicks it, until the row shows `status` (bounded)."""
     deadline = time.monotonic() + timeout
@@ -120,10 +143,13 @@ def listed(page: Page, name: str) -> Locator:
     return page.locator("tr").filter(has=page.get_by_title(f'Open detail view for "{name}"', exact=True))
 
 
-def test_create_job_runs_now_with_its_parameter_and_html(page: Page, lab: JupyterServer, shots: Path) -> None:
+def test_create_job_runs_now_with_its_parameter_and_html(
+    page: Page, lab: JupyterServer, made: list[str], shots: Path
+) -> None:
     from shiftwork.api.service import Service
 
     name = "Form doubled"
+    made.append(name)
     form = open_create_form(page)
     fill_form(form, name, ("n", "21"))
     expect(form.get_by_label("Run now")).to_be_checked()
@@ -145,3 +171,65 @@ def test_create_job_runs_now_with_its_parameter_and_html(page: Page, lab: Jupyte
     ]
     assert "doubled 42\n" in outputs, outputs
     assert any(path.suffix == ".html" for path in ran), ran
+
+
+def test_create_job_on_a_schedule_makes_a_definition_that_runs(
+    page: Page, lab: JupyterServer, made: list[str], shots: Path
+) -> None:
+    from shiftwork.api.service import Service
+
+    name = "Form every morning"
+    made.append(name)
+    form = open_create_form(page)
+    fill_form(form, name, ("n", "5"))
+    form.get_by_label("Run on a schedule").check()
+    form.get_by_label("Interval").click()
+    page.get_by_role("option", name="Day", exact=True).click()
+    form.get_by_label("Time", exact=True).fill("06:30")
+    zone = form.get_by_label("Time zone")
+    zone.fill("Europe/Paris")
+    page.get_by_role("option", name="Europe/Paris", exact=True).click()
+    expect(zone).to_have_value("Europe/Paris")
+    form.get_by_role("button", name="Create", exact=True).click()
+    row = listed(page, name)  # the Job Definitions tab, as the form shows it after Create
+    expect(row.locator("td").nth(3)).to_have_text("At 06:30 AM")
+    expect(row.locator("td").nth(4)).to_have_text("Active")
+    (definition,) = shiftwork_definitions(name)
+    stored = Service().definitions.get(definition.job_definition_id)
+    assert (stored.schedule, stored.timezone) == ("30 6 * * *", "Europe/Paris"), stored
+    assert stored.parameters == {"n": 5} and sorted(stored.output_formats) == ["html", "ipynb"], stored
+    (compiled,) = stored.compiled
+    assert compiled["expression"] == "cron(30 6 * * ? *)" and compiled["timezone"] == "Europe/Paris", compiled
+    row.get_by_title(f'Open detail view for "{name}"', exact=True).click()
+    detail = page.locator(".jp-notebook-jobs-panel")
+    expect(field(detail, "Schedule")).to_have_text("30 6 * * *")
+    expect(field(detail, "Time zone")).to_have_text("Europe/Paris")
+    screenshot(page, shots / "created-definition.png")
+    detail.get_by_role("button", name="Run Job", exact=True).click()
+    expect(detail.get_by_role("heading", name="Create Job from Job Definition")).to_be_visible()
+    detail.get_by_role("button", name="Create", exact=True).click()
+    reload_until(page, listed(page, name), "Completed")
+    (ran,) = [job for job in shiftwork_jobs(name) if job.job_definition_id == definition.job_definition_id]
+    assert ran.parameters == {"n": 5}, ran
+
+
+def field(detail: Locator, label: str) -> Locator:
+    """A detail view's value, found by its label."""
+    labelled = detail.locator(".jp-jobs-LabeledValue-label").get_by_text(label, exact=True)
+    return labelled.locator("xpath=..").locator(".jp-jobs-LabeledValue-value")
+
+
+def test_a_parameter_name_shiftwork_refuses_is_shown_in_the_form_and_makes_nothing(
+    page: Page, lab: JupyterServer, made: list[str]
+) -> None:
+    name = "Form bad parameter"
+    made.append(name)
+    form = open_create_form(page)
+    fill_form(form, name, ("1x", "3"))
+    form.get_by_role("button", name="Create", exact=True).click()  # the form only asks for a name and a value
+    refusal = form.locator(".MuiAlert-message")
+    expect(refusal).to_contain_text("parameter name '1x'")
+    expect(refusal).to_contain_text("Python identifier")
+    expect(form.get_by_placeholder("Name", exact=True)).to_have_value("1x")  # the form kept, to be corrected
+    assert shiftwork_jobs(name) == [], lab.output()
+    assert "400 POST /scheduler/jobs" in lab.output(), lab.output()  # the client's mistake, not the server's 500
