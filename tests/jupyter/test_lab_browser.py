@@ -289,7 +289,10 @@ def test_create_job_form_runs_the_notebook_now_with_its_parameter(
     expect(form.get_by_label("Run now")).to_be_checked()
     create = form.get_by_role("button", name="Create", exact=True)
     expect(create).to_be_enabled()
+    page.set_viewport_size({"width": 1400, "height": 980})  # the whole form, Create included
+    page.wait_for_timeout(300)  # MUI's 250 ms colour transition of the button, just enabled
     screenshot(page, shots / "create-job-form.png")
+    page.set_viewport_size({"width": 1400, "height": 900})
     create.click()
     row = listed(page, name)  # the jobs list, as the form shows it after Create
     expect(row).to_contain_text(lab_form.FORM_NOTEBOOK)
