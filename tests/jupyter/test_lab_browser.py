@@ -1,7 +1,8 @@
 """JupyterLab's own Notebook Jobs panel in a real browser, over ShiftworkScheduler: headless Chromium (Playwright)
 opens JupyterLab, shows a job that ran on the embedded stack as Completed and downloads its files into the Jupyter
 root, shows a SKIPPED fire as Stopped saying why, lists job definitions (a cron one's schedule described), and shows
-a rate() one's schedule as written, which JupyterLab's edit form cannot change."""
+a rate() one's schedule as written, which JupyterLab's edit form cannot change; and JupyterLab's own Create Job form,
+as the user's guide has a user fill it: run now, on a schedule in a time zone, and a parameter Shiftwork refuses."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.e2e.browser import artifacts_dir, browser_page, require_chromium, screenshot
 from tests.helpers import write_notebook
+from tests.jupyter.server import jupyter_lab
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -29,11 +31,24 @@ require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402  (after the skip: a machine without playwright skips)
 
+from tests.jupyter import lab_form  # noqa: E402  (it needs playwright too)
+
 JOB_NAME = "Lab browser report"
 CRON_NAME = "Weekday mornings"
 RATE_NAME = "Every quarter hour"
 UI_TIMEOUT_MS = 30_000  # JupyterLab's first load on a busy 2-core machine
 NOTIFICATION_SETTINGS = "/lab/api/settings/@jupyterlab/apputils-extension:notification"
+
+
+@pytest.fixture(scope="module")
+def lab(stack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    """This module's JupyterLab: its server knows a second kernel, so that the Create Job form shows its environment
+    picker, and its root has the notebook the form makes jobs of."""
+    folder = tmp_path_factory.mktemp("jupyter")
+    lab_form.add_second_kernel(folder)
+    with jupyter_lab(folder) as server:
+        write_notebook(server.root / lab_form.FORM_NOTEBOOK, "n = 1", "print('doubled', n * 2)")
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +266,90 @@ def test_editing_the_rate_definition_says_how_to_change_it(page: Page, lab: Jupy
     (unchanged,) = [d for d in definitions["job_definitions"] if d["name"] == RATE_NAME]
     _, detail = lab.call("GET", f"/scheduler/job_definitions/{unchanged['job_definition_id']}")
     assert detail["schedule"] == "rate(15 minutes)", detail
+
+
+@pytest.fixture(scope="module")
+def made() -> Iterator[list[str]]:
+    """The names the Create Job form made jobs and definitions by; all deleted after, so that no schedule of theirs
+    fires later in the session, even when a test failed half-way."""
+    names: list[str] = []
+    yield names
+    lab_form.delete_made(names)
+
+
+def test_create_job_form_runs_the_notebook_now_with_its_parameter(
+    page: Page, lab: JupyterServer, made: list[str], shots: Path
+) -> None:
+    from shiftwork.api.service import Service
+
+    name = "Form doubled"
+    made.append(name)
+    form = lab_form.open_create_form(page)
+    lab_form.fill_form(form, name, ("n", "21"))
+    expect(form.get_by_label("Run now")).to_be_checked()
+    create = form.get_by_role("button", name="Create", exact=True)
+    expect(create).to_be_enabled()
+    page.set_viewport_size({"width": 1400, "height": 980})  # the whole form, Create included
+    page.wait_for_timeout(300)  # MUI's 250 ms colour transition of the button, just enabled
+    screenshot(page, shots / "create-job-form.png")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    create.click()
+    row = listed(page, name)  # the jobs list, as the form shows it after Create
+    expect(row).to_contain_text(lab_form.FORM_NOTEBOOK)
+    lab_form.reload_until(page, row, "Completed")
+    (made_job,) = lab_form.shiftwork_jobs(name)
+    job = Service().get_job(made_job.job_id)
+    assert job.parameters == {"n": 21} and job.kernel_name == "python3", job
+    assert sorted(job.output_formats) == ["html", "ipynb"], job
+    files = Service().download_job_files(job.job_id, lab.root.parent / "form-job")
+    (ran,) = [path for path in files if path.suffix == ".ipynb"]
+    notebook = nbformat.read(ran, as_version=4)
+    printed = [output.get("text") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert printed[-1:] == ["doubled 42\n"], f"the form's parameter n=21 is not what ran: {printed}"
+    assert [path.suffix for path in files if path.suffix == ".html"] == [".html"], files
+
+
+def test_create_job_form_on_a_schedule_makes_a_definition_that_runs(page: Page, made: list[str], shots: Path) -> None:
+    from shiftwork.api.service import Service
+
+    name = "Form every morning"
+    made.append(name)
+    form = lab_form.open_create_form(page)
+    lab_form.fill_form(form, name, ("n", "5"))
+    lab_form.schedule_daily(form, "06:30", "Europe/Paris")
+    form.get_by_role("button", name="Create", exact=True).click()
+    row = listed(page, name)  # the Job Definitions list, as the form shows it after Create
+    expect(row.locator("td").nth(3)).to_have_text("At 06:30 AM")
+    expect(row.locator("td").nth(4)).to_have_text("Active")
+    (definition,) = lab_form.shiftwork_definitions(name)
+    stored = Service().definitions.get(definition.job_definition_id)
+    assert (stored.schedule, stored.timezone) == ("30 6 * * *", "Europe/Paris"), stored
+    assert stored.parameters == {"n": 5} and sorted(stored.output_formats) == ["html", "ipynb"], stored
+    (compiled,) = stored.compiled
+    assert compiled["expression"] == "cron(30 6 * * ? *)" and compiled["timezone"] == "Europe/Paris", compiled
+    row.get_by_title(f'Open detail view for "{name}"', exact=True).click()
+    detail = page.locator(".jp-notebook-jobs-panel")
+    expect(field(detail, "Schedule")).to_have_text("30 6 * * *")
+    expect(field(detail, "Time zone")).to_have_text("Europe/Paris")
+    screenshot(page, shots / "created-definition.png")
+    detail.get_by_role("button", name="Run Job", exact=True).click()
+    expect(detail.get_by_role("heading", name="Create Job from Job Definition")).to_be_visible()
+    detail.get_by_role("button", name="Create", exact=True).click()
+    lab_form.reload_until(page, listed(page, name), "Completed")
+    (ran,) = lab_form.shiftwork_jobs(name)
+    assert ran.job_definition_id == definition.job_definition_id and ran.parameters == {"n": 5}, ran
+
+
+def test_create_job_form_shows_shiftworks_refusal_and_nothing_is_made(
+    page: Page, lab: JupyterServer, made: list[str]
+) -> None:
+    name = "Form bad parameter"
+    made.append(name)
+    form = lab_form.open_create_form(page)
+    lab_form.fill_form(form, name, ("1x", "3"))
+    form.get_by_role("button", name="Create", exact=True).click()  # the form itself asks only for a name and value
+    refusal = form.locator(".MuiAlert-message")
+    expect(refusal).to_contain_text("parameter name '1x': must be a Python identifier")
+    expect(form.get_by_placeholder("Name", exact=True)).to_have_value("1x")  # the form kept, to be corrected
+    assert lab_form.shiftwork_jobs(name) == [], lab.output()
+    assert "400 POST /scheduler/jobs" in lab.output(), lab.output()  # the client's mistake, not the server's 500

@@ -45,7 +45,9 @@ class ShiftworkEnvironmentManager(EnvironmentManager):
         return [
             RuntimeEnvironment(
                 name=kernel.name,
-                label=kernel.label,
+                # JupyterLab's environment picker sends an option's label as the environment's name (and finds
+                # its output formats by it): the kernel's name, its display name in the description (the tooltip)
+                label=kernel.name,
                 description=f"{kernel.label} ({kernel.language or 'kernel'}), run by Shiftwork",
                 file_extensions=["ipynb"],
                 output_formats=[choice.name for choice in kernel.output_formats],
