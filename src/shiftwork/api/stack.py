@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from shiftwork import aws
 from shiftwork.errors import InvalidSpec, NotFound
-from shiftwork.models import OUTPUT_FORMATS
 from shiftwork.models.stack import InboxNotebook, InboxPage, OutputFormatChoice, RuntimeEnvironment
 from shiftwork.store.files import safe_relative
 
@@ -19,10 +18,11 @@ MAX_INBOX_PAGE = 1000  # ListObjectsV2's own largest page
 
 
 def runtime_environments() -> list[RuntimeEnvironment]:
-    """The kernels jobs can run with (the runner's), each with every output format."""
-    from shiftwork.api.validation import installed_kernels
+    """The kernels jobs can run with (the runner's), each with the output formats a job can get there: a format
+    whose converter is missing (pdf without xelatex) is left out, as a job asking for it would be refused."""
+    from shiftwork.api.validation import available_formats, installed_kernels
 
-    formats = [OutputFormatChoice(name=f.name, label=f.display_name) for f in OUTPUT_FORMATS.values()]
+    formats = [OutputFormatChoice(name=f.name, label=f.display_name) for f in available_formats()]
     return [
         RuntimeEnvironment(name=name, label=spec["display_name"], language=spec["language"], output_formats=formats)
         for name, spec in installed_kernels().items()

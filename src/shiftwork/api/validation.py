@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from shiftwork.errors import InvalidSpec
 from shiftwork.models import OUTPUT_FORMATS
+from shiftwork.models.formats import OutputFormat
 from shiftwork.runner.kernels import check_kernel, installed_kernels, resolve_kernel
 
 __all__ = ["check_formats", "check_kernel", "check_notebook", "folder_files", "installed_kernels", "resolve_kernel"]
@@ -39,13 +40,18 @@ def check_notebook(path: Path) -> NotebookNode:
     return notebook
 
 
+def available_formats() -> list[OutputFormat]:
+    """The output formats whose converter is installed here: what check_formats accepts."""
+    return [spec for spec in OUTPUT_FORMATS.values() if not spec.requires or shutil.which(spec.requires)]
+
+
 def check_formats(formats: list[str]) -> None:
     """Each format is known and its converter is installed."""
     for name in formats:
         spec = OUTPUT_FORMATS.get(name)
         if spec is None:
             raise InvalidSpec("output format", name, f"is unknown: use one of {', '.join(OUTPUT_FORMATS)}")
-        if spec.requires and shutil.which(spec.requires) is None:
+        if spec not in available_formats():
             raise InvalidSpec(
                 "output format",
                 name,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ from jupyter_scheduler.utils import create_output_filename
 from traitlets import Bool, Float, Unicode, default
 
 from shiftwork.config import ENV_API_TOKEN, ENV_API_URL
-from shiftwork.errors import Conflict, WaitTimeout
+from shiftwork.errors import Conflict, InvalidSpec, WaitTimeout
 from shiftwork.jupyter import http_status, staging, translate
 from shiftwork.jupyter.backend import choose_backend, describe, in_stack_environment
 from shiftwork.jupyter.environments import ShiftworkExecutionManager, adopt
@@ -89,8 +90,22 @@ class ShiftworkScheduler(BaseScheduler):
             parameters = translate.parameters_in(model.parameters)
             job = self.backend.definitions.run(model.job_definition_id, parameters, model.idempotency_token or None)
         else:
-            job = self.backend.create_job(translate.create_job_in(model, Path(self.root_dir)))
+            with self._environment_named():
+                job = self.backend.create_job(translate.create_job_in(model, Path(self.root_dir)))
         return str(job.job_id)
+
+    @contextmanager
+    def _environment_named(self) -> Iterator[None]:
+        """Shiftwork's refusal of a kernel, in the words of JupyterLab's form (its environment, not --kernel)."""
+        try:
+            yield
+        except InvalidSpec as error:
+            if error.field != "kernel" and "kernel '" not in str(error):
+                raise
+            names = ", ".join(e.name for e in self.backend.runtime_environments())
+            raise InvalidSpec(
+                "runtime_environment_name", error.value, f"is not a kernel Shiftwork can run: pick one of {names}"
+            ) from None
 
     async def update_job(self, job_id: str, model: jupyter.UpdateJob) -> None:
         translate.check_unsupported(model)
@@ -156,8 +171,15 @@ class ShiftworkScheduler(BaseScheduler):
 
     # -- job definitions -----------------------------------------------------------------------------------------
     async def create_job_definition(self, model: jupyter.CreateJobDefinition) -> str:
-        request = await self._run(translate.create_definition_in, model, Path(self.root_dir))
-        return str((await self._run(self.backend.definitions.create, request)).job_definition_id)
+        return await self._run(self._create_job_definition, model)
+
+    def _create_job_definition(self, model: jupyter.CreateJobDefinition) -> str:
+        with self._environment_named():
+            return str(
+                self.backend.definitions.create(
+                    translate.create_definition_in(model, Path(self.root_dir))
+                ).job_definition_id
+            )
 
     async def update_job_definition(self, job_definition_id: str, model: jupyter.UpdateJobDefinition) -> None:
         await self._run(self._update_job_definition, job_definition_id, model)
@@ -166,7 +188,8 @@ class ShiftworkScheduler(BaseScheduler):
         current = self.backend.definitions.get(definition_id)
         changes = translate.definition_changes(current, model, Path(self.root_dir))
         if changes:
-            self.backend.definitions.update(definition_id, UpdateJobDefinition(**changes))
+            with self._environment_named():
+                self.backend.definitions.update(definition_id, UpdateJobDefinition(**changes))
         if model.active is not None and model.active != current.active:
             (self.backend.definitions.resume if model.active else self.backend.definitions.pause)(definition_id)
 
