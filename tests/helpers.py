@@ -49,33 +49,32 @@ def cell_outputs(path: Path) -> list[str]:
 
 
 def stack_state() -> dict[str, Any]:
-    """What a refused request must not change: the three tables, the bucket's keys, the schedules."""
-    from shiftwork import aws
+    """What a refused request must not change: the three tables, the bucket's keys, the schedules.
+
+    Read from the embedded moto server's own store (it serves from this process): a Scan over HTTP costs moto about
+    2 ms an item, and the API fuzz compares the whole state after each of some 1,600 refused writes.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+    from moto.scheduler.models import scheduler_backends
+
     from shiftwork.config import get_settings
 
     settings = get_settings()
-    dynamodb = aws.client("dynamodb", settings)
+    dynamodb = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region]
     tables = {
-        table: sorted(
-            repr(sorted(item.items()))
-            for page in dynamodb.get_paginator("scan").paginate(TableName=table)
-            for item in page["Items"]
-        )
+        table: sorted(repr(sorted(item.to_json()["Attributes"].items())) for item in _items(dynamodb, table))
         for table in (settings.jobs_table, settings.definitions_table, settings.tasks_table)
     }
-    s3 = aws.client("s3", settings)
-    keys = sorted(
-        (item["Key"], item["ETag"])
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket)
-        for item in page.get("Contents", [])
-    )
-    scheduler = aws.client("scheduler", settings)
-    schedules = sorted(
-        s["Name"]
-        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=settings.schedule_group)
-        for s in page.get("Schedules", [])
-    )
-    return {"tables": tables, "keys": keys, "schedules": schedules}
+    bucket = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_bucket(settings.bucket)
+    keys = sorted((name, key.etag) for name, key in list(bucket.keys.items()))
+    group = scheduler_backends[DEFAULT_ACCOUNT_ID][settings.region].get_schedule_group(settings.schedule_group)
+    return {"tables": tables, "keys": keys, "schedules": sorted(group.schedules)}
+
+
+def _items(dynamodb: Any, table: str) -> list[Any]:
+    return dynamodb.get_table(table).all_items()
 
 
 def settle(since_ms: int, timeout: float = 60) -> None:
@@ -84,24 +83,43 @@ def settle(since_ms: int, timeout: float = 60) -> None:
     from shiftwork.api.service import STOPPABLE, Service
     from shiftwork.errors import Conflict
     from shiftwork.models import Status
-    from shiftwork.store import files
 
     service = Service()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        active = [
-            job
-            for status in (*STOPPABLE, Status.STOPPING)
-            for job in service.iter_jobs(status=status)
-            if job.create_time >= since_ms  # what the caller started: earlier tests' jobs are theirs to settle
-        ]
-        ran = [job for job in service.iter_jobs() if job.create_time >= since_ms and job.log_stream]
-        archived = set(files.iter_keys("jobs/")) if ran else set()
-        if not active and all(files.logs_key(job.job_id) in archived for job in ran):
+        recent = _jobs_since(since_ms)  # what the caller started: earlier tests' jobs are theirs to settle
+        active = [job for job in recent if job.status in (*STOPPABLE, Status.STOPPING)]
+        unarchived = [job for job in recent if job.log_stream and not _archived(job.job_id)]
+        if not active and not unarchived:
             return
         for job in active:
             if job.status in STOPPABLE:
                 with contextlib.suppress(Conflict):  # it moved on meanwhile
                     service.stop_job(job.job_id)
-        time.sleep(0.2)
+        time.sleep(0.05)  # each look reads a page of jobs and a key or two: cheap enough to look often
     raise AssertionError(f"jobs still active after {timeout} s: {[j.job_id for j in active]}")
+
+
+def _jobs_since(since_ms: int) -> list[Any]:
+    """Every job created at or after since_ms, read newest first in small pages and no further than that."""
+    from shiftwork.models import ListJobsQuery
+    from shiftwork.models.paging import pages
+    from shiftwork.store import jobs
+
+    found = []
+    for page in pages(jobs.list_jobs, ListJobsQuery(max_items=50)):  # the default order: create_time, newest first
+        found += [job for job in page.jobs if job.create_time >= since_ms]
+        if any(job.create_time < since_ms for job in page.jobs):
+            break
+    return found
+
+
+_ARCHIVED: set[str] = set()  # jobs whose log archive settle has seen: it stays until the job is deleted
+
+
+def _archived(job_id: str) -> bool:
+    from shiftwork.store import files
+
+    if job_id not in _ARCHIVED and files.logs_key(job_id) in set(files.iter_keys(files.logs_key(job_id))):
+        _ARCHIVED.add(job_id)
+    return job_id in _ARCHIVED

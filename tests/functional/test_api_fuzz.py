@@ -134,6 +134,36 @@ def report_figures():
     print(f"\nschemathesis figures: {FIGURES}")
 
 
+def test_the_state_read_from_moto_is_what_its_api_lists(seeded):
+    """stack_state reads moto's store in this process (fast); it must hold what Scan and the listings answer."""
+    from shiftwork import aws
+    from shiftwork.config import get_settings
+
+    settings = get_settings()
+    dynamodb, s3 = aws.client("dynamodb", settings), aws.client("s3", settings)
+    tables = {
+        table: sorted(
+            repr(sorted(item.items()))
+            for page in dynamodb.get_paginator("scan").paginate(TableName=table)
+            for item in page["Items"]
+        )
+        for table in (settings.jobs_table, settings.definitions_table, settings.tasks_table)
+    }
+    keys = sorted(
+        (item["Key"], item["ETag"])
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket)
+        for item in page.get("Contents", [])
+    )
+    listed = aws.client("scheduler", settings).get_paginator("list_schedules")
+    schedules = sorted(
+        s["Name"] for page in listed.paginate(GroupName=settings.schedule_group) for s in page.get("Schedules", [])
+    )
+    read = state()
+    assert read == {"tables": tables, "keys": keys, "schedules": schedules}
+    assert seeded["job_id"] in str(read["tables"][settings.jobs_table])  # not an empty store that matches nothing
+    assert seeded["definition_id"] in str(read["tables"][settings.definitions_table])
+
+
 @schema.parametrize()
 @pytest.mark.timeout(240)
 def test_api_holds_under_fuzzing(case, seeded, api, tmp_path_factory):
