@@ -16,6 +16,8 @@ LONGEST_FIRST = [  # measured (2026-12-01, three workers): 127 s, 89 s, 81 s, 78
     "tests/e2e/test_papermill_parity.py",
     "tests/e2e/test_embedded.py",
     "tests/e2e/test_restart.py",  # 73 s
+    "tests/jupyter/test_scheduler_api.py",  # 55-77 s: a JupyterLab, real jobs, and a second one over the Client
+    "tests/jupyter/test_lab_browser.py",  # 40-80 s: a JupyterLab, real jobs and Chromium
     "tests/e2e/test_dashboard_browser.py",  # 51 s: its own up, a dashboard and Chromium
 ]
 
