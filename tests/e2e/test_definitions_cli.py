@@ -66,7 +66,7 @@ def test_definition_lifecycle_and_scheduled_runs(tmp_path):
     up = cli.start("up")
     wait_for_stack(cli.state_dir, up)
     try:
-        run_at = (datetime.now(UTC) + timedelta(seconds=max(6, 2 * command_seconds))).replace(microsecond=0)
+        run_at = (datetime.now(UTC) + timedelta(seconds=max(10, 3 * command_seconds))).replace(microsecond=0)
         schedule = json.dumps({"type": "date", "run_date": run_at.isoformat()})
         soon = cli.json(
             "definitions", "create", HELLO, "--schedule", schedule, "-p", "name=Scheduled", "--name", "soon"

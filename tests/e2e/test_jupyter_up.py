@@ -23,6 +23,11 @@ def test_jupyterlab_started_before_up_finds_it_and_its_jobs_are_the_clis(tmp_pat
         up = cli.start("up")
         try:
             wait_for_stack(cli.state_dir, up)
+            deadline = time.monotonic() + 60  # its REST API comes up a moment after the stack: JupyterLab asks again
+            while (status := lab.call("GET", "/scheduler/runtime_environments")[0]) == 503:
+                assert time.monotonic() < deadline, lab.output()
+                time.sleep(0.3)
+            assert status == 200
             write_notebook(lab.root / "report.ipynb", "region = 'none'", "print('report for', region)")
             body = {
                 "input_uri": "report.ipynb",

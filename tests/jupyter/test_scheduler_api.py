@@ -110,6 +110,8 @@ def test_stop_rename_and_delete(lab, service):
     wait_job(lab, job_id, {"IN_PROGRESS"})
     assert lab.call("PATCH", f"/scheduler/jobs/{job_id}", {"status": "COMPLETED"})[0] == 400
     assert lab.call("PATCH", f"/scheduler/jobs/{job_id}", {"name": "slow, renamed"})[0] == 204
+    status, answer = lab.call("PATCH", f"/scheduler/jobs/{job_id}", {"compute_type": "ml.m5.large"})
+    assert status == 400 and "compute_type 'ml.m5.large'" in answer["message"]
     assert lab.call("PATCH", f"/scheduler/jobs/{job_id}", {"status": "STOPPED"})[0] == 204
     stopped = wait_job(lab, job_id, {"STOPPED"}, timeout=60)
     assert stopped["name"] == "slow, renamed" and service.get_job(job_id).status.value == "STOPPED"

@@ -108,9 +108,12 @@ class ShiftworkScheduler(BaseScheduler):
             ) from None
 
     async def update_job(self, job_id: str, model: jupyter.UpdateJob) -> None:
-        translate.check_unsupported(model)
-        status = translate.shiftwork_statuses(model.status)
-        await self._run(lambda: self.backend.update_job(job_id, name=model.name, status=status[0] if status else None))
+        def update() -> None:
+            translate.check_unsupported(model)
+            status = translate.shiftwork_statuses(model.status)
+            self.backend.update_job(job_id, name=model.name, status=status[0] if status else None)
+
+        await self._run(update)
 
     async def list_jobs(self, query: jupyter.ListJobsQuery) -> jupyter.ListJobsResponse:
         return await self._run(self._list_jobs, query)
