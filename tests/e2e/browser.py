@@ -100,8 +100,9 @@ def screenshot(page: Page, path: Path, max_height: int = 4000) -> None:
 @contextmanager
 def browser_page(viewport: dict[str, int] | None = None) -> Iterator[Page]:
     """A page in a fresh headless Chromium, closed with it."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)  # expect's own default is 5 s, whatever the page's timeout
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         try:
